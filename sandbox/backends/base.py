@@ -1,0 +1,25 @@
+"""The one interface every sandbox backend implements."""
+
+from __future__ import annotations
+
+import abc
+
+from sandbox.jobs import Job, Result, SandboxConfig
+
+
+class Backend(abc.ABC):
+    """Run jobs in one kind of isolation. Subclasses live in `sandbox/backends/<name>.py` as `Backend`."""
+
+    name: str = ""
+    strength: int = 0  # higher isolates better; the default backend is the strongest available
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+
+    @abc.abstractmethod
+    def unavailable_reason(self) -> str | None:
+        """Return why this backend cannot run here, or None when it can."""
+
+    @abc.abstractmethod
+    def run(self, job: Job) -> Result:
+        """Run the job to its end within its limits; never raise for anything the job did."""

@@ -1,0 +1,116 @@
+"""The values that cross the sandbox boundary: a job, its limits, the configuration and the result."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+class Outcome(enum.StrEnum):
+    """How a job ended, from the point of view of the code it ran."""
+
+    OK = "ok"
+    ERROR = "error"  # the code raised; failed_cell and traceback say where
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    PROCESSES = "processes"
+    OUTPUT = "output"  # flooded stdout/stderr past the capture limit
+    DISK = "disk"  # filled its writable folders
+    INFRASTRUCTURE = "infrastructure"  # the sandbox itself failed: not the participant's fault
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one job; every field is enforced by each backend."""
+
+    wall_seconds: float = 600.0
+    cell_seconds: float = 300.0
+    memory_bytes: int = 2 * GiB  # swap is held equal to memory: no swap beyond it
+    processes: int = 256
+    output_bytes: int = 1 * MiB  # captured log; more than this is an `output` flood
+    cell_output_bytes: int = 64 * 1024  # each output kept in the executed notebook is cut here
+    disk_bytes: int = 512 * MiB  # output/ and /tmp together
+    cpus: float = 1.0
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A host folder shown read-only to the job at `<workdir>/<name>` (for example `data`)."""
+
+    source: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One untrusted run: a notebook or a command, with read-only inputs and one writable `output/`.
+
+    The job's working directory holds each mount by name and `output/`. Exactly one of
+    `notebook` and `command` is given. The notebook runs on the runtime's kernel whatever
+    its metadata says.
+    """
+
+    output_dir: Path
+    mounts: tuple[Mount, ...] = ()
+    notebook: Path | None = None
+    command: tuple[str, ...] | None = None
+    limits: Limits = field(default_factory=Limits)
+    gpu: bool = False
+    runtime: str = "cpu"
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (self.notebook is None) == (self.command is None):
+            raise ValueError("A job runs either a notebook or a command, not both and not neither.")
+        names = [m.name for m in self.mounts]
+        if "output" in names or len(set(names)) != len(names):
+            raise ValueError("Mount names must be unique and must not be 'output'.")
+
+
+@dataclass(frozen=True)
+class GpuDevice:
+    """One schedulable accelerator: a whole GPU or a MIG slice."""
+
+    id: str  # what the container runtime or CUDA_VISIBLE_DEVICES takes: an index, a GPU-UUID or MIG-UUID
+    model: str  # e.g. "T4", "A100 MIG 1g.10gb"
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything a backend needs from its host, handed in by the caller (the sandbox reads no settings)."""
+
+    state_dir: Path  # scratch space of the sandbox layer: leases, warm pool, staging
+    runtime_python: Mapping[str, Path] = field(default_factory=dict)  # runtime name -> interpreter (bwrap, process)
+    docker_images: Mapping[str, str] = field(default_factory=dict)  # runtime name -> image tag (docker)
+    gpus: tuple[GpuDevice, ...] = ()
+    lease_seconds: float = 3600.0
+    warm_pool_size: int = 0
+    warm_imports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # runtime -> modules to preload
+    allow_process_backend: bool = False  # the unsandboxed backend must be switched on by name
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened to a job. `executed_notebook` is nbformat JSON with outputs capped."""
+
+    outcome: Outcome
+    duration_s: float
+    message: str  # one sentence a participant understands, saying what to do next
+    log: str = ""
+    log_truncated: bool = False
+    peak_memory_bytes: int | None = None
+    executed_notebook: dict[str, Any] | None = None
+    failed_cell: int | None = None  # index in the notebook's cell list
+    traceback: str | None = None
+    gpu_device: str | None = None
+    backend: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
