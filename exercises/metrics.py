@@ -1,0 +1,183 @@
+"""The scoring metrics, one definition each: ROC AUC, Dice and reconstruction loss, with input checks.
+
+Problems with what a participant predicted raise InvalidPredictions; problems with the truth
+(a hidden set that cannot score anyone, such as labels of one class) raise InvalidBundle, so
+the publish step refuses such a hidden set before any participant meets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+from scipy.stats import rankdata
+
+from exercises.errors import InvalidBundle, InvalidPredictions
+
+MASK_THRESHOLD = 0.5  # a predicted probability at or above this marks the pixel as lesion
+
+
+class MetricDefinition(NamedTuple):
+    """A metric's function and whether higher or lower values are better."""
+
+    function: Callable[..., float]
+    direction: str  # "higher" | "lower"
+
+
+def _finite_vector(values: Any, what: str, length: int | None = None) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise InvalidPredictions(f"The {what} must be a flat list of numbers, not shape {array.shape}.")
+    if length is not None and array.shape[0] != length:
+        raise InvalidPredictions(
+            f"There must be {length} {what}, one per test item, but there are {array.shape[0]}."
+        )
+    if array.dtype.kind not in "biuf":
+        raise InvalidPredictions(f"The {what} must be numbers, not values of type {array.dtype}.")
+    array = array.astype(np.float64)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InvalidPredictions(
+            f"The {what} must be finite numbers, but {int(bad.sum())} are NaN or infinite "
+            f"(the first at position {first}); replace them with real numbers."
+        )
+    return array
+
+
+def _binary_truth(labels: Any, what: str) -> np.ndarray:
+    array = np.asarray(labels)
+    if array.ndim != 1 or array.dtype.kind not in "biu" or not np.isin(array, (0, 1)).all():
+        raise InvalidBundle(f"The hidden {what} must be a flat array of 0 and 1; rebuild the hidden set.")
+    if array.size == 0 or array.min() == array.max():
+        raise InvalidBundle(
+            f"The hidden {what} hold a single class, so ROC AUC is undefined; "
+            "rebuild the hidden set so that every part holds both classes."
+        )
+    return array.astype(bool)
+
+
+def roc_auc(labels: Any, scores: Any) -> float:
+    """Return the area under the ROC curve: the chance a random positive outscores a random negative.
+
+    Ties count one half, which is what scikit-learn's roc_auc_score computes; computed here from
+    rank statistics (Mann-Whitney U) so that it needs nothing but the two vectors.
+    """
+    truth = _binary_truth(labels, "labels")
+    values = _finite_vector(scores, "scores", length=truth.shape[0])
+    ranks = rankdata(values)  # average ranks: ties share their rank, hence count one half
+    positives = int(truth.sum())
+    negatives = truth.shape[0] - positives
+    u = ranks[truth].sum() - positives * (positives + 1) / 2.0
+    return float(u / (positives * negatives))
+
+
+def roc_points(labels: Any, scores: Any, max_points: int = 200) -> dict[str, list[float]]:
+    """Return ROC curve points (false and true positive rates) for a picture, at most `max_points`."""
+    truth = _binary_truth(labels, "labels")
+    values = _finite_vector(scores, "scores", length=truth.shape[0])
+    order = np.argsort(-values, kind="stable")
+    sorted_values, sorted_truth = values[order], truth[order]
+    # one point per distinct threshold, so that ties move the curve diagonally as they should
+    last_of_run = np.r_[np.flatnonzero(np.diff(sorted_values)), sorted_values.size - 1]
+    tpr = np.r_[0.0, np.cumsum(sorted_truth)[last_of_run] / sorted_truth.sum()]
+    fpr = np.r_[0.0, np.cumsum(~sorted_truth)[last_of_run] / (~sorted_truth).sum()]
+    if fpr.size > max_points:
+        keep = np.unique(np.linspace(0, fpr.size - 1, max_points).round().astype(int))
+        fpr, tpr = fpr[keep], tpr[keep]
+    return {"fpr": [float(v) for v in fpr], "tpr": [float(v) for v in tpr]}
+
+
+def _checked_masks(true_masks: Any, pred_masks: Any) -> tuple[np.ndarray, np.ndarray]:
+    truth = np.asarray(true_masks)
+    if truth.ndim != 3 or truth.dtype.kind not in "biu" or not np.isin(truth, (0, 1)).all():
+        raise InvalidBundle("The hidden masks must be an array (images, height, width) of 0 and 1.")
+    predicted = np.asarray(pred_masks)
+    if predicted.dtype.kind not in "biuf":
+        raise InvalidPredictions(f"The masks must hold numbers, not values of type {predicted.dtype}.")
+    if predicted.ndim == 4 and predicted.shape[-1] == 1:
+        predicted = predicted[..., 0]  # Keras' (images, height, width, 1) is the same masks
+    if predicted.ndim != 3 or predicted.shape[1:] != truth.shape[1:]:
+        raise InvalidPredictions(
+            f"The masks must have shape (images, {truth.shape[1]}, {truth.shape[2]}), "
+            f"but they have shape {predicted.shape}."
+        )
+    if predicted.shape[0] != truth.shape[0]:
+        # Positional masks cannot say WHICH image is missing, so a short array would silently
+        # shift every later mask onto the wrong image: refuse it instead of scoring 0s.
+        raise InvalidPredictions(
+            f"There must be one mask per test image, {truth.shape[0]} in all, in the order of the "
+            f"test images, but there are {predicted.shape[0]}; predict an empty mask rather than none."
+        )
+    predicted = predicted.astype(np.float64)
+    if not np.isfinite(predicted).all():
+        raise InvalidPredictions("The masks must be finite numbers, but some are NaN or infinite.")
+    if predicted.min(initial=0.0) < 0.0 or predicted.max(initial=0.0) > 1.0:
+        raise InvalidPredictions(
+            "Mask values must lie between 0 and 1 (probabilities or 0/1); "
+            "divide 0/255 masks by 255 before saving."
+        )
+    return truth.astype(bool), predicted >= MASK_THRESHOLD
+
+
+def dice_per_image(true_masks: Any, pred_masks: Any) -> np.ndarray:
+    """Return the Dice coefficient of each image: 1 when both masks are empty, 0 when exactly one is.
+
+    Predictions are probabilities or 0/1 values, cut at 0.5. An image whose lesion the model
+    missed entirely (an empty predicted mask) therefore scores 0.
+    """
+    truth, predicted = _checked_masks(true_masks, pred_masks)
+    axes = (1, 2)
+    overlap = np.logical_and(truth, predicted).sum(axis=axes).astype(np.float64)
+    sizes = truth.sum(axis=axes) + predicted.sum(axis=axes)
+    both_empty = sizes == 0
+    return np.where(both_empty, 1.0, 2.0 * overlap / np.maximum(sizes, 1))
+
+
+def dice(true_masks: Any, pred_masks: Any) -> float:
+    """Return the mean over images of the per-image Dice coefficient."""
+    per_image = dice_per_image(true_masks, pred_masks)
+    if per_image.size == 0:
+        raise InvalidBundle("The hidden set holds no images; rebuild it.")
+    return float(per_image.mean())
+
+
+def reconstruction_errors(events: Any, reconstructed: Any) -> np.ndarray:
+    """Return each event's mean squared error over its features."""
+    truth = np.asarray(events, dtype=np.float64)
+    if truth.ndim != 2 or truth.shape[0] == 0:
+        raise InvalidBundle("The hidden events must be a non-empty array (events, features).")
+    rebuilt = np.asarray(reconstructed)
+    if rebuilt.dtype.kind not in "biuf":
+        raise InvalidPredictions(f"The reconstruction must hold numbers, not values of type {rebuilt.dtype}.")
+    if rebuilt.shape != truth.shape:
+        raise InvalidPredictions(
+            f"The decoder must give back one row of {truth.shape[1]} features per event, "
+            f"shape {truth.shape}, but it gave shape {rebuilt.shape}."
+        )
+    rebuilt = rebuilt.astype(np.float64)
+    if not np.isfinite(rebuilt).all():
+        raise InvalidPredictions("The reconstruction holds NaN or infinite values; check the decoder.")
+    return ((truth - rebuilt) ** 2).mean(axis=1)
+
+
+def reconstruction_loss(events: Any, reconstructed: Any) -> float:
+    """Return the mean squared error between the events and their reconstruction."""
+    return float(reconstruction_errors(events, reconstructed).mean())
+
+
+METRICS: dict[str, MetricDefinition] = {
+    "roc_auc": MetricDefinition(roc_auc, "higher"),
+    "dice": MetricDefinition(dice, "higher"),
+    "reconstruction_loss": MetricDefinition(reconstruction_loss, "lower"),
+    # the AUC of the per-event reconstruction error at telling anomalies from normal events
+    "anomaly_auc": MetricDefinition(roc_auc, "higher"),
+}
+
+
+def is_better(name: str, candidate: float, than: float) -> bool:
+    """Return whether `candidate` beats `than` under the metric's direction."""
+    if METRICS[name].direction == "higher":
+        return candidate > than
+    return candidate < than
