@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Run the development platform: migrate, load the demo data once, then the web site and a Celery worker together.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=.venv/bin/python
+host="${HOST:-127.0.0.1}"
+port="${PORT:-8000}"
+
+"$py" manage.py migrate --noinput
+"$py" manage.py load_demo
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "Stopping the web site and the worker..."
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  echo "Stopped."
+}
+trap stop INT TERM EXIT
+
+mkdir -p var
+.venv/bin/celery -A hackathon worker --beat --schedule var/celerybeat-schedule \
+  --queues cpu,gpu --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel INFO &
+pids+=($!)
+"$py" manage.py runserver "$host:$port" &
+pids+=($!)
+echo "The site runs on http://$host:$port/ with a worker beside it. Press Ctrl-C to stop both."
+# Whichever stops first brings the other down with it.
+wait -n "${pids[@]}"

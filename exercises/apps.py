@@ -1,0 +1,8 @@
+"""Django app configuration of the exercise catalog."""
+
+from django.apps import AppConfig
+
+
+class ExercisesConfig(AppConfig):
+    name = "exercises"
+    verbose_name = "Exercises"

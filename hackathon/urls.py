@@ -1,0 +1,13 @@
+"""The site's URL map: each app's pages, the accounts, the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from hackathon import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("events/<slug:slug>/", views.event_detail, name="event_detail"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

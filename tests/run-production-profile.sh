@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run the database and broker tests again in the production profile against real PostgreSQL and Redis.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+py=.venv/bin/python
+pg_url="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/hackathon}"
+redis_url="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+
+reason=$("$py" - "$pg_url" "$redis_url" <<'PY'
+import sys
+import psycopg, redis
+pg, rd = sys.argv[1], sys.argv[2]
+try:
+    psycopg.connect(pg.rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close()
+except Exception as error:
+    print(f"PostgreSQL is not reachable at {pg} ({type(error).__name__})"); sys.exit()
+try:
+    redis.Redis.from_url(rd, socket_connect_timeout=3).ping()
+except Exception as error:
+    print(f"Redis is not reachable at {rd} ({type(error).__name__})")
+PY
+)
+if [ -n "$reason" ]; then
+  echo "SKIPPED the production-profile run: $reason."
+  exit 0
+fi
+
+echo "Production-profile run: PostgreSQL $pg_url, Redis $redis_url"
+HACKATHON_ENV=production \
+SECRET_KEY="test-only-$(date +%s)" \
+DATABASE_URL="$pg_url" \
+CELERY_BROKER_URL="$redis_url" \
+ALLOWED_HOSTS="testserver,127.0.0.1,localhost" \
+SECURE_SSL_REDIRECT=false \
+VAR_DIR="${VAR_DIR:-$PWD/var/production-tests}" \
+  "$py" -m pytest -m production_profile -p no:cacheprovider "$@"
+rc=$?
+if [ $rc -eq 5 ]; then
+  echo "The production-profile run selected no test: mark database and broker tests with production_profile."
+  exit 1
+fi
+exit $rc
