@@ -37,6 +37,7 @@ class Limits:
     cell_output_bytes: int = 64 * 1024  # each output kept in the executed notebook is cut here
     disk_bytes: int = 512 * MiB  # output/ and /tmp together
     cpus: float = 1.0
+    output_files: int = 10_000  # entries (files, folders, links) in output/; more is a `disk` outcome
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class GpuDevice:
 
     id: str  # what the container runtime or CUDA_VISIBLE_DEVICES takes: an index, a GPU-UUID or MIG-UUID
     model: str  # e.g. "T4", "A100 MIG 1g.10gb"
+    index: int | None = None  # the /dev/nvidia<index> node holding it, shown to bwrap jobs when known
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class SandboxConfig:
     warm_pool_size: int = 0
     warm_imports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # runtime -> modules to preload
     allow_process_backend: bool = False  # the unsandboxed backend must be switched on by name
+    gpu_wait_seconds: float = 120.0  # how long a GPU job waits for a free device before giving up
 
 
 @dataclass(frozen=True)

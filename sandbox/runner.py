@@ -122,9 +122,7 @@ MESSAGES = {
     Outcome.PROCESSES: "The run started more processes or threads than allowed; use fewer workers.",
     Outcome.OUTPUT: "The run printed more than the log can hold; print less, for example only every epoch.",
     Outcome.DISK: "The run wrote more to disk than allowed; save only what the exercise asks for in output/.",
-    Outcome.INFRASTRUCTURE: (
-        "The sandbox failed to run your notebook; this is not your fault, please submit again."
-    ),
+    Outcome.INFRASTRUCTURE: ("The sandbox failed to run your notebook; this is not your fault, please submit again."),
 }
 
 
@@ -382,9 +380,7 @@ class NotebookRun:
             traceback = exc.traceback
             outcome = classify_error(exc.ename, exc.evalue, exc.traceback)
             if exc.ename == "StdinNotImplementedError":
-                message = (
-                    f"Cell {self.current_cell} waits for input(); notebooks cannot read input when graded."
-                )
+                message = f"Cell {self.current_cell} waits for input(); notebooks cannot read input when graded."
             elif outcome is Outcome.ERROR:
                 message = f"Cell {self.current_cell} raised {exc.ename}: {exc.evalue}"[:500]
             else:

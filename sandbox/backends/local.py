@@ -1,0 +1,335 @@
+"""What the bwrap and process backends share: start the runner on this host, watch it, and judge how it ended."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox.cgroups import JobCgroup
+from sandbox.jobs import Job, Limits, Outcome, Result
+from sandbox.runner import MESSAGES, limits_to_json, read_report
+
+log = logging.getLogger(__name__)
+
+SANDBOX_PACKAGE = Path(__file__).resolve().parent.parent  # the `sandbox` folder, shown to the job for the runner
+NOBODY = 65534
+WALL_GRACE_S = 10.0  # the runner enforces the wall clock itself; this is the backstop if it cannot
+REPORT_MAX_BYTES = 64 * 1024 * 1024
+DIAGNOSTIC_BYTES = 16 * 1024
+WATCH_INTERVAL_S = 0.2
+
+# Join the cgroups named before "--" (as root, before dropping privileges), then run the rest.
+JOIN_CGROUPS = 'while [ "$1" != "--" ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+JOIN_FAILED = 125
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Where a runtime's interpreter lives: the venv and the installation it was made from."""
+
+    executable: Path
+    prefix: Path
+    base_prefix: Path
+
+
+@functools.cache
+def inspect_runtime(python: Path) -> Runtime:
+    """Ask the interpreter where it lives (a venv's python is often a symlink into another prefix)."""
+    out = subprocess.run(
+        [str(python), "-c", "import sys, json; print(json.dumps([sys.prefix, sys.base_prefix]))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    prefix, base = json.loads(out)
+    return Runtime(executable=Path(python).absolute(), prefix=Path(prefix), base_prefix=Path(base))
+
+
+def job_env(job: Job, home: str, extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006 - read only
+    """Build the job's whole environment: nothing of the worker's, only what a notebook needs."""
+    env = {
+        "HOME": home,
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    env.update(extra)
+    env.update(job.env)
+    return env
+
+
+def runner_args(job: Job, report_fd: int, notebook_name: str | None) -> list[str]:
+    """Return the runner's arguments (after `python -m sandbox.runner`) for this job."""
+    args = ["--limits", limits_to_json(job.limits)]
+    if job.command is not None:
+        return [*args, "--command", f"fd:{report_fd}", "--", *job.command]
+    assert notebook_name is not None
+    return [*args, notebook_name, f"fd:{report_fd}"]
+
+
+def rlimit_args(limits: Limits, with_cgroup: bool) -> list[str]:
+    """Return a `prlimit` prefix: always file size and core dumps; memory and processes when no cgroup does it."""
+    args = ["prlimit", f"--fsize={limits.disk_bytes}", "--core=0"]
+    if not with_cgroup:
+        # Per process, not per job: the weaker fallback. RLIMIT_DATA counts heap and private mappings.
+        args += [f"--data={limits.memory_bytes}", f"--nproc={limits.processes}"]
+    return [*args, "--"]
+
+
+def usage_of(folder: Path, stop_at_entries: int) -> tuple[int, int]:
+    """Return (bytes on disk, entries) under `folder`, never following symlinks; stop counting past a bound."""
+    total, entries = 0, 0
+    stack = [folder]
+    while stack and entries <= stop_at_entries:
+        current = stack.pop()
+        with contextlib.suppress(OSError), os.scandir(current) as it:
+            for entry in it:
+                entries += 1
+                with contextlib.suppress(OSError):
+                    st = entry.stat(follow_symlinks=False)
+                    total += st.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+    return total, entries
+
+
+class OutputWatch:
+    """Stop the job as soon as output/ holds more bytes or entries than allowed."""
+
+    def __init__(self, folder: Path, limits: Limits, on_full: Callable[[], None]) -> None:
+        self.folder = folder
+        self.limits = limits
+        self.on_full = on_full
+        self.full = False
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.watch, name="output-watch", daemon=True)
+
+    def watch(self) -> None:
+        while not self.stopped.wait(WATCH_INTERVAL_S):
+            if self.over():
+                self.full = True
+                self.on_full()
+                return
+
+    def over(self) -> bool:
+        used, entries = usage_of(self.folder, self.limits.output_files)
+        return used > self.limits.disk_bytes or entries > self.limits.output_files
+
+    def __enter__(self) -> OutputWatch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+        if not self.full and self.over():
+            self.full = True  # filled in the last moments before the end
+
+
+@dataclass
+class Launch:
+    """One started sandbox: what to run, and what was seen while it ran."""
+
+    argv: list[str]
+    limits: Limits
+    output_dir: Path
+    env: dict[str, str]
+    cwd: Path | None = None
+    pass_fds: tuple[int, ...] = ()
+    stdin_text: str | None = None
+    cgroup: JobCgroup | None = None
+    timed_out: bool = False
+    disk_full: bool = False
+    exit_code: int | None = None
+    report_text: str = ""
+    diagnostics: str = ""
+    leftovers: list[int] = field(default_factory=list)
+
+
+def start(launch: Launch, report_write_fd: int) -> subprocess.Popen[bytes]:
+    """Start the sandbox in its own session, inside the job's cgroup when there is one."""
+    join = [str(p) for p in launch.cgroup.procs_files()] if launch.cgroup else []
+    diag = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()
+    proc = subprocess.Popen(
+        ["/bin/sh", "-c", JOIN_CGROUPS, "sh", *join, "--", *launch.argv],
+        stdin=subprocess.PIPE if launch.stdin_text is not None else subprocess.DEVNULL,
+        stdout=diag,
+        stderr=diag,
+        pass_fds=(report_write_fd, *launch.pass_fds),
+        start_new_session=True,
+        env=launch.env,
+        cwd=launch.cwd,
+    )
+    proc.diag = diag  # type: ignore[attr-defined]
+    return proc
+
+
+def read_pipe(fd: int, sink: list[bytes]) -> threading.Thread:
+    """Collect the report pipe in a thread, up to a bound (a runaway runner cannot fill our memory)."""
+
+    def pump() -> None:
+        size = 0
+        with os.fdopen(fd, "rb", buffering=0) as stream:
+            while chunk := stream.read(1 << 20):
+                if size < REPORT_MAX_BYTES:
+                    sink.append(chunk)
+                size += len(chunk)
+
+    thread = threading.Thread(target=pump, name="report-pipe", daemon=True)
+    thread.start()
+    return thread
+
+
+def kill_sandbox(proc: subprocess.Popen[bytes], cgroup: JobCgroup | None) -> None:
+    """Kill everything the job runs: its cgroup when it has one, and always the session it started in."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if cgroup is not None:
+        cgroup.kill_all()
+
+
+def run_launch(launch: Launch, report_fds: tuple[int, int], on_started: Callable[[], None] | None = None) -> None:
+    """Run the sandbox to its end within the wall clock, watching output/; fill in what was seen."""
+    read_fd, write_fd = report_fds
+    chunks: list[bytes] = []
+    try:
+        proc = start(launch, write_fd)
+    finally:
+        os.close(write_fd)
+    reader = read_pipe(read_fd, chunks)
+    if launch.stdin_text is not None and proc.stdin is not None:
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write(launch.stdin_text.encode())
+            proc.stdin.close()
+    if on_started:
+        on_started()
+    with OutputWatch(launch.output_dir, launch.limits, lambda: kill_sandbox(proc, launch.cgroup)) as watch:
+        try:
+            launch.exit_code = proc.wait(timeout=launch.limits.wall_seconds + WALL_GRACE_S)
+        except subprocess.TimeoutExpired:
+            launch.timed_out = True
+            kill_sandbox(proc, launch.cgroup)
+            launch.exit_code = proc.wait()
+    launch.disk_full = watch.full
+    kill_sandbox(proc, launch.cgroup)
+    if launch.cgroup is not None:
+        launch.leftovers = launch.cgroup.kill_all()
+        if launch.leftovers:
+            log.error("Sandbox processes %s would not die.", launch.leftovers)
+    reader.join(timeout=10)
+    launch.report_text = b"".join(chunks).decode("utf-8", "replace")
+    diag = proc.diag  # type: ignore[attr-defined]
+    diag.seek(0)
+    launch.diagnostics = diag.read(DIAGNOSTIC_BYTES).decode("utf-8", "replace")
+    diag.close()
+
+
+def judge(launch: Launch, backend: str, duration_s: float, gpu_device: str | None = None) -> Result:
+    """Turn the runner's report and what the host measured into the job's result.
+
+    The host's own measurements win over the report: the report comes from inside the sandbox.
+    """
+    report = read_report(launch.report_text)
+    cgroup = launch.cgroup
+    outcome = report.outcome if report else None
+    message = report.message if report else ""
+    if launch.exit_code == JOIN_FAILED and report is None:
+        outcome, message = Outcome.INFRASTRUCTURE, MESSAGES[Outcome.INFRASTRUCTURE] + " (cgroup join failed)"
+    elif launch.disk_full:
+        outcome, message = Outcome.DISK, MESSAGES[Outcome.DISK]
+    elif report and report.outcome is Outcome.OUTPUT:
+        pass  # a flood ends with the kernel killed; that is not a memory or process problem
+    elif cgroup is not None and cgroup.oom_killed():
+        outcome, message = Outcome.MEMORY, MESSAGES[Outcome.MEMORY]
+    elif cgroup is not None and cgroup.hit_process_limit() and outcome is not Outcome.OK:
+        outcome, message = Outcome.PROCESSES, MESSAGES[Outcome.PROCESSES]
+    elif launch.timed_out:
+        outcome, message = Outcome.TIMEOUT, MESSAGES[Outcome.TIMEOUT]
+    elif report is None:
+        if "bwrap:" in launch.diagnostics or launch.exit_code in (126, 127):
+            outcome = Outcome.INFRASTRUCTURE
+            message = f"{MESSAGES[Outcome.INFRASTRUCTURE]} ({launch.diagnostics.strip()[:300]})"
+        elif launch.exit_code is not None and launch.exit_code < 0 and not report:
+            outcome = Outcome.ERROR
+            message = "The run was killed before it could report; check what the notebook starts or kills."
+        else:
+            outcome = Outcome.ERROR
+            message = "The sandbox's runner stopped without a report; check what the notebook starts or kills."
+    assert outcome is not None
+    peak = cgroup.peak_memory() if cgroup is not None else None
+    return Result(
+        outcome=outcome,
+        duration_s=duration_s,
+        message=message,
+        log=report.log if report else launch.diagnostics,
+        log_truncated=report.log_truncated if report else False,
+        peak_memory_bytes=peak or (report.peak_memory_bytes if report else None),
+        executed_notebook=report.executed_notebook if report else None,
+        failed_cell=report.failed_cell if report else None,
+        traceback=report.traceback if report else None,
+        gpu_device=gpu_device,
+        backend=backend,
+    )
+
+
+@contextlib.contextmanager
+def job_cgroup(limits: Limits) -> Iterator[JobCgroup | None]:
+    """Make the job's cgroup for the duration of the block, or None where the host does not allow it."""
+    group = JobCgroup.create(limits)
+    try:
+        yield group
+    finally:
+        if group is not None:
+            group.kill_all()
+            group.remove()
+
+
+def may_drop_privileges() -> bool:
+    """Tell whether we run as root and so can (and must, for RLIMIT_NPROC to bind) run the job as nobody."""
+    return os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+def prepare_output(folder: Path, owner: int | None) -> None:
+    """Create output/ and hand it to the job's uid."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if owner is not None:
+        os.chown(folder, owner, owner)
+
+
+def interpreter_for(job: Job, runtime_python: Mapping[str, Path]) -> Path | None:
+    """Return the interpreter of the job's runtime, or None when the configuration names none."""
+    python = runtime_python.get(job.runtime)
+    return Path(python) if python else None
+
+
+def infrastructure(message: str, backend: str) -> Result:
+    """Return a result for a sandbox that could not even start."""
+    return Result(
+        outcome=Outcome.INFRASTRUCTURE,
+        duration_s=0.0,
+        message=f"{MESSAGES[Outcome.INFRASTRUCTURE]} ({message})",
+        backend=backend,
+    )
+
+
+def python_path_for_runner() -> str:
+    """Return the folder that holds the `sandbox` package, for the process backend's PYTHONPATH."""
+    return str(SANDBOX_PACKAGE.parent)
+
+
+def current_python() -> Path:
+    return Path(sys.executable)
