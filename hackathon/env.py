@@ -94,9 +94,9 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any]
     return config
 
 
-def development_secret_key(var_dir: Path) -> str:
-    """Return the development secret key kept under var/, creating it on first use."""
-    path = var_dir / "secret_key"
+def development_secret(var_dir: Path, name: str) -> str:
+    """Return a development secret kept in var/<name>, creating it on first use."""
+    path = var_dir / name
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 DEFAULT_CAPACITY = {"base": 60, "advanced": 30}
 DEFAULT_PARTICIPANTS_PER_TUTOR = {"base": 5, "advanced": 1}
@@ -104,3 +108,37 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.event} ({self.get_status_display()})"
+
+
+def new_secret_seed() -> int:
+    """Draw the secret seed of an event's hidden set; it never leaves the database and the workers."""
+    return secrets.randbits(62)
+
+
+class EventExercise(models.Model):
+    """An exercise opened to an event's participants, with its own hidden set and submission window."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="event_exercises")
+    exercise = models.ForeignKey("exercises.Exercise", on_delete=models.PROTECT, related_name="event_exercises")
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    secret_seed = models.BigIntegerField(default=new_secret_seed, editable=False)
+    submissions_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Leave empty for the site's default (SUBMISSIONS_PER_DAY)."
+    )
+
+    class Meta:
+        ordering = ["opens_at", "exercise__title"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "exercise"], name="unique_event_exercise"),
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")), name="event_exercise_closes_after_opening"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} in {self.event}"
+
+    def is_open(self, at: dt.datetime | None = None) -> bool:
+        moment = at or timezone.now()
+        return self.opens_at <= moment < self.closes_at

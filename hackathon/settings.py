@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from hackathon.env import (
     database_from_url,
-    development_secret_key,
+    development_secret,
     env_bool,
     env_int,
     env_list,
@@ -37,7 +37,7 @@ def _required_in_production(name: str) -> str:
 
 
 # --- Core -------------------------------------------------------------------------------------------------
-SECRET_KEY = _required_in_production("SECRET_KEY") or development_secret_key(VAR_DIR)
+SECRET_KEY = _required_in_production("SECRET_KEY") or development_secret(VAR_DIR, "secret_key")
 DEBUG = env_bool("DEBUG", default=False) if PRODUCTION else env_bool("DEBUG", default=True)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when HACKATHON_ENV=production.")
@@ -107,6 +107,8 @@ MEDIA_URL = "/media/"
 PRIVATE_DATA_ROOT = env_path("PRIVATE_DATA_ROOT", VAR_DIR / "private")
 if PRIVATE_DATA_ROOT == MEDIA_ROOT or MEDIA_ROOT in PRIVATE_DATA_ROOT.parents:
     raise ImproperlyConfigured("PRIVATE_DATA_ROOT must not lie under MEDIA_ROOT: hidden test data is never served.")
+# Seeds of the default hidden sets derive from this; events draw their own seeds into the database.
+HIDDEN_SET_SECRET = _required_in_production("HIDDEN_SET_SECRET") or development_secret(VAR_DIR, "hidden_set_secret")
 STATIC_URL = "/static/"
 STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static")
 STORAGES = {

@@ -28,6 +28,7 @@ fi
 echo "Production-profile run: PostgreSQL $pg_url, Redis $redis_url"
 HACKATHON_ENV=production \
 SECRET_KEY="test-only-$(date +%s)" \
+HIDDEN_SET_SECRET="test-only-hidden-$(date +%s)" \
 DATABASE_URL="$pg_url" \
 CELERY_BROKER_URL="$redis_url" \
 ALLOWED_HOSTS="testserver,127.0.0.1,localhost" \

@@ -118,6 +118,7 @@ def test_the_production_profile_starts_when_given_what_it_needs(tmp_path):
         {
             "HACKATHON_ENV": "production",
             "SECRET_KEY": "x" * 50,
+            "HIDDEN_SET_SECRET": "y" * 30,
             "DATABASE_URL": "postgres://u@localhost/db",
             "CELERY_BROKER_URL": "redis://localhost:6379/0",
             "ALLOWED_HOSTS": "hack.example",

@@ -1,0 +1,156 @@
+"""Actions on the exercise catalog: sync the built-in bundles, build and verify hidden sets."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+
+from exercises.bundles import Bundle, build_data, builtin_bundles, load_bundle
+from exercises.errors import InvalidBundle
+from exercises.evaluation import load_answers
+from exercises.models import Exercise, Label
+
+
+@transaction.atomic
+def save_exercise(bundle: Bundle, *, builtin: bool) -> Exercise:
+    """Create or update the catalog entry of a bundle from its manifest."""
+    m = bundle.manifest
+    exercise, _ = Exercise.objects.update_or_create(
+        slug=m.slug,
+        defaults={
+            "title": m.title,
+            "summary": m.summary,
+            "description": m.description,
+            "levels": list(m.levels),
+            "metric": m.metric.name,
+            "direction": m.metric.direction,
+            "secondary_metrics": list(m.metric.secondary),
+            "output_kind": m.output.kind,
+            "device": m.resources.device,
+            "gpu_preferred": m.resources.gpu_preferred,
+            "wall_seconds": m.resources.wall_seconds,
+            "memory_mb": m.resources.memory_mb,
+            "processes": m.resources.processes,
+            "cpus": m.resources.cpus,
+            "target_reference": m.target.reference,
+            "target_baseline": m.target.baseline,
+            "authors": [{"name": a.name, "email": a.email, "affiliation": a.affiliation} for a in m.authors],
+            "bundle_path": str(bundle.path),
+            "builtin": builtin,
+        },
+    )
+    labels = []
+    for dimension, names in (("technology", m.labels.technology), ("field", m.labels.field), ("tool", m.labels.tool)):
+        for name in names:
+            labels.append(Label.objects.get_or_create(dimension=dimension, name=name)[0])
+    exercise.labels.set(labels)
+    return exercise
+
+
+def sync_builtin_exercises() -> list[Exercise]:
+    """Bring the catalog in step with the bundles shipped in exercises/bundles/."""
+    return [save_exercise(bundle, builtin=True) for bundle in builtin_bundles()]
+
+
+def bundle_of(exercise: Exercise) -> Bundle:
+    """Load the exercise's bundle from disk, validating its manifest again."""
+    return load_bundle(Path(exercise.bundle_path))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The built data of one exercise for one secret seed, under PRIVATE_DATA_ROOT."""
+
+    root: Path
+
+    @property
+    def public_data(self) -> Path:
+        """What participants download and check runs mount: training data and the public test sample."""
+        return self.root / "public" / "data"
+
+    @property
+    def public_answers(self) -> Path:
+        return self.root / "public" / "answers.npz"
+
+    @property
+    def hidden_data(self) -> Path:
+        """The data/ folder graded runs mount: training data and the hidden test inputs."""
+        return self.root / "hidden" / "data"
+
+    @property
+    def hidden_answers(self) -> Path:
+        """The hidden labels: never mounted in a sandbox."""
+        return self.root / "hidden" / "answers.npz"
+
+
+def default_secret_seed(slug: str) -> int:
+    """Return the seed of an exercise's default hidden set (outside events), derived from HIDDEN_SET_SECRET."""
+    digest = hashlib.sha256(f"{settings.HIDDEN_SET_SECRET}:{slug}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def dataset_root(slug: str, secret_seed: int) -> Path:
+    # The folder name must not give the seed away: hash it.
+    tag = hashlib.sha256(f"{slug}:{secret_seed}".encode()).hexdigest()[:20]
+    return Path(settings.PRIVATE_DATA_ROOT) / "datasets" / slug / tag
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_dataset(exercise: Exercise, secret_seed: int) -> Dataset:
+    """Return the exercise's data for this seed, building it once (safe when several workers ask at once)."""
+    root = dataset_root(exercise.slug, secret_seed)
+    dataset = Dataset(root)
+    if dataset.hidden_answers.is_file():
+        return dataset
+    with _exclusive(root.parent / f".{root.name}.lock"):
+        if dataset.hidden_answers.is_file():
+            return dataset
+        bundle = bundle_of(exercise)
+        staging = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
+        try:
+            build_data(bundle, staging / "public", staging / "hidden", secret_seed)
+            verify_hidden_set(bundle, Dataset(staging))
+            staging.rename(root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return dataset
+
+
+def verify_hidden_set(bundle: Bundle, dataset: Dataset) -> None:
+    """Refuse a hidden set that cannot rank anyone: unreadable, or one class only in a scored part."""
+    kind = bundle.manifest.output.kind
+    for path in (dataset.hidden_answers, dataset.public_answers):
+        answers = load_answers(kind, path)
+        truth = {"scores_csv": "labels", "autoencoder": "is_anomaly"}.get(kind)
+        if truth is None:
+            continue
+        public = answers["public"]
+        for part_name, part in (("public", public), ("private", ~public)):
+            if not part.any():
+                continue
+            classes = np.unique(answers[truth][part])
+            if classes.size < 2:
+                raise InvalidBundle(
+                    f"The {part_name} part of {bundle.slug}'s {path.parent.name} set holds only class "
+                    f"{classes.tolist()}; ROC AUC needs both classes. Fix data.py and publish again."
+                )

@@ -1,0 +1,10 @@
+"""URLs of the public exercise catalog."""
+
+from django.urls import path
+
+from exercises import views
+
+urlpatterns = [
+    path("", views.catalog, name="exercise_catalog"),
+    path("<slug:slug>/", views.exercise_detail, name="exercise_detail"),
+]

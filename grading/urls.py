@@ -1,0 +1,3 @@
+"""URLs of submissions, feedback and boards."""
+
+urlpatterns: list = []
