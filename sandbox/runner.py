@@ -31,12 +31,14 @@ symlinks there that point at host paths.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import ctypes
 import dataclasses
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -273,6 +275,10 @@ class NotebookRun:
 
         # IPC sockets in a private folder: no TCP port that other local users could reach.
         sockets = tempfile.mkdtemp(prefix="kernel-")
+        if len(sockets) > 60:  # a unix socket path must fit in 108 bytes, with the kernel's suffixes
+            os.rmdir(sockets)
+            sockets = tempfile.mkdtemp(prefix="k-", dir="/tmp")  # noqa: S108 - private 0700 folder
+        atexit.register(shutil.rmtree, sockets, True)
         self.km = AsyncKernelManager(
             kernel_name="python3",
             kernel_spec_manager=RuntimeKernelOnly(),
