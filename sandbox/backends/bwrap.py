@@ -89,12 +89,6 @@ class Backend(base.Backend):
                 return self._run(job, python, started, lease.device)
             finally:
                 lease.release()
-        if self.config.warm_pool_size > 0 and job.notebook is not None:
-            from sandbox.warm import pool_for
-
-            result = pool_for(self).run(job, python)
-            if result is not None:
-                return result
         return self._run(job, python, started, None)
 
     def _run(self, job: Job, python: Path, started: float, device: GpuDevice | None) -> Result:

@@ -253,10 +253,11 @@ def judge(launch: Launch, backend: str, duration_s: float, gpu_device: str | Non
         outcome, message = Outcome.DISK, MESSAGES[Outcome.DISK]
     elif report and report.outcome is Outcome.OUTPUT:
         pass  # a flood ends with the kernel killed; that is not a memory or process problem
+    elif cgroup is not None and cgroup.hit_process_limit() and outcome is not Outcome.OK:
+        # Before memory: a fork bomb's copies often exhaust memory too, but the processes are the cause.
+        outcome, message = Outcome.PROCESSES, MESSAGES[Outcome.PROCESSES]
     elif cgroup is not None and cgroup.oom_killed():
         outcome, message = Outcome.MEMORY, MESSAGES[Outcome.MEMORY]
-    elif cgroup is not None and cgroup.hit_process_limit() and outcome is not Outcome.OK:
-        outcome, message = Outcome.PROCESSES, MESSAGES[Outcome.PROCESSES]
     elif launch.timed_out:
         outcome, message = Outcome.TIMEOUT, MESSAGES[Outcome.TIMEOUT]
     elif report is None:

@@ -1,0 +1,461 @@
+"""The Docker backend: each job in a fresh, locked-down container of the exercise runtime image.
+
+The container (image `ml-infn/runtime-<runtime>`, built offline by `deploy/sandbox/build-images.sh`) has no
+network, no capabilities, no-new-privileges, a read-only root filesystem, runs as uid 10001, and is capped in
+memory (swap held equal), processes, CPU and log size. Its only writable place is one tmpfs at /job of
+`disk_bytes` holding `output/`, `.tmp/` (the image's /tmp points there) and `.home/`, so "disk" is output/ and
+/tmp together and filling it fails with ENOSPC inside the job. Each mount is bound read-only at /job/<name>, the
+notebook at /job/<its name>, and the host's `sandbox` package read-only at /opt/ml-infn/sandbox, so the runner
+always matches the backend that reads its report (the image holds only the libraries).
+
+The container's own process only sleeps; the runner is started in it with `docker exec` and reports on the
+exec's stdout, a pipe the participant's kernel cannot reach (the runner is non-dumpable). When the runner is
+done, output/ is copied out of the still running container (regular files and folders only), then the
+container is removed, also on any exception; containers carry the label `ml-infn.sandbox` so that
+`remove_leftovers` can find any a killed worker left behind.
+
+tmpfs pages count against the container's memory cgroup, so its memory limit is `memory_bytes + disk_bytes`:
+a job may use its whole memory and fill its disk, and no more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tarfile
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sandbox.backends import base, local
+from sandbox.gpus import GpuLeases, NoFreeGpu
+from sandbox.jobs import GpuDevice, Job, Outcome, Result
+from sandbox.runner import MESSAGES, limits_to_json, read_report
+
+log = logging.getLogger(__name__)
+
+LABEL = "ml-infn.sandbox"  # every job container carries it; the value is the job's id
+USER = "10001:10001"  # the image's `participant`; fixed here so an image cannot choose root
+WORKDIR = "/job"
+HOME = f"{WORKDIR}/.home"
+TMP = f"{WORKDIR}/.tmp"  # the image's /tmp is a symlink to it
+RUNNER_ROOT = "/opt/ml-infn"
+RUNTIME_PATH = "/opt/runtime/bin:/usr/local/bin:/usr/bin:/bin"
+DEFAULT_IMAGE = "ml-infn/runtime-{runtime}:latest"
+BUILD_COMMAND = "deploy/sandbox/build-images.sh"
+START_COMMAND = "deploy/sandbox/start-dockerd.sh"
+ENGINE_TIMEOUT_S = 30  # for each API call; a job's own wall clock is watched separately
+WALL_GRACE_S = local.WALL_GRACE_S  # the runner enforces the wall clock; this is the backstop
+SPARE_INODES = 1000  # .tmp and .home need a few files besides output/
+LOG_MAX_SIZE = "1m"  # the container's own log: the job's output goes to the runner, not here
+STOP_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the engine and the job's cgroup say about a finished run: the host's view, not the job's."""
+
+    oom_killed: bool
+    hit_process_limit: bool
+    peak_memory_bytes: int | None
+
+
+class Backend(base.Backend):
+    """Run jobs in Docker containers of the runtime images."""
+
+    name = "docker"
+    strength = 30
+
+    def unavailable_reason(self) -> str | None:
+        try:
+            client = self.client()
+        except ImportError:
+            return "the docker Python package is not installed (pip install docker)."
+        except Exception as exc:
+            return f"no Docker engine answers ({first_line(exc)}); start one, e.g. with {START_COMMAND}."
+        try:
+            import docker.errors
+
+            runtimes = sorted(self.config.docker_images) or ["cpu"]
+            for runtime in runtimes:
+                image = self.image_for(runtime)
+                try:
+                    client.images.get(image)
+                except docker.errors.ImageNotFound:
+                    return f"the runtime image {image} is missing; build it with {BUILD_COMMAND}."
+        except Exception as exc:
+            return f"the Docker engine failed to answer ({first_line(exc)}); check that it runs."
+        finally:
+            client.close()
+        return None
+
+    def client(self) -> Any:
+        """Connect to the engine named by DOCKER_HOST (or the local socket) and check that it answers."""
+        import docker
+
+        client = docker.from_env(version="auto", timeout=ENGINE_TIMEOUT_S)
+        client.ping()
+        return client
+
+    def image_for(self, runtime: str) -> str:
+        return self.config.docker_images.get(runtime) or DEFAULT_IMAGE.format(runtime=runtime)
+
+    def run(self, job: Job) -> Result:
+        started = time.monotonic()
+        try:
+            client = self.client()
+        except Exception as exc:
+            return local.infrastructure(f"no Docker engine answers: {first_line(exc)}", self.name)
+        try:
+            if not job.gpu:
+                return self._run(client, job, started, None)
+            leases = GpuLeases(self.config.gpus, self.config.state_dir, self.config.lease_seconds)
+            try:
+                lease = leases.acquire(self.config.gpu_wait_seconds)
+            except NoFreeGpu as exc:
+                return local.infrastructure(str(exc), self.name)
+            try:
+                return self._run(client, job, started, lease.device)
+            finally:
+                lease.release()
+        finally:
+            client.close()
+
+    def _run(self, client: Any, job: Job, started: float, device: GpuDevice | None) -> Result:
+        import docker.errors
+
+        image = self.image_for(job.runtime)
+        try:
+            client.images.get(image)
+        except docker.errors.ImageNotFound:
+            return local.infrastructure(f"the runtime image {image} is missing; run {BUILD_COMMAND}", self.name)
+        job_id = uuid.uuid4().hex
+        try:
+            with job_container(client, self.container_options(job, image, job_id, device)) as container:
+                run = RunnerExec(client, container, job, self.runner_command(job))
+                run.wait()
+                measured = measure(container)
+                copied_entries = copy_output(container, job.output_dir, job.limits.disk_bytes)
+        except docker.errors.DockerException as exc:
+            log.exception("Docker failed while running job %s", job_id)
+            return local.infrastructure(f"the Docker engine failed: {first_line(exc)}", self.name)
+        return judge(
+            run,
+            measured,
+            too_many_files=copied_entries > job.limits.output_files,
+            duration_s=time.monotonic() - started,
+            gpu_device=device.id if device else None,
+        )
+
+    def container_options(self, job: Job, image: str, job_id: str, device: GpuDevice | None) -> dict[str, Any]:
+        """Return the keyword arguments of `containers.create` that lock the job down."""
+        from docker.types import DeviceRequest, LogConfig
+        from docker.types import Mount as DockerMount
+
+        limits = job.limits
+        mounts = [DockerMount(f"{RUNNER_ROOT}/sandbox", str(local.SANDBOX_PACKAGE), type="bind", read_only=True)]
+        for mount in job.mounts:
+            mounts.append(
+                DockerMount(f"{WORKDIR}/{mount.name}", str(Path(mount.source).resolve()), type="bind", read_only=True)
+            )
+        name = notebook_name_for(job)
+        if job.notebook is not None and name is not None:
+            mounts.append(
+                DockerMount(f"{WORKDIR}/{name}", str(Path(job.notebook).resolve()), type="bind", read_only=True)
+            )
+        # The engine sorts mounts by depth, so the /job tmpfs lies under the binds inside it.
+        inodes = limits.output_files + SPARE_INODES
+        memory = limits.memory_bytes + limits.disk_bytes
+        options: dict[str, Any] = {
+            "image": image,
+            "command": ["sleep", "infinity"],
+            "name": f"ml-infn-sandbox-{job_id}",
+            "labels": {LABEL: job_id},
+            "user": USER,
+            "working_dir": WORKDIR,
+            "environment": {"HOME": HOME, "PATH": RUNTIME_PATH, "LANG": "C.UTF-8"},
+            "network_mode": "none",
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "read_only": True,
+            "tmpfs": {
+                WORKDIR: f"rw,nosuid,nodev,exec,size={limits.disk_bytes},nr_inodes={inodes},uid=10001,gid=10001,"
+                "mode=0755",
+            },
+            "mounts": mounts,
+            "mem_limit": memory,
+            "memswap_limit": memory,  # equal: no swap beyond memory
+            "pids_limit": limits.processes,
+            "nano_cpus": int(limits.cpus * 1e9),
+            "init": True,
+            "ipc_mode": "private",
+            "log_config": LogConfig(type=LogConfig.types.JSON, config={"max-size": LOG_MAX_SIZE, "max-file": "1"}),
+            "detach": True,
+        }
+        if device is not None:
+            options["device_requests"] = [DeviceRequest(device_ids=[device.id], capabilities=[["gpu"]])]
+        return options
+
+    def runner_command(self, job: Job) -> list[str]:
+        """Return the runner's command line inside the container; it reports on its stdout."""
+        args = ["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(job.limits)]
+        if job.command is not None:
+            return [*args, "--command", "-", "--", *job.command]
+        return [*args, notebook_name_for(job) or "submission.ipynb", "-"]
+
+    def remove_leftovers(self, older_than_s: float = 0.0) -> list[str]:
+        """Remove job containers a dead worker left behind; return their names. Run at worker start."""
+        client = self.client()
+        removed = []
+        try:
+            for container in client.containers.list(all=True, filters={"label": LABEL}):
+                created = container.attrs.get("Created", "")
+                if older_than_s and not older_than(created, older_than_s):
+                    continue
+                with contextlib.suppress(Exception):
+                    container.remove(force=True)
+                    removed.append(container.name)
+        finally:
+            client.close()
+        return removed
+
+
+def notebook_name_for(job: Job) -> str | None:
+    """Name the notebook inside /job: its own file name unless a mount or a reserved name uses it."""
+    if job.notebook is None:
+        return None
+    name = job.notebook.name
+    if name in {m.name for m in job.mounts} or name in ("output", ".tmp", ".home") or name.startswith("."):
+        name = "submission.ipynb"
+    return name
+
+
+@contextlib.contextmanager
+def job_container(client: Any, options: Mapping[str, Any]) -> Iterator[Any]:
+    """Start the job's container for the block and always remove it afterwards, however the block ends."""
+    container = client.containers.create(**options)
+    try:
+        container.start()
+        setup = container.exec_run(["mkdir", "-p", f"{WORKDIR}/output", TMP, HOME], user=USER)
+        if setup.exit_code != 0:
+            raise RuntimeError(f"could not prepare /job: {setup.output.decode(errors='replace')[:300]}")
+        yield container
+    finally:
+        remove_container(client, container)
+
+
+def remove_container(client: Any, container: Any) -> None:
+    """Force-remove the container, retrying while the engine is busy; log loudly if it survives."""
+    import docker.errors
+
+    for attempt in range(STOP_RETRIES):
+        try:
+            container.remove(force=True, v=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError as exc:
+            log.warning("Removing sandbox container %s failed (%s); retrying.", container.name, exc)
+            time.sleep(0.5 * (attempt + 1))
+    log.error("Sandbox container %s could not be removed; remove_leftovers() will.", container.name)
+
+
+class RunnerExec:
+    """The runner started inside the container with `docker exec`, watched against the wall clock."""
+
+    def __init__(self, client: Any, container: Any, job: Job, command: list[str]) -> None:
+        self.client = client
+        self.container = container
+        self.limits = job.limits
+        env = local.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
+        self.exec_id = client.api.exec_create(
+            container.id, command, stdout=True, stderr=True, user=USER, workdir=WORKDIR, environment=env
+        )["Id"]
+        self.stdout: list[bytes] = []
+        self.stderr: list[bytes] = []
+        self.timed_out = False
+        self.exit_code: int | None = None
+
+    def wait(self) -> None:
+        """Run to the end or past the wall clock (then the container is killed); collect both streams."""
+        stream = self.client.api.exec_start(self.exec_id, stream=True, demux=True)
+        reader = threading.Thread(target=self._read, args=(stream,), name="docker-runner", daemon=True)
+        reader.start()
+        reader.join(self.limits.wall_seconds + WALL_GRACE_S)
+        if reader.is_alive():
+            self.timed_out = True
+            with contextlib.suppress(Exception):
+                self.container.kill()
+            reader.join(ENGINE_TIMEOUT_S)
+        with contextlib.suppress(Exception):
+            self.exit_code = self.client.api.exec_inspect(self.exec_id).get("ExitCode")
+
+    def _read(self, stream: Any) -> None:
+        # Bounded: a runaway runner cannot fill the worker's memory.
+        size = 0
+        with contextlib.suppress(Exception):
+            for out, err in stream:
+                for chunk, sink in ((out, self.stdout), (err, self.stderr)):
+                    if chunk and size < local.REPORT_MAX_BYTES:
+                        sink.append(chunk)
+                        size += len(chunk)
+
+    @property
+    def report_text(self) -> str:
+        return b"".join(self.stdout).decode("utf-8", "replace")
+
+    @property
+    def diagnostics(self) -> str:
+        return b"".join(self.stderr)[-local.DIAGNOSTIC_BYTES :].decode("utf-8", "replace")
+
+
+CGROUP_FILES = {
+    "oom": ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"),
+    "pids": ("/sys/fs/cgroup/pids/pids.events", "/sys/fs/cgroup/pids.events"),
+    "peak": ("/sys/fs/cgroup/memory/memory.max_usage_in_bytes", "/sys/fs/cgroup/memory.peak"),
+}
+
+
+def measure(container: Any) -> Measured:
+    """Read the container's OOM and process-limit counters and peak memory (cgroup v1 or v2)."""
+    container.reload()
+    oom = bool(container.attrs.get("State", {}).get("OOMKilled"))
+    counters: dict[str, str] = {}
+    if container.status == "running":
+        # The cgroup files are read-only inside the container and written by the kernel alone.
+        paths = [p for pair in CGROUP_FILES.values() for p in pair]
+        script = 'for f in "$@"; do echo "== $f"; cat "$f" 2>/dev/null; done'
+        reply = container.exec_run(["sh", "-c", script, "sh", *paths], user=USER)
+        current = ""
+        for line in reply.output.decode(errors="replace").splitlines():
+            if line.startswith("== "):
+                current = line[3:]
+                counters[current] = ""
+            elif current:
+                counters[current] += line + "\n"
+    oom = oom or any(counter(counters.get(p, ""), "oom_kill") > 0 for p in CGROUP_FILES["oom"])
+    pids = any(counter(counters.get(p, ""), "max") > 0 for p in CGROUP_FILES["pids"])
+    peak = None
+    for path in CGROUP_FILES["peak"]:
+        text = counters.get(path, "").strip()
+        if text.isdigit():
+            peak = int(text)
+    return Measured(oom_killed=oom, hit_process_limit=pids, peak_memory_bytes=peak)
+
+
+def counter(text: str, key: str) -> int:
+    """Return the value of `key` in a cgroup "key value" file, 0 when absent."""
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name == key and value.strip().isdigit():
+            return int(value)
+    return 0
+
+
+def copy_output(container: Any, destination: Path, limit_bytes: int) -> int:
+    """Copy output/ out of the container into `destination`; return the entries it held.
+
+    Only regular files and folders come out: links and device nodes stay behind, so nothing the job wrote can
+    point the host at its own files. The archive is bounded by the tmpfs it comes from.
+    """
+    import docker.errors
+
+    destination.mkdir(parents=True, exist_ok=True)
+    try:
+        chunks, _ = container.get_archive(f"{WORKDIR}/output")
+    except docker.errors.NotFound:
+        return 0  # the container stopped (killed at the wall clock, or by the job): its tmpfs went with it
+    entries = 0
+    with tempfile.TemporaryFile() as spool:
+        size = 0
+        for chunk in chunks:
+            size += len(chunk)
+            if size > 2 * limit_bytes + 64 * 1024 * 1024:
+                break  # tar headers of many small files cost more than their bytes; this is far past both
+            spool.write(chunk)
+        spool.seek(0)
+        with tarfile.open(fileobj=spool, mode="r|") as archive:
+            for member in archive:
+                parts = PurePosixPath(member.name).parts
+                if not parts or parts[0] != "output":
+                    continue
+                entries += 1 if len(parts) > 1 else 0
+                relative = PurePosixPath(*parts[1:]) if len(parts) > 1 else None
+                if relative is None or ".." in relative.parts or relative.is_absolute():
+                    continue
+                target = destination.joinpath(*relative.parts)
+                if member.isdir():
+                    target.mkdir(parents=True, exist_ok=True)
+                elif member.isfile():
+                    source = archive.extractfile(member)
+                    if source is None:
+                        continue
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    # O_NOFOLLOW: a name the job reused for a folder cannot redirect the write.
+                    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+                    with os.fdopen(fd, "wb") as sink:
+                        shutil.copyfileobj(source, sink)
+    return entries
+
+
+def judge(
+    run: RunnerExec, measured: Measured, too_many_files: bool, duration_s: float, gpu_device: str | None
+) -> Result:
+    """Turn the runner's report and what the engine measured into the job's result; the host's view wins."""
+    report = read_report(run.report_text)
+    outcome = report.outcome if report else None
+    message = report.message if report else ""
+    if too_many_files:
+        outcome, message = Outcome.DISK, MESSAGES[Outcome.DISK]
+    elif report and report.outcome in (Outcome.OUTPUT, Outcome.DISK):
+        pass  # the runner saw the flood or ENOSPC itself; a kill that followed is not the cause
+    elif measured.oom_killed:
+        outcome, message = Outcome.MEMORY, MESSAGES[Outcome.MEMORY]
+    elif measured.hit_process_limit and outcome is not Outcome.OK:
+        outcome, message = Outcome.PROCESSES, MESSAGES[Outcome.PROCESSES]
+    elif run.timed_out:
+        outcome, message = Outcome.TIMEOUT, MESSAGES[Outcome.TIMEOUT]
+    elif report is None:
+        if run.exit_code in (126, 127) or "OCI runtime" in run.diagnostics:
+            outcome = Outcome.INFRASTRUCTURE
+            message = f"{MESSAGES[Outcome.INFRASTRUCTURE]} ({run.diagnostics.strip()[:300]})"
+        else:
+            outcome = Outcome.ERROR
+            message = "The sandbox's runner stopped without a report; check what the notebook starts or kills."
+    assert outcome is not None
+    return Result(
+        outcome=outcome,
+        duration_s=duration_s,
+        message=message,
+        log=report.log if report else run.diagnostics,
+        log_truncated=report.log_truncated if report else False,
+        peak_memory_bytes=measured.peak_memory_bytes or (report.peak_memory_bytes if report else None),
+        executed_notebook=report.executed_notebook if report else None,
+        failed_cell=report.failed_cell if report else None,
+        traceback=report.traceback if report else None,
+        gpu_device=gpu_device,
+        backend=Backend.name,
+    )
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def older_than(created: str, seconds: float) -> bool:
+    """Tell whether an engine timestamp such as 2025-05-20T10:00:00.123456789Z is more than `seconds` ago."""
+    from datetime import UTC, datetime
+
+    try:
+        stamp = datetime.fromisoformat(created[:26].rstrip("Z") + "+00:00")
+    except ValueError:
+        return True
+    return (datetime.now(UTC) - stamp).total_seconds() > seconds
