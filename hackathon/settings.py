@@ -205,6 +205,31 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- Sandbox and grading ---------------------------------------------------------------------------------
+SANDBOX_BACKEND = env_str("SANDBOX_BACKEND")  # empty: the strongest available (docker > bwrap > process)
+SANDBOX_ALLOW_PROCESS = env_bool("SANDBOX_ALLOW_PROCESS", default=False)
+if PRODUCTION and (SANDBOX_ALLOW_PROCESS or SANDBOX_BACKEND == "process"):
+    raise ImproperlyConfigured(
+        "The unsandboxed process backend is refused when HACKATHON_ENV=production: use bwrap or docker."
+    )
+SANDBOX_STATE_DIR = env_path("SANDBOX_STATE_DIR", VAR_DIR / "sandbox")
+SANDBOX_RUNTIME_PYTHON = env_path("SANDBOX_RUNTIME_PYTHON", BASE_DIR / ".venv" / "bin" / "python")
+SANDBOX_DOCKER_IMAGE_CPU = env_str("SANDBOX_DOCKER_IMAGE_CPU", "ml-infn/runtime-cpu:latest")
+SANDBOX_DOCKER_IMAGE_GPU = env_str("SANDBOX_DOCKER_IMAGE_GPU", "ml-infn/runtime-gpu:latest")
+SANDBOX_GPUS = env_str("SANDBOX_GPUS")  # e.g. "T4:GPU-uuid-1,A100 MIG 1g.10gb:MIG-uuid-2"
+SANDBOX_WARM_POOL = env_int("SANDBOX_WARM_POOL", 0, minimum=0)
+GRADING_WORK_DIR = env_path("GRADING_WORK_DIR", VAR_DIR / "work")
+SUBMISSION_MAX_BYTES = env_int("SUBMISSION_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+SUBMISSIONS_PER_DAY = env_int("SUBMISSIONS_PER_DAY", 10, minimum=1)
+GRADING_MAX_ATTEMPTS = env_int("GRADING_MAX_ATTEMPTS", 3, minimum=1)
+GRADING_HEARTBEAT_SECONDS = env_int("GRADING_HEARTBEAT_SECONDS", 15, minimum=1)
+GRADING_STALE_SECONDS = env_int("GRADING_STALE_SECONDS", 120, minimum=2)
+GRADING_LOST_QUEUED_SECONDS = env_int("GRADING_LOST_QUEUED_SECONDS", 600, minimum=2)
+BOARD_DECIMALS = env_int("BOARD_DECIMALS", 4, minimum=0)
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-submissions": {"task": "grading.tasks.requeue_stuck_submissions_task", "schedule": 60.0},
+}
+
 # --- Logging ----------------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

@@ -1,0 +1,19 @@
+"""Errors of the grading domain that a person should see, each saying what to do next."""
+
+from exercises.errors import UserFacingError
+
+
+class SubmissionRefused(UserFacingError):
+    """The upload was not recorded: nothing was queued and no quota was used."""
+
+
+class NotebookInvalid(SubmissionRefused):
+    """The upload is not a notebook the platform can run."""
+
+
+class QuotaExceeded(SubmissionRefused):
+    """The participant has used today's submissions for this exercise."""
+
+
+class ExerciseNotOpen(SubmissionRefused):
+    """The exercise does not take submissions now."""

@@ -1,0 +1,89 @@
+"""Submissions and their results: the database is the source of truth of every grading run."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+def notebook_upload_path(submission: Submission, filename: str) -> str:
+    return f"submissions/{submission.event_exercise.event_id}/{submission.uid}.ipynb"
+
+
+class Submission(models.Model):
+    """One notebook a participant sent for one exercise of one event, and what grading made of it."""
+
+    class Kind(models.TextChoices):
+        GRADED = "graded", "Graded submission"
+        CHECK = "check", "Free check on the public sample"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SCORED = "scored", "Scored"
+        FAILED = "failed", "Failed"
+        INVALID = "invalid", "Invalid"
+
+    class Reason(models.TextChoices):
+        EXCEPTION = "exception", "The notebook raised an exception"
+        TIMEOUT = "timeout", "Time limit reached"
+        MEMORY = "memory", "Memory limit reached"
+        PROCESSES = "processes", "Process limit reached"
+        OUTPUT = "output", "Too much output"
+        DISK = "disk", "Disk limit reached"
+        PREDICTIONS = "predictions", "Predictions not valid"
+        NOTEBOOK = "notebook", "Notebook not valid"
+        INFRASTRUCTURE = "infrastructure", "Platform failure"
+
+    FINAL = (Status.SCORED, Status.FAILED, Status.INVALID)
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event_exercise = models.ForeignKey("hackathon.EventExercise", on_delete=models.CASCADE, related_name="submissions")
+    participant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.GRADED)
+    notebook = models.FileField(upload_to=notebook_upload_path, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    queue = models.CharField(max_length=10, default="cpu")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+    message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    score = models.FloatField(null=True, blank=True, help_text="On the public part of the hidden set.")
+    private_score = models.FloatField(null=True, blank=True, help_text="On the private part; shown once revealed.")
+    secondary = models.JSONField(default=dict, blank=True)
+    figures = models.JSONField(default=dict, blank=True)
+    failed_cell = models.IntegerField(null=True, blank=True)
+    traceback = models.TextField(blank=True)
+    log = models.TextField(blank=True)
+    executed_notebook = models.JSONField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    peak_memory_bytes = models.BigIntegerField(null=True, blank=True)
+    backend = models.CharField(max_length=20, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["event_exercise", "participant", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Submission {self.pk} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("submission_detail", kwargs={"uid": self.uid})
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL
+
+    @property
+    def counts_toward_quota(self) -> bool:
+        """Graded submissions count, failed and invalid ones too, except when the platform itself failed."""
+        return self.kind == self.Kind.GRADED and self.reason != self.Reason.INFRASTRUCTURE

@@ -1,0 +1,53 @@
+"""The bridge from the site's settings to the plain sandbox package: its configuration and job limits."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+import sandbox
+from exercises.models import Exercise
+from sandbox.gpus import parse_inventory
+
+MiB = 1024 * 1024
+
+
+@functools.cache
+def sandbox_config() -> sandbox.SandboxConfig:
+    """Return the sandbox configuration read once from the settings."""
+    runtime_python = Path(settings.SANDBOX_RUNTIME_PYTHON)
+    if not runtime_python.exists():
+        runtime_python = Path(sys.executable)
+    return sandbox.SandboxConfig(
+        state_dir=Path(settings.SANDBOX_STATE_DIR),
+        runtime_python={"cpu": runtime_python, "gpu": runtime_python},
+        docker_images={"cpu": settings.SANDBOX_DOCKER_IMAGE_CPU, "gpu": settings.SANDBOX_DOCKER_IMAGE_GPU},
+        gpus=parse_inventory(settings.SANDBOX_GPUS) if settings.SANDBOX_GPUS else (),
+        warm_pool_size=settings.SANDBOX_WARM_POOL,
+        warm_imports={"cpu": ("numpy", "pandas", "sklearn"), "gpu": ("numpy", "pandas", "sklearn", "tensorflow")},
+        allow_process_backend=settings.SANDBOX_ALLOW_PROCESS,
+    )
+
+
+def sandbox_backend(name: str | None = None) -> sandbox.Backend:
+    """Return the backend named here or in SANDBOX_BACKEND, else the strongest one available."""
+    return sandbox.get_backend(name or settings.SANDBOX_BACKEND or None, sandbox_config())
+
+
+def job_limits(exercise: Exercise) -> sandbox.Limits:
+    """Return the limits of one run of the exercise's notebook, from its manifest."""
+    return sandbox.Limits(
+        wall_seconds=float(exercise.wall_seconds),
+        cell_seconds=float(exercise.wall_seconds),
+        memory_bytes=exercise.memory_mb * MiB,
+        processes=exercise.processes,
+        cpus=exercise.cpus,
+    )
+
+
+def needs_gpu(exercise: Exercise) -> bool:
+    """A GPU-bound exercise takes a GPU lease; a GPU-preferred one takes one when this worker has GPUs."""
+    return exercise.device == Exercise.Device.GPU or (exercise.gpu_preferred and bool(sandbox_config().gpus))

@@ -1,0 +1,481 @@
+"""Grading actions: take a submission, run it in the sandbox, score it, recover what was lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import socket
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+import sandbox
+from exercises.errors import InvalidBundle, InvalidPredictions
+from exercises.evaluation import Scores, evaluate, load_answers
+from exercises.models import Exercise
+from exercises.outputs import read_masks_npy
+from exercises.services import Dataset, bundle_of, default_secret_seed, ensure_dataset
+from grading import figures
+from grading.errors import ExerciseNotOpen, QuotaExceeded, SubmissionRefused
+from grading.models import Submission
+from grading.notebooks import parse_uploaded_notebook
+from grading.sandboxing import job_limits, needs_gpu, sandbox_backend, sandbox_config
+from hackathon import permissions
+from hackathon.models import EventExercise, Registration
+
+logger = logging.getLogger(__name__)
+
+REASON_OF_OUTCOME = {
+    sandbox.Outcome.ERROR: Submission.Reason.EXCEPTION,
+    sandbox.Outcome.TIMEOUT: Submission.Reason.TIMEOUT,
+    sandbox.Outcome.MEMORY: Submission.Reason.MEMORY,
+    sandbox.Outcome.PROCESSES: Submission.Reason.PROCESSES,
+    sandbox.Outcome.OUTPUT: Submission.Reason.OUTPUT,
+    sandbox.Outcome.DISK: Submission.Reason.DISK,
+    sandbox.Outcome.INFRASTRUCTURE: Submission.Reason.INFRASTRUCTURE,
+}
+INFRASTRUCTURE_MESSAGE = (
+    "The platform could not run your notebook. This is not your fault and does not count toward your "
+    "quota; it will be run again shortly."
+)
+
+
+# --- Submitting ---------------------------------------------------------------------------------------------
+
+
+def submissions_per_day(event_exercise: EventExercise) -> int:
+    return event_exercise.submissions_per_day or settings.SUBMISSIONS_PER_DAY
+
+
+def used_today(*, participant: AbstractBaseUser, event_exercise: EventExercise, now: dt.datetime | None = None) -> int:
+    """Count today's graded submissions that use quota: failed and invalid ones too, platform failures not."""
+    day_start = timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        event_exercise.submissions.filter(
+            participant=participant, kind=Submission.Kind.GRADED, created_at__gte=day_start
+        )
+        .exclude(reason=Submission.Reason.INFRASTRUCTURE)
+        .count()
+    )
+
+
+def remaining_today(*, participant: AbstractBaseUser, event_exercise: EventExercise) -> int:
+    """Return how many graded submissions the participant has left today for this exercise."""
+    used = used_today(participant=participant, event_exercise=event_exercise)
+    return max(0, submissions_per_day(event_exercise) - used)
+
+
+def submit_notebook(
+    *,
+    participant: AbstractBaseUser,
+    event_exercise: EventExercise,
+    raw: bytes,
+    filename: str = "notebook.ipynb",
+    kind: str = Submission.Kind.GRADED,
+) -> Submission:
+    """Record a notebook for grading and queue it once the record is committed; raise SubmissionRefused if not."""
+    if not permissions.can_take_part(participant, event_exercise.event):
+        raise SubmissionRefused("Only confirmed participants of this event can submit. Register for the event first.")
+    if not event_exercise.is_open():
+        raise ExerciseNotOpen(
+            f"{event_exercise.exercise.title} takes submissions from "
+            f"{timezone.localtime(event_exercise.opens_at):%d %b %H:%M} to "
+            f"{timezone.localtime(event_exercise.closes_at):%d %b %H:%M}."
+        )
+    notebook = parse_uploaded_notebook(raw, max_bytes=settings.SUBMISSION_MAX_BYTES)
+    with transaction.atomic():
+        # Lock the participant's registration: concurrent submits of one person are counted one at a time.
+        Registration.objects.select_for_update().get(event=event_exercise.event, user=participant)
+        if kind == Submission.Kind.GRADED:
+            limit = submissions_per_day(event_exercise)
+            if used_today(participant=participant, event_exercise=event_exercise) >= limit:
+                raise QuotaExceeded(
+                    f"You have used all {limit} submissions for today on this exercise. "
+                    "Use a free check run to test your notebook, or submit again tomorrow."
+                )
+        elif event_exercise.submissions.filter(
+            participant=participant,
+            kind=Submission.Kind.CHECK,
+            status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING],
+        ).exists():
+            raise SubmissionRefused("A check run of yours is already waiting or running. Wait for its result first.")
+        submission = Submission(
+            event_exercise=event_exercise,
+            participant=participant,
+            kind=kind,
+            original_name=Path(filename).name[:255],
+            queue=event_exercise.exercise.queue,
+            queued_at=timezone.now(),
+        )
+        submission.notebook.save(f"{submission.uid}.ipynb", ContentFile(nbformat.writes(notebook).encode()), save=False)
+        submission.save()
+        transaction.on_commit(lambda: enqueue(submission))
+    return submission
+
+
+def enqueue(submission: Submission, *, countdown: float = 0) -> None:
+    """Send the submission's grading task to its exercise's queue, with a hard limit above the sandbox's."""
+    from grading.tasks import grade_submission_task
+
+    wall = submission.event_exercise.exercise.wall_seconds
+    grade_submission_task.apply_async(
+        args=[submission.pk],
+        queue=submission.queue,
+        countdown=countdown,
+        soft_time_limit=wall * 2 + 120,
+        time_limit=wall * 2 + 180,
+    )
+
+
+# --- Running and scoring ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grading:
+    """What one run of a notebook against a data set came to."""
+
+    status: str
+    reason: str = ""
+    message: str = ""
+    scores: Scores | None = None
+    result: sandbox.Result | None = None
+    images: list[dict[str, str]] = field(default_factory=list)
+
+
+def run_and_score(
+    exercise: Exercise,
+    notebook_path: Path,
+    *,
+    data_dir: Path,
+    answers_path: Path,
+    backend: sandbox.Backend | None = None,
+    figures_dir: Path | None = None,
+) -> Grading:
+    """Run the notebook with `data_dir` as its data/, then score its output/ in this trusted process."""
+    backend = backend or sandbox_backend()
+    config = sandbox_config()
+    work_root = Path(settings.GRADING_WORK_DIR)
+    work_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="job-", dir=work_root))
+    try:
+        notebook = work / "notebook.ipynb"
+        shutil.copyfile(notebook_path, notebook)
+        output = work / "output"
+        output.mkdir()
+        gpu = needs_gpu(exercise)
+        job = sandbox.Job(
+            output_dir=output,
+            mounts=(sandbox.Mount(source=Path(data_dir), name="data"),),
+            notebook=notebook,
+            limits=job_limits(exercise),
+            gpu=gpu,
+            runtime="gpu" if gpu else "cpu",
+        )
+        result = sandbox.run_job(job, config, backend)
+        if result.outcome is not sandbox.Outcome.OK:
+            reason = REASON_OF_OUTCOME[result.outcome]
+            status = Submission.Status.FAILED
+            message = INFRASTRUCTURE_MESSAGE if reason == Submission.Reason.INFRASTRUCTURE else result.message
+            return Grading(status=status, reason=reason, message=message, result=result)
+        bundle = bundle_of(exercise)
+        try:
+            scores = evaluate(
+                bundle,
+                output,
+                answers_path,
+                run_job=lambda extra: sandbox.run_job(extra, config, backend),
+                work_dir=work / "evaluation",
+            )
+        except InvalidPredictions as error:
+            return Grading(
+                status=Submission.Status.INVALID,
+                reason=Submission.Reason.PREDICTIONS,
+                message=error.message,
+                result=result,
+            )
+        images = draw_figures(exercise, scores, output, data_dir, answers_path, figures_dir) if figures_dir else []
+        return Grading(
+            status=Submission.Status.SCORED,
+            message=scored_message(exercise, scores),
+            scores=scores,
+            result=result,
+            images=images,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def scored_message(exercise: Exercise, scores: Scores) -> str:
+    shown = round(scores.public, settings.BOARD_DECIMALS)
+    direction = exercise.get_direction_display().lower()
+    return f"Scored: {exercise.metric} {shown} on the public part of the test set ({direction})."
+
+
+def draw_figures(
+    exercise: Exercise, scores: Scores, output: Path, data_dir: Path, answers_path: Path, figures_dir: Path
+) -> list[dict[str, str]]:
+    """Draw the result's pictures into figures_dir; a picture that cannot be drawn is left out, not fatal."""
+    images: list[dict[str, str]] = []
+    try:
+        if "roc" in scores.figures:
+            figures.roc_curve(
+                scores.figures["roc"],
+                scores.public if exercise.metric == "roc_auc" else scores.secondary.get("anomaly_auc", 0.0),
+                figures_dir / "roc.png",
+            )
+            images.append({"file": "roc.png", "title": "ROC curve on the public part"})
+        if "error_histogram" in scores.figures:
+            figures.histogram(
+                scores.figures["error_histogram"], "Reconstruction error", "error", figures_dir / "errors.png"
+            )
+            images.append({"file": "errors.png", "title": "Reconstruction errors, normal events and anomalies"})
+        if "dice_histogram" in scores.figures:
+            figures.histogram(
+                scores.figures["dice_histogram"], "Dice per image, public part", "Dice", figures_dir / "dice.png"
+            )
+            images.append({"file": "dice.png", "title": "Dice per image on the public part"})
+        overlays = scores.figures.get("overlays", [])
+        images_file = Path(data_dir) / "test_images.npy"
+        if overlays and images_file.is_file():
+            truth = load_answers(exercise.output_kind, answers_path)["masks"]
+            test_images = np.load(images_file, allow_pickle=False, mmap_mode="r")
+            predicted = read_masks_npy(output, truth.shape[1:], truth.shape[0])
+            for item in overlays:
+                name = f"overlay-{item['index']}.png"
+                i = item["index"]
+                figures.mask_overlay(test_images[i], truth[i], predicted[i], item["dice"], figures_dir / name)
+                images.append({"file": name, "title": f"Image {i}: Dice {item['dice']:.3f}"})
+    except Exception:  # pictures help but must never lose a score
+        logger.exception("Could not draw the figures of a result")
+    return images
+
+
+def _heartbeat(submission_id: int, attempt: int, stop: threading.Event) -> None:
+    """Mark the running submission alive until stopped, so a dead worker's runs can be told apart."""
+    try:
+        while not stop.wait(settings.GRADING_HEARTBEAT_SECONDS):
+            Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING, attempts=attempt).update(
+                heartbeat_at=timezone.now()
+            )
+    finally:
+        connection.close()
+
+
+def claim(submission_id: int) -> Submission | None:
+    """Take the submission for this worker if it is queued, or running under a worker that stopped beating."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.GRADING_STALE_SECONDS)
+    claimed = (
+        Submission.objects.filter(pk=submission_id)
+        .filter(Q(status=Submission.Status.QUEUED) | Q(status=Submission.Status.RUNNING, heartbeat_at__lt=stale))
+        .update(
+            status=Submission.Status.RUNNING,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            heartbeat_at=now,
+            worker=f"{socket.gethostname()}"[:200],
+        )
+    )
+    if claimed != 1:
+        return None
+    return Submission.objects.select_related("event_exercise__exercise", "event_exercise__event").get(pk=submission_id)
+
+
+def dataset_for(submission: Submission) -> tuple[Path, Path]:
+    """Return (data folder, answers) the run uses: the hidden set, or the public sample for a check run."""
+    event_exercise = submission.event_exercise
+    dataset = ensure_dataset(event_exercise.exercise, event_exercise.secret_seed)
+    if submission.kind == Submission.Kind.CHECK:
+        return dataset.public_data, dataset.public_answers
+    return dataset.hidden_data, dataset.hidden_answers
+
+
+def results_dir(submission: Submission) -> Path:
+    return Path(settings.MEDIA_ROOT) / "results" / str(submission.uid)
+
+
+def grade_submission(submission_id: int) -> None:
+    """Run and score one submission; a message delivered twice runs it once, a lost run is taken over."""
+    submission = claim(submission_id)
+    if submission is None:
+        logger.info("Submission %s is not waiting to be graded; nothing to do.", submission_id)
+        return
+    attempt = submission.attempts
+    if attempt > settings.GRADING_MAX_ATTEMPTS:
+        _finish(
+            submission,
+            attempt,
+            Grading(
+                status=Submission.Status.FAILED,
+                reason=Submission.Reason.INFRASTRUCTURE,
+                message=f"The platform failed to run your notebook {attempt - 1} times. This does not count toward "
+                "your quota; submit again later or ask a tutor.",
+            ),
+        )
+        return
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(submission.pk, attempt, stop), daemon=True)
+    beat.start()
+    try:
+        data_dir, answers = dataset_for(submission)
+        grading = run_and_score(
+            submission.event_exercise.exercise,
+            Path(submission.notebook.path),
+            data_dir=data_dir,
+            answers_path=answers,
+            figures_dir=results_dir(submission),
+        )
+    except InvalidBundle as error:
+        logger.error("Hidden set of %s unusable: %s", submission.event_exercise, error)
+        grading = Grading(
+            status=Submission.Status.FAILED,
+            reason=Submission.Reason.INFRASTRUCTURE,
+            message="The exercise's test data is broken; the organizers have been told. "
+            "This does not count toward your quota.",
+        )
+        attempt = settings.GRADING_MAX_ATTEMPTS  # no retry can mend the data
+    except Exception:
+        logger.exception("Grading submission %s failed", submission.pk)
+        grading = Grading(
+            status=Submission.Status.FAILED, reason=Submission.Reason.INFRASTRUCTURE, message=INFRASTRUCTURE_MESSAGE
+        )
+    finally:
+        stop.set()
+        beat.join(timeout=5)
+        close_old_connections()
+    if grading.reason == Submission.Reason.INFRASTRUCTURE and attempt < settings.GRADING_MAX_ATTEMPTS:
+        _retry(submission, attempt)
+        return
+    _finish(submission, attempt, grading)
+
+
+def _retry(submission: Submission, attempt: int) -> None:
+    requeued = Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING, attempts=attempt).update(
+        status=Submission.Status.QUEUED,
+        queued_at=timezone.now(),
+        reason=Submission.Reason.INFRASTRUCTURE,
+        message=INFRASTRUCTURE_MESSAGE,
+    )
+    if requeued:
+        logger.warning("Submission %s hit an infrastructure failure; retry %s queued", submission.pk, attempt + 1)
+        enqueue(submission, countdown=min(300, 10 * attempt))
+
+
+def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
+    """Store the one final result, unless another worker took this run over meanwhile."""
+    result = grading.result
+    fields: dict[str, Any] = {
+        "status": grading.status,
+        "reason": grading.reason,
+        "message": grading.message,
+        "finished_at": timezone.now(),
+    }
+    if result is not None:
+        fields.update(
+            log=result.log,
+            failed_cell=result.failed_cell,
+            traceback=result.traceback or "",
+            executed_notebook=result.executed_notebook,
+            duration_s=result.duration_s,
+            peak_memory_bytes=result.peak_memory_bytes,
+            backend=result.backend,
+        )
+    if grading.scores is not None:
+        fields.update(
+            score=grading.scores.public,
+            private_score=grading.scores.private,
+            secondary=grading.scores.secondary,
+            figures={"data": grading.scores.figures, "images": grading.images},
+        )
+    stored = Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING, attempts=attempt).update(
+        **fields
+    )
+    if not stored:
+        logger.warning("Submission %s attempt %s was taken over; its result is dropped", submission.pk, attempt)
+
+
+# --- Recovery -----------------------------------------------------------------------------------------------
+
+
+def requeue_stuck_submissions(now: dt.datetime | None = None) -> list[int]:
+    """Queue again the runs whose worker died and the queued ones whose message was lost; return their ids."""
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=settings.GRADING_STALE_SECONDS)
+    lost = now - dt.timedelta(seconds=settings.GRADING_LOST_QUEUED_SECONDS)
+    requeued = []
+    dead_runs = Submission.objects.filter(status=Submission.Status.RUNNING, heartbeat_at__lt=stale)
+    for submission in dead_runs.select_related("event_exercise__exercise"):
+        if Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING, heartbeat_at__lt=stale).update(
+            status=Submission.Status.QUEUED, queued_at=now
+        ):
+            requeued.append(submission)
+    lost_messages = Submission.objects.filter(status=Submission.Status.QUEUED, queued_at__lt=lost)
+    for submission in lost_messages.select_related("event_exercise__exercise"):
+        if Submission.objects.filter(pk=submission.pk, status=Submission.Status.QUEUED, queued_at__lt=lost).update(
+            queued_at=now
+        ):
+            requeued.append(submission)
+    for submission in requeued:
+        enqueue(submission)
+    if requeued:
+        logger.warning("Requeued submissions %s", [s.pk for s in requeued])
+    return [s.pk for s in requeued]
+
+
+# --- Grading outside events (the `grade` command) -----------------------------------------------------------
+
+
+def grade_notebook_file(exercise: Exercise, notebook_path: Path, *, backend: str | None = None) -> dict[str, Any]:
+    """Grade one notebook file against the exercise's default hidden set; return the `grade` command's report."""
+    raw = Path(notebook_path).read_bytes()
+    report: dict[str, Any] = {
+        "status": None,
+        "reason": None,
+        "exercise": exercise.slug,
+        "metric": exercise.metric,
+        "score": None,
+        "private_score": None,
+        "secondary": {},
+        "failed_cell": None,
+        "message": "",
+        "duration_s": None,
+    }
+    try:
+        notebook = parse_uploaded_notebook(raw, max_bytes=settings.SUBMISSION_MAX_BYTES)
+    except SubmissionRefused as error:
+        return {**report, "status": "invalid", "reason": "notebook", "message": error.message}
+    dataset: Dataset = ensure_dataset(exercise, default_secret_seed(exercise.slug))
+    with tempfile.TemporaryDirectory() as scratch:
+        clean = Path(scratch) / "notebook.ipynb"
+        clean.write_text(nbformat.writes(notebook))
+        grading = run_and_score(
+            exercise,
+            clean,
+            data_dir=dataset.hidden_data,
+            answers_path=dataset.hidden_answers,
+            backend=sandbox_backend(backend),
+        )
+    result = grading.result
+    return {
+        **report,
+        "status": str(grading.status),
+        "reason": str(grading.reason) or None,
+        "score": grading.scores.public if grading.scores else None,
+        "private_score": grading.scores.private if grading.scores else None,
+        "secondary": grading.scores.secondary if grading.scores else {},
+        "failed_cell": result.failed_cell if result else None,
+        "message": grading.message,
+        "duration_s": round(result.duration_s, 3) if result else None,
+    }

@@ -1,0 +1,15 @@
+"""Celery tasks of grading: thin wrappers that load ids and call the services."""
+
+from celery import shared_task
+
+from grading import services
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def grade_submission_task(submission_id: int) -> None:
+    services.grade_submission(submission_id)
+
+
+@shared_task(ignore_result=True)
+def requeue_stuck_submissions_task() -> None:
+    services.requeue_stuck_submissions()
