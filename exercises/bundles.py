@@ -45,19 +45,13 @@ def load_bundle(path: Path) -> Bundle:
     """Load the bundle in folder `path`; raise InvalidBundle or InvalidManifest saying what to fix."""
     path = Path(path)
     if not path.is_dir():
-        raise InvalidBundle(
-            f"There is no exercise folder at {path.name}; upload a folder with a manifest.toml."
-        )
+        raise InvalidBundle(f"There is no exercise folder at {path.name}; upload a folder with a manifest.toml.")
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
     if missing:
-        raise InvalidBundle(
-            f"The exercise {path.name} lacks {', '.join(missing)}; add them and upload again."
-        )
+        raise InvalidBundle(f"The exercise {path.name} lacks {', '.join(missing)}; add them and upload again.")
     manifest = load_manifest(path / "manifest.toml")
     if manifest.slug != path.name:
-        raise InvalidManifest(
-            "slug", f"must equal the folder name {path.name!r}, but it is {manifest.slug!r}"
-        )
+        raise InvalidManifest("slug", f"must equal the folder name {path.name!r}, but it is {manifest.slug!r}")
     return Bundle(path=path, manifest=manifest)
 
 
@@ -93,9 +87,7 @@ def build_data(bundle: Bundle, public_dir: Path, hidden_dir: Path, secret_seed: 
         spec.loader.exec_module(module)
         build = getattr(module, "build", None)
         if not callable(build):
-            raise InvalidBundle(
-                f"The data.py of {bundle.slug} must define build(public_dir, hidden_dir, secret_seed)."
-            )
+            raise InvalidBundle(f"The data.py of {bundle.slug} must define build(public_dir, hidden_dir, secret_seed).")
         public_dir.mkdir(parents=True, exist_ok=True)
         hidden_dir.mkdir(parents=True, exist_ok=True)
         build(public_dir, hidden_dir, int(secret_seed))
@@ -106,6 +98,4 @@ def build_data(bundle: Bundle, public_dir: Path, hidden_dir: Path, secret_seed: 
             raise InvalidBundle(f"The build() of {bundle.slug} did not write {expected.parent.name}/data/.")
     for expected in (public_dir / "answers.npz", hidden_dir / "answers.npz"):
         if not expected.is_file():
-            raise InvalidBundle(
-                f"The build() of {bundle.slug} did not write {expected.parent.name}/answers.npz."
-            )
+            raise InvalidBundle(f"The build() of {bundle.slug} did not write {expected.parent.name}/answers.npz.")

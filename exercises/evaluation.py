@@ -74,22 +74,14 @@ def load_answers(kind: str, answers_path: Path) -> dict[str, np.ndarray]:
     answers["public"] = public
     if kind == "scores_csv":
         ids = answers["ids"]
-        if (
-            ids.dtype.kind not in "iu"
-            or np.unique(ids).size != ids.size
-            or answers["labels"].shape != (count,)
-        ):
-            raise InvalidBundle(
-                "The answers' ids must be unique integers, one label each; rebuild the hidden set."
-            )
+        if ids.dtype.kind not in "iu" or np.unique(ids).size != ids.size or answers["labels"].shape != (count,):
+            raise InvalidBundle("The answers' ids must be unique integers, one label each; rebuild the hidden set.")
     if kind == "autoencoder" and (
         answers["events"].ndim != 2
         or answers["is_anomaly"].shape != (count,)
         or not np.isfinite(answers["events"]).all()
     ):
-        raise InvalidBundle(
-            "The answers' events must be a finite (events, features) array; rebuild the hidden set."
-        )
+        raise InvalidBundle("The answers' events must be a finite (events, features) array; rebuild the hidden set.")
     return answers
 
 
@@ -130,9 +122,7 @@ def _evaluate_scores_csv(output_dir: Path, answers: dict[str, np.ndarray]) -> Sc
         secondary={},
         figures={
             "roc": roc_points(labels[public], scores[public]),
-            "score_histogram": _histograms(
-                scores[public], labels[public].astype(bool), ("negative", "positive")
-            ),
+            "score_histogram": _histograms(scores[public], labels[public].astype(bool), ("negative", "positive")),
         },
     )
 
@@ -158,9 +148,7 @@ def _evaluate_masks_npy(output_dir: Path, answers: dict[str, np.ndarray]) -> Sco
     )
 
 
-def _histograms(
-    values: np.ndarray, positive: np.ndarray, names: tuple[str, str], bins: int = 30
-) -> dict[str, Any]:
+def _histograms(values: np.ndarray, positive: np.ndarray, names: tuple[str, str], bins: int = 30) -> dict[str, Any]:
     edges = np.histogram_bin_edges(values, bins=bins)
     return {
         "edges": edges.tolist(),

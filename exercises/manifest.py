@@ -264,9 +264,7 @@ def parse_manifest(data: dict[str, Any]) -> Manifest:
             cpus=float(resources.get("cpus", 1.0)),
         ),
         target=Target(float(target["reference"]), float(target["baseline"])),
-        authors=tuple(
-            Author(a["name"], a.get("email", ""), a.get("affiliation", "")) for a in data["authors"]
-        ),
+        authors=tuple(Author(a["name"], a.get("email", ""), a.get("affiliation", "")) for a in data["authors"]),
     )
 
 

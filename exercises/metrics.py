@@ -30,9 +30,7 @@ def _finite_vector(values: Any, what: str, length: int | None = None) -> np.ndar
     if array.ndim != 1:
         raise InvalidPredictions(f"The {what} must be a flat list of numbers, not shape {array.shape}.")
     if length is not None and array.shape[0] != length:
-        raise InvalidPredictions(
-            f"There must be {length} {what}, one per test item, but there are {array.shape[0]}."
-        )
+        raise InvalidPredictions(f"There must be {length} {what}, one per test item, but there are {array.shape[0]}.")
     if array.dtype.kind not in "biuf":
         raise InvalidPredictions(f"The {what} must be numbers, not values of type {array.dtype}.")
     array = array.astype(np.float64)
@@ -115,8 +113,7 @@ def _checked_masks(true_masks: Any, pred_masks: Any) -> tuple[np.ndarray, np.nda
         raise InvalidPredictions("The masks must be finite numbers, but some are NaN or infinite.")
     if predicted.min(initial=0.0) < 0.0 or predicted.max(initial=0.0) > 1.0:
         raise InvalidPredictions(
-            "Mask values must lie between 0 and 1 (probabilities or 0/1); "
-            "divide 0/255 masks by 255 before saving."
+            "Mask values must lie between 0 and 1 (probabilities or 0/1); divide 0/255 masks by 255 before saving."
         )
     return truth.astype(bool), predicted >= MASK_THRESHOLD
 

@@ -33,9 +33,7 @@ def read_untrusted_file(path: Path, max_bytes: int) -> bytes:
         raise InvalidPredictions(f"Your notebook did not write output/{name}; save it there.") from None
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise InvalidPredictions(
-                f"output/{name} is a symbolic link; save the file itself, not a link."
-            ) from None
+            raise InvalidPredictions(f"output/{name} is a symbolic link; save the file itself, not a link.") from None
         raise InvalidPredictions(f"output/{name} cannot be read ({error.strerror}); save it again.") from None
     try:
         info = os.fstat(fd)
@@ -122,9 +120,7 @@ def parse_scores_csv(text: bytes, expected_ids: np.ndarray, name: str = "predict
     unique, counts = np.unique(ids, return_counts=True)
     duplicated = unique[counts > 1]
     if duplicated.size:
-        raise InvalidPredictions(
-            f"output/{name} repeats some ids ({_describe_ids(duplicated)}); give each id one row."
-        )
+        raise InvalidPredictions(f"output/{name} repeats some ids ({_describe_ids(duplicated)}); give each id one row.")
     expected = np.asarray(expected_ids, dtype=np.int64)
     missing = np.setdiff1d(expected, ids)
     if missing.size:
@@ -156,16 +152,11 @@ def parse_npy(raw: bytes, name: str) -> np.ndarray:
     except ValueError as error:
         if "pickle" in str(error).lower():
             raise InvalidPredictions(
-                f"output/{name} holds Python objects (pickle), which are refused; "
-                "save a numeric array with np.save."
+                f"output/{name} holds Python objects (pickle), which are refused; save a numeric array with np.save."
             ) from None
-        raise InvalidPredictions(
-            f"output/{name} is not a valid .npy array ({error}); save it with np.save."
-        ) from None
+        raise InvalidPredictions(f"output/{name} is not a valid .npy array ({error}); save it with np.save.") from None
     except (OSError, EOFError) as error:
-        raise InvalidPredictions(
-            f"output/{name} is not a valid .npy array ({error}); save it with np.save."
-        ) from None
+        raise InvalidPredictions(f"output/{name} is not a valid .npy array ({error}); save it with np.save.") from None
     if not isinstance(loaded, np.ndarray):
         loaded.close()  # an .npz archive: np.load returned an NpzFile
         raise InvalidPredictions(f"output/{name} is an .npz archive; save one array with np.save.")
