@@ -1,8 +1,8 @@
-"""Django admin for events, roles and registrations (site staff only)."""
+"""Django admin for events, their programme, roles, registrations, groups and feedback (site staff only)."""
 
 from django.contrib import admin
 
-from hackathon.models import Event, EventRole, Registration
+from hackathon.models import Event, EventRole, Feedback, Group, Registration, Session, TutorProfile
 
 
 class EventRoleInline(admin.TabularInline):
@@ -11,17 +11,43 @@ class EventRoleInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class SessionInline(admin.TabularInline):
+    model = Session
+    extra = 0
+
+
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     list_display = ["title", "level", "mode", "starts_on", "capacity", "published"]
     list_filter = ["level", "mode", "published"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [EventRoleInline]
+    inlines = [EventRoleInline, SessionInline]
 
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
-    list_display = ["user", "event", "status", "created_at"]
-    list_filter = ["event", "status"]
+    list_display = ["user", "event", "status", "affiliation", "career_stage", "created_at"]
+    list_filter = ["event", "status", "affiliation", "career_stage"]
     search_fields = ["user__email"]
+    raw_id_fields = ["group"]
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = ["number", "event", "event_exercise"]
+    list_filter = ["event"]
+    filter_horizontal = ["tutors"]
+
+
+@admin.register(TutorProfile)
+class TutorProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "event", "max_groups"]
+    list_filter = ["event"]
+    filter_horizontal = ["expertise"]
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ["event", "user", "rating", "created_at"]
+    list_filter = ["event", "rating"]

@@ -12,6 +12,40 @@ from django.utils import timezone
 
 DEFAULT_CAPACITY = {"base": 60, "advanced": 30}
 DEFAULT_PARTICIPANTS_PER_TUTOR = {"base": 5, "advanced": 1}
+DEFAULT_GROUP_SIZE = {"base": 5, "advanced": 3}
+
+# The institute's structures (sections, national laboratories, centres) a registrant can belong to.
+STRUCTURES: list[tuple[str, str]] = [
+    ("ac", "Amministrazione Centrale"),
+    ("bari", "Sezione di Bari"),
+    ("bologna", "Sezione di Bologna"),
+    ("cagliari", "Sezione di Cagliari"),
+    ("catania", "Sezione di Catania"),
+    ("cnaf", "CNAF"),
+    ("ferrara", "Sezione di Ferrara"),
+    ("firenze", "Sezione di Firenze"),
+    ("genova", "Sezione di Genova"),
+    ("gssi", "GSSI"),
+    ("lecce", "Sezione di Lecce"),
+    ("lnf", "Laboratori Nazionali di Frascati"),
+    ("lngs", "Laboratori Nazionali del Gran Sasso"),
+    ("lnl", "Laboratori Nazionali di Legnaro"),
+    ("lns", "Laboratori Nazionali del Sud"),
+    ("milano", "Sezione di Milano"),
+    ("milano-bicocca", "Sezione di Milano Bicocca"),
+    ("napoli", "Sezione di Napoli"),
+    ("padova", "Sezione di Padova"),
+    ("pavia", "Sezione di Pavia"),
+    ("perugia", "Sezione di Perugia"),
+    ("pisa", "Sezione di Pisa"),
+    ("roma1", "Sezione di Roma"),
+    ("roma2", "Sezione di Roma Tor Vergata"),
+    ("roma3", "Sezione di Roma Tre"),
+    ("tifpa", "TIFPA (Trento)"),
+    ("torino", "Sezione di Torino"),
+    ("trieste", "Sezione di Trieste"),
+    ("other", "Other institution"),
+]
 
 
 class Event(models.Model):
@@ -44,6 +78,17 @@ class Event(models.Model):
     compute = models.CharField(max_length=3, choices=Compute.choices)
     published = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    needs_approval = models.BooleanField(
+        default=False, help_text="An organizer approves each registration before it takes a place."
+    )
+    has_waiting_list = models.BooleanField(
+        default=True, help_text="When the event is full, new registrations join a waiting list."
+    )
+    requires_prerequisite = models.BooleanField(
+        default=False,
+        help_text="Registrants must have attended a base event or declare some machine-learning experience.",
+    )
+    group_size = models.PositiveIntegerField(default=5, help_text="The largest number of participants in a group.")
 
     class Meta:
         ordering = ["-starts_on", "title"]
@@ -59,6 +104,7 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=models.Q(participants_per_tutor__gte=1), name="event_tutor_ratio_positive"
             ),
+            models.CheckConstraint(condition=models.Q(group_size__gte=1), name="event_group_size_positive"),
         ]
 
     def __str__(self) -> str:
@@ -97,10 +143,40 @@ class Registration(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         REJECTED = "rejected", "Not accepted"
 
+    class CareerStage(models.TextChoices):
+        STUDENT = "student", "Student"
+        PHD = "phd", "PhD student"
+        POSTDOC = "postdoc", "Postdoc"
+        STAFF = "staff", "Staff researcher"
+        TECHNOLOGIST = "technologist", "Technologist"
+
+    class Experience(models.TextChoices):
+        NONE = "none", "None"
+        BASIC = "basic", "Basic"
+        ADVANCED = "advanced", "Advanced"
+
+    class Source(models.TextChoices):
+        FORM = "form", "Registration form"
+        IMPORT = "import", "CSV import"
+
+    # Statuses that hold one of the event's places.
+    HOLDING_A_PLACE = (Status.CONFIRMED, Status.OFFERED, Status.PENDING)
+
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registrations")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
+    affiliation = models.CharField(max_length=20, choices=STRUCTURES, default="other")
+    affiliation_other = models.CharField(
+        max_length=200, blank=True, help_text="The institution's name when it is not one of the institute's."
+    )
+    career_stage = models.CharField(max_length=12, choices=CareerStage.choices, blank=True)
+    ml_experience = models.CharField(max_length=8, choices=Experience.choices, blank=True)
+    source = models.CharField(max_length=6, choices=Source.choices, default=Source.FORM)
+    # The waiting list is ordered by this moment; registering again after cancelling starts a new turn.
+    queued_at = models.DateTimeField(default=timezone.now)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    group = models.ForeignKey("Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -108,6 +184,115 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.event} ({self.get_status_display()})"
+
+    @property
+    def affiliation_name(self) -> str:
+        if self.affiliation == "other":
+            return self.affiliation_other or "Other institution"
+        return self.get_affiliation_display()
+
+    @property
+    def person_name(self) -> str:
+        return self.user.get_full_name() or self.user.email
+
+
+class Session(models.Model):
+    """One slot of an event's programme: a lecture, hands-on, seminar or hackathon session on one day."""
+
+    class Kind(models.TextChoices):
+        LECTURE = "lecture", "Lecture"
+        HANDS_ON = "hands_on", "Hands-on"
+        SEMINAR = "seminar", "Seminar"
+        HACKATHON = "hackathon", "Hackathon"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sessions")
+    day = models.DateField()
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    speaker = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["day", "starts_at", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.day:%d %b} {self.starts_at:%H:%M})"
+
+
+class Preference(models.Model):
+    """A registrant's ranking of one of the event's use cases: rank 1 is the favourite."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="preferences")
+    event_exercise = models.ForeignKey("EventExercise", on_delete=models.CASCADE, related_name="preferences")
+    rank = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["registration", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "event_exercise"], name="unique_preference_exercise"),
+            models.UniqueConstraint(fields=["registration", "rank"], name="unique_preference_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.event_exercise}"
+
+
+class TutorProfile(models.Model):
+    """What a tutor knows (knowledge-base labels) and when they can help, for one event."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="tutor_profiles")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tutor_profiles")
+    expertise = models.ManyToManyField("exercises.Label", blank=True, related_name="tutor_profiles")
+    available_days = models.JSONField(default=list, blank=True, help_text="ISO dates of the event's days.")
+    max_groups = models.PositiveSmallIntegerField(default=1, help_text="How many groups the tutor can follow.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "user"], name="unique_tutor_profile")]
+
+    def __str__(self) -> str:
+        return f"{self.user} tutoring at {self.event}"
+
+
+class Group(models.Model):
+    """A group of participants working on one use case with its tutors."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="groups")
+    event_exercise = models.ForeignKey("EventExercise", on_delete=models.CASCADE, related_name="groups")
+    number = models.PositiveIntegerField()
+    tutors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="tutored_groups")
+
+    class Meta:
+        ordering = ["event", "number"]
+        constraints = [models.UniqueConstraint(fields=["event", "number"], name="unique_group_number")]
+
+    def __str__(self) -> str:
+        return f"Group {self.number} — {self.event_exercise.exercise.title}"
+
+
+class Feedback(models.Model):
+    """A participant's end-of-event answers: what went well and what to change."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_feedback")
+    rating = models.PositiveSmallIntegerField(
+        choices=[(n, str(n)) for n in range(1, 6)], help_text="1 (poor) to 5 (excellent)."
+    )
+    went_well = models.TextField(blank=True)
+    suggestions = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["event", "user"], name="unique_feedback")]
+
+    def __str__(self) -> str:
+        return f"Feedback of {self.user} on {self.event}"
 
 
 def new_secret_seed() -> int:

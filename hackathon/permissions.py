@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
 
-from hackathon.models import Event, EventRole, Registration
+from hackathon.models import Event, EventRole, Group, Registration
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -49,3 +50,45 @@ def can_tutor_event(user: AnyUser, event: Event) -> bool:
 def can_take_part(user: AnyUser, event: Event) -> bool:
     """Take part: download exercises and submit notebooks (a confirmed registration)."""
     return Role.PARTICIPANT in roles_in(user, event)
+
+
+def can_create_event(user: AnyUser) -> bool:
+    """Create new events: site staff, who then hand the event to its organizers."""
+    return is_site_staff(user)
+
+
+def can_register(user: AnyUser, event: Event) -> bool:
+    """Open the registration form: any signed-in person who may see the event and is not on its staff."""
+    if not user.is_authenticated or not can_view_event(user, event):
+        return False
+    return not (roles_in(user, event) & {Role.ORGANIZER, Role.TUTOR})
+
+
+def is_tutor_of_group(user: AnyUser, group: Group) -> bool:
+    """Whether the person tutors this very group (not merely some group of the event)."""
+    return bool(user.is_authenticated and group.tutors.filter(pk=user.pk).exists())
+
+
+def is_member_of_group(user: AnyUser, group: Group) -> bool:
+    return bool(
+        user.is_authenticated and group.members.filter(user_id=user.pk, status=Registration.Status.CONFIRMED).exists()
+    )
+
+
+def can_see_group(user: AnyUser, group: Group) -> bool:
+    """See a group's members and tutors: its tutors, its members, and the event's organizers."""
+    return is_tutor_of_group(user, group) or is_member_of_group(user, group) or can_manage_event(user, group.event)
+
+
+def can_give_feedback(user: AnyUser, event: Event) -> bool:
+    """Answer the end-of-event feedback form: confirmed participants, once the event has begun."""
+    return can_take_part(user, event) and timezone.localdate() >= event.starts_on
+
+
+def can_compare_editions(user: AnyUser) -> bool:
+    """See the cross-edition report: site staff and anyone organizing some event."""
+    if is_site_staff(user):
+        return True
+    return bool(
+        user.is_authenticated and EventRole.objects.filter(user_id=user.pk, role=EventRole.Role.ORGANIZER).exists()
+    )

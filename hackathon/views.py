@@ -1,11 +1,27 @@
-"""Pages of the event domain: the home page and an event's page."""
+"""Pages of the event domain: events and their programme, registration, groups, tutoring, reports."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import csv
+import datetime as dt
+import io
+import logging
+from collections.abc import Callable
 
-from hackathon import permissions, selectors
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from exercises.errors import UserFacingError
+from hackathon import forms, permissions, selectors, services
+from hackathon.models import Event, Registration
+
+logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -17,9 +33,347 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     event = selectors.get_visible_event(request.user, slug)
+    registration = selectors.registration_of(request.user, event)
+    now = timezone.now()
     context = {
         "event": event,
         "roles": sorted(permissions.roles_in(request.user, event)),
         "can_manage": permissions.can_manage_event(request.user, event),
+        "can_tutor": permissions.can_tutor_event(request.user, event),
+        "can_register": permissions.can_register(request.user, event)
+        and (registration is None or registration.status == Registration.Status.CANCELLED),
+        "can_give_feedback": permissions.can_give_feedback(request.user, event),
+        "registration": registration,
+        "registration_open": event.registration_opens_at <= now < event.registration_closes_at,
+        "places_taken": services.places_taken(event),
+        "timetable": selectors.timetable(event),
+        "my_group": selectors.group_of(request.user, event),
     }
     return render(request, "hackathon/event_detail.html", context)
+
+
+def _managed_event(request: HttpRequest, slug: str) -> Event:
+    """Return the event if the person organizes it: 404 when they cannot see it, 403 when they may not manage."""
+    event = selectors.get_visible_event(request.user, slug)
+    if not permissions.can_manage_event(request.user, event):
+        raise PermissionDenied("Only the event's organizers can open this page.")
+    return event
+
+
+def _refused(request: HttpRequest, error: UserFacingError) -> None:
+    messages.error(request, error.message)
+
+
+# --- Events and programme ---------------------------------------------------------------------------------
+
+
+@login_required
+def event_create(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_create_event(request.user):
+        raise PermissionDenied("Only site staff can create events.")
+    form = forms.EventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "exercises"}
+        with transaction.atomic():
+            event = services.create_event(organizer=request.user, **data)
+            _open_exercises(event, form)
+        messages.success(request, f"{event.title} is created. Add its programme below.")
+        return redirect("event_edit", slug=event.slug)
+    return render(request, "hackathon/event_form.html", {"form": form, "formset": None, "event": None})
+
+
+def _open_exercises(event: Event, form: forms.EventForm) -> None:
+    # New exercises open for the whole event; organizers narrow a window in the admin when needed.
+    opens = timezone.make_aware(dt.datetime.combine(event.starts_on, dt.time.min))
+    closes = timezone.make_aware(dt.datetime.combine(event.ends_on, dt.time(23, 59)))
+    services.set_event_exercises(
+        event=event, exercises=list(form.cleaned_data["exercises"]), opens_at=opens, closes_at=closes
+    )
+
+
+@login_required
+def event_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _managed_event(request, slug)
+    form = forms.EventForm(request.POST or None, instance=event)
+    formset = forms.ProgrammeFormSet(request.POST or None, instance=event, prefix="sessions")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        with transaction.atomic():
+            event = form.save()
+            formset.save()
+            _open_exercises(event, form)
+        messages.success(request, "The event and its programme are saved.")
+        return redirect("event_detail", slug=event.slug)
+    return render(request, "hackathon/event_form.html", {"form": form, "formset": formset, "event": event})
+
+
+# --- Registration -----------------------------------------------------------------------------------------
+
+
+@login_required
+def register(request: HttpRequest, slug: str) -> HttpResponse:
+    event = selectors.get_visible_event(request.user, slug)
+    if not permissions.can_register(request.user, event):
+        raise PermissionDenied("The event's organizers and tutors do not register as participants.")
+    form = forms.RegistrationForm(request.POST or None, event=event)
+    if request.method == "POST" and form.is_valid():
+        details = services.RegistrationDetails(
+            affiliation=form.cleaned_data["affiliation"],
+            affiliation_other=form.cleaned_data["affiliation_other"],
+            career_stage=form.cleaned_data["career_stage"],
+            ml_experience=form.cleaned_data["ml_experience"],
+            ranking=form.cleaned_data["ranking"],
+        )
+        try:
+            registration = services.register(event=event, user=request.user, details=details)
+        except UserFacingError as error:
+            _refused(request, error)
+            return redirect("event_detail", slug=event.slug)
+        messages.success(request, _registration_message(registration))
+        return redirect("event_detail", slug=event.slug)
+    return render(request, "hackathon/register.html", {"event": event, "form": form})
+
+
+def _registration_message(registration: Registration) -> str:
+    return {
+        Registration.Status.CONFIRMED: "You are registered: your place is confirmed.",
+        Registration.Status.PENDING: "You are registered; the organizers will confirm your place.",
+        Registration.Status.WAITING: "The event is full: you are on the waiting list and will be emailed if a "
+        "place frees up.",
+    }.get(registration.status, "Your registration is saved.")
+
+
+def _own_registration_action(action: Callable[..., Registration], success: str) -> Callable:
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, slug: str) -> HttpResponse:
+        event = selectors.get_visible_event(request.user, slug)
+        registration = selectors.registration_of(request.user, event)
+        if registration is None:
+            messages.error(request, "You have no registration for this event.")
+        else:
+            try:
+                action(registration=registration)
+                messages.success(request, success)
+            except UserFacingError as error:
+                _refused(request, error)
+        return redirect("event_detail", slug=event.slug)
+
+    return view
+
+
+cancel_registration = _own_registration_action(
+    services.cancel_registration, "Your registration is cancelled; the place passes to the waiting list."
+)
+accept_offer = _own_registration_action(services.accept_offer, "The place is yours: see you at the event.")
+
+
+@login_required
+def registrations(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _managed_event(request, slug)
+    status = request.GET.get("status", "")
+    context = {
+        "event": event,
+        "registrations": selectors.event_registrations(event, status=status),
+        "statuses": Registration.Status.choices,
+        "status": status,
+        "places_taken": services.places_taken(event),
+    }
+    return render(request, "hackathon/registrations.html", context)
+
+
+@login_required
+@require_POST
+def decide_registration(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    event = _managed_event(request, slug)
+    registration = selectors.get_event_registration(event, pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.decide_registration(registration=registration, approve=approve)
+        verb = "approved" if approve else "rejected"
+        messages.success(request, f"The registration of {registration.person_name} is {verb}.")
+    except UserFacingError as error:
+        _refused(request, error)
+    return redirect("registrations", slug=event.slug)
+
+
+@login_required
+def export_registrations(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _managed_event(request, slug)
+    text = services.export_registrations(event, list(selectors.event_registrations(event)))
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}-registrations.csv"'
+    return response
+
+
+@login_required
+def import_registrations(request: HttpRequest, slug: str) -> HttpResponse:
+    """Upload a CSV: first a dry run listing the changes, then the same file again with confirm to apply."""
+    event = _managed_event(request, slug)
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        apply = form.cleaned_data["confirm"]
+        try:
+            plan = services.import_registrants(event=event, text=form.cleaned_data["csv"], dry_run=not apply)
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            if plan.applied:
+                made = ", ".join(f"{n} {Registration.Status(s).label.lower()}" for s, n in plan.statuses.items())
+                messages.success(request, f"Imported {sum(plan.statuses.values())} registrants ({made or 'none new'}).")
+                return redirect("registrations", slug=event.slug)
+    context = {"event": event, "form": form, "plan": plan, "text": form.cleaned_data.get("csv", "") if plan else ""}
+    return render(request, "hackathon/import.html", context)
+
+
+# --- Tutors and groups ------------------------------------------------------------------------------------
+
+
+@login_required
+def tutoring(request: HttpRequest, slug: str) -> HttpResponse:
+    event = selectors.get_visible_event(request.user, slug)
+    if not permissions.can_tutor_event(request.user, event):
+        raise PermissionDenied("Only the event's tutors declare expertise and availability.")
+    profile = selectors.tutor_profile(event, request.user)
+    initial = (
+        {
+            "expertise": list(profile.expertise.all()),
+            "available_days": profile.available_days,
+            "max_groups": profile.max_groups,
+        }
+        if profile
+        else None
+    )
+    form = forms.TutorProfileForm(request.POST or None, event=event, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.declare_tutoring(event=event, user=request.user, **form.cleaned_data)
+        messages.success(request, "Your expertise and availability are saved.")
+        return redirect("my_groups", slug=event.slug)
+    return render(request, "hackathon/tutoring.html", {"event": event, "form": form})
+
+
+@login_required
+def groups(request: HttpRequest, slug: str) -> HttpResponse:
+    """The organizer's groups page: run the assignment, read its report, move people by hand."""
+    event = _managed_event(request, slug)
+    tutors = selectors.event_tutors(event)
+    move_participant = forms.MoveParticipantForm(event=event)
+    move_tutor = forms.MoveTutorForm(event=event, tutors=tutors)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "assign":
+                report = services.assign_groups(event=event)
+                messages.success(
+                    request,
+                    f"Formed {len(report.groups)} groups; {report.first_choice} of {report.participants} "
+                    "participants got their first choice.",
+                )
+                return redirect("groups", slug=event.slug)
+            if action == "move_participant":
+                move_participant = forms.MoveParticipantForm(request.POST, event=event)
+                if move_participant.is_valid():
+                    _warn(request, services.move_participant(event=event, **move_participant.cleaned_data))
+                    return redirect("groups", slug=event.slug)
+            if action == "move_tutor":
+                move_tutor = forms.MoveTutorForm(request.POST, event=event, tutors=tutors)
+                if move_tutor.is_valid():
+                    _warn(request, services.move_tutor(event=event, **move_tutor.cleaned_data))
+                    return redirect("groups", slug=event.slug)
+        except UserFacingError as error:
+            _refused(request, error)
+    report = selectors.current_group_report(event)
+    by_number = {g.number: g for g in report.groups}
+    groups_now = selectors.event_groups(event)
+    context = {
+        "event": event,
+        "rows": [(group, by_number[group.number]) for group in groups_now],
+        "report": report,
+        "idle_tutors": [t for t in tutors if t.pk in report.idle_tutors],
+        "move_participant": move_participant,
+        "move_tutor": move_tutor,
+    }
+    return render(request, "hackathon/groups.html", context)
+
+
+def _warn(request: HttpRequest, warnings: list[str]) -> None:
+    if warnings:
+        for warning in warnings:
+            messages.warning(request, warning)
+    else:
+        messages.success(request, "Moved; every group touched still meets the tutor ratio.")
+
+
+@login_required
+def my_groups(request: HttpRequest, slug: str) -> HttpResponse:
+    """A participant's own group, or the groups a tutor follows: nobody else's."""
+    event = selectors.get_visible_event(request.user, slug)
+    if not (permissions.can_tutor_event(request.user, event) or permissions.can_take_part(request.user, event)):
+        raise PermissionDenied("Only the event's participants and tutors have groups.")
+    tutored = list(selectors.groups_tutored_by(request.user, event))
+    context = {"event": event, "tutored": tutored, "own": selectors.group_of(request.user, event)}
+    return render(request, "hackathon/my_groups.html", context)
+
+
+@login_required
+def group_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    event = selectors.get_visible_event(request.user, slug)
+    group = selectors.get_event_group(event, number)
+    if not permissions.can_see_group(request.user, group):
+        raise PermissionDenied("Only the group's tutors, its members and the organizers see this group.")
+    group = selectors.event_groups(event).get(pk=group.pk)
+    return render(request, "hackathon/group_detail.html", {"event": event, "group": group})
+
+
+# --- Feedback and reports ---------------------------------------------------------------------------------
+
+
+@login_required
+def feedback(request: HttpRequest, slug: str) -> HttpResponse:
+    event = selectors.get_visible_event(request.user, slug)
+    if not permissions.can_give_feedback(request.user, event):
+        raise PermissionDenied("The feedback form opens to the event's participants once the event begins.")
+    form = forms.FeedbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.give_feedback(event=event, user=request.user, **form.cleaned_data)
+        messages.success(request, "Thank you: your feedback is saved.")
+        return redirect("event_detail", slug=event.slug)
+    return render(request, "hackathon/feedback.html", {"event": event, "form": form})
+
+
+@login_required
+def report(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _managed_event(request, slug)
+    context = {"event": event, "report": selectors.event_report(event)}
+    return render(request, "hackathon/report.html", context)
+
+
+@login_required
+def report_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The report's counts as one CSV: chart, category, count."""
+    event = _managed_event(request, slug)
+    data = selectors.event_report(event)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["chart", "category", "count"])
+    for chart in (
+        data.registrations,
+        data.structures,
+        data.career_stages,
+        data.experience,
+        data.registrations_per_day,
+        data.feedback.ratings,
+    ):
+        for bar in chart.bars:
+            writer.writerow([chart.title, bar.label, bar.value])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}-report.csv"'
+    return response
+
+
+@login_required
+def editions(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_compare_editions(request.user):
+        raise PermissionDenied("The cross-edition report is for organizers.")
+    rows = selectors.editions()
+    return render(request, "hackathon/editions.html", {"rows": rows, "chart": selectors.editions_chart(rows)})

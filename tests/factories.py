@@ -64,3 +64,44 @@ def make_participant(event: Event, user=None, *, status: str = Registration.Stat
     user = user or make_user()
     Registration.objects.create(event=event, user=user, status=status)
     return user
+
+
+def make_exercise(slug: str | None = None, *, labels: dict[str, list[str]] | None = None):
+    """Create a catalog exercise row (no bundle on disk) carrying the given labels per dimension."""
+    from exercises.models import Exercise, Label
+
+    n = next(_numbers)
+    slug = slug or f"exercise-{n}"
+    exercise = Exercise.objects.create(
+        slug=slug,
+        title=slug.replace("-", " ").title(),
+        summary="An exercise for tests.",
+        description="An exercise for tests.",
+        levels=["base", "advanced"],
+        metric="roc_auc",
+        direction="higher",
+        output_kind="predictions_csv",
+        device="cpu",
+        wall_seconds=60,
+        memory_mb=512,
+        processes=8,
+        cpus=1.0,
+        target_reference=0.9,
+        target_baseline=0.5,
+        bundle_path=f"/nonexistent/{slug}",
+    )
+    for dimension, names in (labels or {}).items():
+        for name in names:
+            exercise.labels.add(Label.objects.get_or_create(dimension=dimension, name=name)[0])
+    return exercise
+
+
+def open_exercise(event: Event, exercise=None, **labels: list[str]):
+    """Open an exercise (a use case) in the event for its whole duration."""
+    from hackathon.models import EventExercise
+
+    exercise = exercise or make_exercise(labels=labels or None)
+    now = timezone.now()
+    return EventExercise.objects.create(
+        event=event, exercise=exercise, opens_at=now - dt.timedelta(days=1), closes_at=now + dt.timedelta(days=30)
+    )
