@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
@@ -15,9 +14,8 @@ from sandbox.gpus import parse_inventory
 MiB = 1024 * 1024
 
 
-@functools.cache
 def sandbox_config() -> sandbox.SandboxConfig:
-    """Return the sandbox configuration read once from the settings."""
+    """Return the sandbox configuration from the settings (cheap: built on each use, so tests can change it)."""
     runtime_python = Path(settings.SANDBOX_RUNTIME_PYTHON)
     if not runtime_python.exists():
         runtime_python = Path(sys.executable)
