@@ -15,7 +15,8 @@ try:
 except Exception as error:
     print(f"PostgreSQL is not reachable at {pg} ({type(error).__name__})"); sys.exit()
 try:
-    redis.Redis.from_url(rd, socket_connect_timeout=3).ping()
+    # Start from an empty test database: a message left by an earlier run's killed worker must not linger.
+    redis.Redis.from_url(rd, socket_connect_timeout=3).flushdb()
 except Exception as error:
     print(f"Redis is not reachable at {rd} ({type(error).__name__})")
 PY
