@@ -8,6 +8,7 @@ from django.shortcuts import render
 from exercises import selectors, services
 from exercises.models import Label
 from exercises.notebook_html import markdown_html, notebook_html
+from exercises.release import student_notebook
 
 
 def catalog(request: HttpRequest) -> HttpResponse:
@@ -21,8 +22,6 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
     exercise = selectors.get_published_exercise(slug)
-    from exercises.release import student_notebook  # lands with the nbgrader release work
-
     bundle = services.bundle_of(exercise)
     preview = notebook_html(student_notebook(bundle.source_notebook))
     context = {"exercise": exercise, "preview": preview, "description_html": markdown_html(exercise.description)}
