@@ -10,9 +10,9 @@ always matches the backend that reads its report (the image holds only the libra
 
 The container's own process only sleeps; the runner is started in it with `docker exec` and reports on the
 exec's stdout, a pipe the participant's kernel cannot reach (the runner is non-dumpable). When the runner is
-done, output/ is copied out of the still running container (regular files and folders only), then the
-container is removed, also on any exception; containers carry the label `ml-infn.sandbox` so that
-`remove_leftovers` can find any a killed worker left behind.
+done, output/ is streamed out of the still running container with `tar` (regular files and folders only; the
+engine's archive API cannot see tmpfs mounts), then the container is removed, also on any exception;
+containers carry the label `ml-infn.sandbox` so that `remove_leftovers` can find any a dead worker left.
 
 tmpfs pages count against the container's memory cgroup, so its memory limit is `memory_bytes + disk_bytes`:
 a job may use its whole memory and fill its disk, and no more.
@@ -360,35 +360,35 @@ def counter(text: str, key: str) -> int:
 
 
 def copy_output(container: Any, destination: Path, limit_bytes: int) -> int:
-    """Copy output/ out of the container into `destination`; return the entries it held.
+    """Copy output/ out of the running container into `destination`; return the entries it held.
 
-    Only regular files and folders come out: links and device nodes stay behind, so nothing the job wrote can
-    point the host at its own files. The archive is bounded by the tmpfs it comes from.
+    The engine's archive API cannot see tmpfs mounts, so `tar` inside the container streams the folder out.
+    Only regular files and folders come out: links and device nodes stay behind, so nothing the job wrote
+    can point the host at its own files. The stream is bounded by the tmpfs it comes from.
     """
-    import docker.errors
-
     destination.mkdir(parents=True, exist_ok=True)
-    try:
-        chunks, _ = container.get_archive(f"{WORKDIR}/output")
-    except docker.errors.NotFound:
+    container.reload()
+    if container.status != "running":
         return 0  # the container stopped (killed at the wall clock, or by the job): its tmpfs went with it
+    api = container.client.api
+    exec_id = api.exec_create(container.id, ["tar", "-C", WORKDIR, "-cf", "-", "output"], stderr=False, user=USER)
     entries = 0
     with tempfile.TemporaryFile() as spool:
         size = 0
-        for chunk in chunks:
+        for chunk in api.exec_start(exec_id["Id"], stream=True):
             size += len(chunk)
             if size > 2 * limit_bytes + 64 * 1024 * 1024:
                 break  # tar headers of many small files cost more than their bytes; this is far past both
             spool.write(chunk)
         spool.seek(0)
-        with tarfile.open(fileobj=spool, mode="r|") as archive:
+        with contextlib.suppress(tarfile.TarError), tarfile.open(fileobj=spool, mode="r|") as archive:
             for member in archive:
                 parts = PurePosixPath(member.name).parts
-                if not parts or parts[0] != "output":
+                if len(parts) < 2 or parts[0] != "output":
                     continue
-                entries += 1 if len(parts) > 1 else 0
-                relative = PurePosixPath(*parts[1:]) if len(parts) > 1 else None
-                if relative is None or ".." in relative.parts or relative.is_absolute():
+                entries += 1
+                relative = PurePosixPath(*parts[1:])
+                if ".." in relative.parts or relative.is_absolute():
                     continue
                 target = destination.joinpath(*relative.parts)
                 if member.isdir():
@@ -416,10 +416,11 @@ def judge(
         outcome, message = Outcome.DISK, MESSAGES[Outcome.DISK]
     elif report and report.outcome in (Outcome.OUTPUT, Outcome.DISK):
         pass  # the runner saw the flood or ENOSPC itself; a kill that followed is not the cause
+    elif measured.hit_process_limit and outcome is not Outcome.OK:
+        # Before memory: a fork bomb's copies often exhaust memory too, but the processes are the cause.
+        outcome, message = Outcome.PROCESSES, MESSAGES[Outcome.PROCESSES]
     elif measured.oom_killed:
         outcome, message = Outcome.MEMORY, MESSAGES[Outcome.MEMORY]
-    elif measured.hit_process_limit and outcome is not Outcome.OK:
-        outcome, message = Outcome.PROCESSES, MESSAGES[Outcome.PROCESSES]
     elif run.timed_out:
         outcome, message = Outcome.TIMEOUT, MESSAGES[Outcome.TIMEOUT]
     elif report is None:
