@@ -10,11 +10,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 
-# Each step down a person's ranking costs one; a slot deeper in a crowded use case costs a little, so that
-# near-ties spread people across use cases but a clear preference always wins over balance.
-BALANCE_WEIGHT = 0.2
+# Each step down a person's ranking costs one. A tutor missing from the ratio costs as much as moving three
+# people one step down their rankings: preferences give way a little so that groups keep their tutors.
+MISSING_TUTOR_PENALTY = 3.0
+TIE_BREAK = 0.001
 # In the tutor program: giving a group its first tutor outweighs everything; then each further tutor a group
 # needs outweighs any expertise mismatch (at most 1 per pairing).
 FIRST_TUTOR_REWARD = 1000.0
@@ -93,33 +94,72 @@ def mismatch(use_case: UseCase, expertise: frozenset[str]) -> float:
 
 
 def choose_use_cases(
-    participants: list[Participant], use_cases: list[UseCase], *, group_size: int, min_group_size: int = 2
+    participants: list[Participant],
+    use_cases: list[UseCase],
+    *,
+    group_size: int,
+    participants_per_tutor: int = 1,
+    tutor_places: int | None = None,
+    min_group_size: int = 2,
 ) -> dict[int, int]:
-    """Map each participant to a use case, by preference with mild balancing, as one assignment problem.
+    """Map each participant to a use case with one small integer program.
 
-    A use case left with fewer than `min_group_size` people is closed and the problem solved again, so no
-    one ends up alone.
+    Minimize how far down their ranking people are placed, plus a penalty for each tutor the resulting groups
+    would lack (`tutor_places` is how many group places the tutors offer; None when tutors are not known).
+    A use case is either closed or holds at least `min_group_size` people, so no one ends up alone.
     """
     if not participants or not use_cases:
         return {}
-    open_ids = [u.id for u in use_cases]
-    n = len(participants)
-    while True:
-        # Columns are places: place k of use case u. Deeper places cost more (convex), which balances sizes.
-        columns = [(u, k) for u in open_ids for k in range(n)]
-        cost = np.empty((n, len(columns)))
-        for row, person in enumerate(participants):
-            ranks = {u: r for r, u in enumerate(person.ranking)}
-            unranked = len(person.ranking) + 1
-            for col, (u, k) in enumerate(columns):
-                cost[row, col] = ranks.get(u, unranked) + BALANCE_WEIGHT * k / group_size
-        rows, cols = linear_sum_assignment(cost)
-        chosen = {participants[r].id: columns[c][0] for r, c in zip(rows, cols, strict=True)}
-        sizes = Counter(chosen.values())
-        too_small = [u for u in open_ids if 0 < sizes[u] < min_group_size]
-        if not too_small or len([u for u in open_ids if sizes[u]]) <= 1:
-            return chosen
-        open_ids.remove(min(too_small, key=lambda u: (sizes[u], u)))
+    p_count, u_count = len(participants), len(use_cases)
+    x_count = p_count * u_count
+    # Layout of the variables: x[p, u] (placed), then open[u], tutors[u], groups[u], and the tutor shortfall.
+    open_at, tutors_at, groups_at, short_at = x_count, x_count + u_count, x_count + 2 * u_count, x_count + 3 * u_count
+    size = short_at + 1
+    cost = np.zeros(size)
+    for p, person in enumerate(participants):
+        ranks = {u: r for r, u in enumerate(person.ranking)}
+        for u, use_case in enumerate(use_cases):
+            cost[p * u_count + u] = ranks.get(use_case.id, len(person.ranking) + 1)
+    cost[groups_at:short_at] = TIE_BREAK  # no more groups or tutors than the sizes call for
+    cost[tutors_at:groups_at] = TIE_BREAK
+    cost[short_at] = MISSING_TUTOR_PENALTY if tutor_places is not None else 0
+    rows: list[np.ndarray] = []
+    lower: list[float] = []
+    upper: list[float] = []
+
+    def constrain(coefficients: dict[int, float], low: float, high: float) -> None:
+        row = np.zeros(size)
+        for index, value in coefficients.items():
+            row[index] += value
+        rows.append(row)
+        lower.append(low)
+        upper.append(high)
+
+    for p in range(p_count):
+        constrain({p * u_count + u: 1 for u in range(u_count)}, 1, 1)
+    smallest = min(min_group_size, p_count)
+    for u in range(u_count):
+        members = {p * u_count + u: 1.0 for p in range(p_count)}
+        constrain({**members, open_at + u: -p_count}, -np.inf, 0)
+        constrain({**members, open_at + u: -smallest}, 0, np.inf)
+        constrain({**{k: -v for k, v in members.items()}, tutors_at + u: participants_per_tutor}, 0, np.inf)
+        constrain({**{k: -v for k, v in members.items()}, groups_at + u: group_size}, 0, np.inf)
+        constrain({tutors_at + u: 1, groups_at + u: -1}, 0, np.inf)  # every group needs at least one tutor
+    if tutor_places is not None:
+        constrain({**{tutors_at + u: 1 for u in range(u_count)}, short_at: -1}, -np.inf, tutor_places)
+    upper_bounds = np.full(size, float(p_count))
+    upper_bounds[:tutors_at] = 1
+    upper_bounds[short_at] = np.inf
+    result = milp(
+        cost,
+        constraints=LinearConstraint(np.array(rows), lower, upper),
+        integrality=np.ones(size),
+        bounds=Bounds(0, upper_bounds),
+    )
+    if result.x is None:
+        raise RuntimeError(f"The group assignment found no solution: {result.message}")
+    placed = np.round(result.x[:x_count]).reshape(p_count, u_count)
+    return {participants[p].id: use_cases[int(np.argmax(placed[p]))].id for p in range(p_count)}
 
 
 def split_into_groups(chosen: dict[int, int], participants: list[Participant], *, group_size: int) -> list[list]:
@@ -184,7 +224,14 @@ def plan_groups(
     participants_per_tutor: int,
 ) -> list[PlannedGroup]:
     """Form groups per use case from the rankings and give them tutors; numbers start at 1."""
-    chosen = choose_use_cases(participants, use_cases, group_size=group_size)
+    places = sum(t.max_groups for t in tutors) if tutors else None
+    chosen = choose_use_cases(
+        participants,
+        use_cases,
+        group_size=group_size,
+        participants_per_tutor=participants_per_tutor,
+        tutor_places=places,
+    )
     planned = split_into_groups(chosen, participants, group_size=group_size)
     by_id = {u.id: u for u in use_cases}
     tutor_sets = assign_tutors(

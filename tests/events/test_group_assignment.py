@@ -176,3 +176,15 @@ def test_forming_groups_with_no_use_case_open_says_what_to_do():
     make_participant(event)
     with pytest.raises(services.GroupChangeRefused, match="Open at least one exercise"):
         services.assign_groups(event=event)
+
+
+def test_with_scarce_tutors_a_few_people_take_their_second_choice_so_every_group_keeps_its_tutor():
+    # 6 want CNN and 4 want the autoencoder; with groups of at most 5, one tutor each, that is 3 groups for
+    # 2 tutors. Moving one person to their second choice makes 5 + 5: two groups, both with a tutor.
+    people = [Participant(i, (1, 3)) for i in range(6)] + [Participant(10 + i, (3, 1)) for i in range(4)]
+    tutors = [Tutor(100, frozenset({"CNN"})), Tutor(101, frozenset({"Autoencoder"}))]
+    groups = plan_groups(people, [CNN, AE], tutors, group_size=5, participants_per_tutor=5)
+    report = summarize(groups, people, [CNN, AE], tutors, participants_per_tutor=5)
+    assert sorted(len(g.members) for g in groups) == [5, 5]
+    assert report.groups_below_ratio == ()
+    assert report.first_choice == 9
