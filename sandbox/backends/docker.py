@@ -8,11 +8,13 @@ memory (swap held equal), processes, CPU and log size. Its only writable place i
 notebook at /job/<its name>, and the host's `sandbox` package read-only at /opt/ml-infn/sandbox, so the runner
 always matches the backend that reads its report (the image holds only the libraries).
 
-The container's own process only sleeps; the runner is started in it with `docker exec` and reports on the
-exec's stdout, a pipe the participant's kernel cannot reach (the runner is non-dumpable). When the runner is
-done, output/ is streamed out of the still running container with `tar` (regular files and folders only; the
-engine's archive API cannot see tmpfs mounts), then the container is removed, also on any exception;
-containers carry the label `ml-infn.sandbox` so that `remove_leftovers` can find any a dead worker left.
+The container's own process only sleeps, as another uid (10002) that the job can neither signal nor inspect.
+The runner is started in it with `docker exec` and reports on the exec's stdout, a pipe the participant's
+kernel cannot reach (the runner is non-dumpable). When the runner is done, every process of the job's uid is
+killed, then output/ is streamed out of the still running container with `tar` (regular files and folders
+only; the engine's archive API cannot see tmpfs mounts), then the container is removed, also on any
+exception. Containers carry the label `ml-infn.sandbox` so that `remove_leftovers` finds any a dead worker
+left.
 
 tmpfs pages count against the container's memory cgroup, so its memory limit is `memory_bytes + disk_bytes`:
 a job may use its whole memory and fill its disk, and no more.
@@ -42,7 +44,11 @@ from sandbox.runner import MESSAGES, limits_to_json, read_report
 log = logging.getLogger(__name__)
 
 LABEL = "ml-infn.sandbox"  # every job container carries it; the value is the job's id
-USER = "10001:10001"  # the image's `participant`; fixed here so an image cannot choose root
+USER = "10001:10001"  # the image's `participant`, who runs the job; fixed here so an image cannot choose root
+# The container's idle main process runs as another unprivileged uid, so the job can neither kill it (which
+# would stop the container and lose output/) nor read its environment, and `kill -9 -1` as the job's uid
+# ends every process of the job and nothing else.
+KEEPER = "10002:10002"
 WORKDIR = "/job"
 HOME = f"{WORKDIR}/.home"
 TMP = f"{WORKDIR}/.tmp"  # the image's /tmp is a symlink to it
@@ -141,6 +147,7 @@ class Backend(base.Backend):
             with job_container(client, self.container_options(job, image, job_id, device)) as container:
                 run = RunnerExec(client, container, job, self.runner_command(job))
                 run.wait()
+                end_job_processes(container)
                 measured = measure(container)
                 copied_entries = copy_output(container, job.output_dir, job.limits.disk_bytes)
         except docker.errors.DockerException as exc:
@@ -178,7 +185,7 @@ class Backend(base.Backend):
             "command": ["sleep", "infinity"],
             "name": f"ml-infn-sandbox-{job_id}",
             "labels": {LABEL: job_id},
-            "user": USER,
+            "user": KEEPER,
             "working_dir": WORKDIR,
             "environment": {"HOME": HOME, "PATH": RUNTIME_PATH, "LANG": "C.UTF-8"},
             "network_mode": "none",
@@ -197,7 +204,6 @@ class Backend(base.Backend):
             "init": True,
             "ipc_mode": "private",
             "log_config": LogConfig(type=LogConfig.types.JSON, config={"max-size": LOG_MAX_SIZE, "max-file": "1"}),
-            "detach": True,
         }
         if device is not None:
             options["device_requests"] = [DeviceRequest(device_ids=[device.id], capabilities=[["gpu"]])]
@@ -314,6 +320,14 @@ class RunnerExec:
     @property
     def diagnostics(self) -> str:
         return b"".join(self.stderr)[-local.DIAGNOSTIC_BYTES :].decode("utf-8", "replace")
+
+
+def end_job_processes(container: Any) -> None:
+    """Kill whatever the job left running (daemons, escaped forks) before output/ is read, so none can change it."""
+    container.reload()
+    if container.status == "running":
+        # The shell's own kill builtin: kill(-1) spares the caller and reaches only the job's uid.
+        container.exec_run(["sh", "-c", "kill -9 -1"], user=USER)
 
 
 CGROUP_FILES = {

@@ -129,10 +129,8 @@ def test_the_isolation_probe_of_the_bwrap_suite_finds_nothing_on_docker(
         server.close()
     assert result.outcome is Outcome.OK, result.message
     found = json.loads((output / "probe.json").read_text())
-    for name in ("http", "dns", "raw", "worker_port", "home_file", "write_data"):
+    for name in ("http", "dns", "raw", "worker_port", "pid1_environ", "home_file", "write_data"):
         assert found[name].startswith("failed"), (name, found[name])
-    # PID 1 is the container's docker-init, running as the job's uid: readable, but it holds only the image's
-    # variables, never the worker's.
     assert secret not in json.dumps(found)
     assert "WORKER_SECRET" not in found["environ"]
     assert not (data / "new.txt").exists()
@@ -209,6 +207,17 @@ def test_a_report_forged_by_the_notebook_is_not_believed(tmp_path: Path) -> None
     )
     assert result.outcome is Outcome.ERROR
     assert "the real end" in result.message
+
+
+def test_a_job_that_kills_every_process_it_can_loses_its_report_but_not_its_output(tmp_path: Path) -> None:
+    result, output, _ = run_cells(
+        tmp_path,
+        "open('output/saved.txt', 'w').write('before the end')",
+        "import os, signal\nos.kill(-1, signal.SIGKILL)",
+    )
+    assert result.outcome is Outcome.ERROR
+    assert "without a report" in result.message
+    assert (output / "saved.txt").read_text() == "before the end"
 
 
 def test_links_in_output_do_not_come_out_to_the_host(tmp_path: Path) -> None:
