@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from exercises.bundles import Bundle, build_data, builtin_bundle
 from exercises.errors import InvalidPredictions
 from exercises.evaluation import MAX_LATENT_SIZE, evaluate, prepare_latent_codes
 from sandbox.backends import get_backend
-from sandbox.jobs import Job, Outcome, Result, SandboxConfig
+from sandbox.jobs import Job, Result, SandboxConfig
 
 SLUG = "met-anomaly"
 VENV_BIN = Path(sys.executable).parent
@@ -270,11 +271,8 @@ keras.Model(x, keras.layers.Lambda(lambda t: t[:, :4] * 2)(x)).save("{output}/en
 y = keras.Input((4,))
 keras.Model(y, keras.layers.Dense(20)(y)).save("{output}/decoder.keras")
 """
-    import subprocess
-
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
     jobs = ProcessJobs(tmp_path / "state")
     with pytest.raises(InvalidPredictions, match="could not be loaded safely") as refused:
         evaluate(bundle(), output, hidden / "answers.npz", run_job=jobs, work_dir=tmp_path / "work")
-    assert "encode step" in str(refused.value) and len(jobs.jobs) == 1
-    assert Outcome.ERROR.value == "error"
+    assert "encode step" in str(refused.value) and len(jobs.jobs) == 1  # the decoder never ran
