@@ -162,7 +162,7 @@ def _own_registration_action(action: Callable[..., Registration], success: str) 
 
 
 cancel_registration = _own_registration_action(
-    services.cancel_registration, "Your registration is cancelled; the place passes to the waiting list."
+    services.cancel_registration, "Your registration is cancelled; any place it held passes to the waiting list."
 )
 accept_offer = _own_registration_action(services.accept_offer, "The place is yours: see you at the event.")
 

@@ -60,3 +60,30 @@ def test_someone_outside_the_event_has_no_groups_page(client):
     event, _people, _tutors = two_groups()
     client.force_login(make_user())
     assert client.get(reverse("my_groups", args=[event.slug])).status_code == 403
+
+
+def test_a_tutor_declares_expertise_and_days_from_the_tutoring_page(client):
+    from exercises.models import Label
+
+    event = make_event()
+    tutor = make_tutor(event)
+    label = Label.objects.create(dimension="technology", name="CNN")
+    client.force_login(tutor)
+    response = client.post(
+        reverse("tutoring", args=[event.slug]),
+        {"expertise": [label.pk], "available_days": [event.starts_on.isoformat()], "max_groups": "2"},
+        follow=True,
+    )
+    assert "Your expertise and availability are saved." in response.content.decode()
+    profile = tutor.tutor_profiles.get(event=event)
+    assert (list(profile.expertise.all()), profile.available_days, profile.max_groups) == (
+        [label],
+        [event.starts_on.isoformat()],
+        2,
+    )
+
+
+def test_a_participant_cannot_open_the_tutoring_page(client):
+    event = make_event()
+    client.force_login(make_participant(event))
+    assert client.get(reverse("tutoring", args=[event.slug])).status_code == 403
