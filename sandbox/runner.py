@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from sandbox import output_guard
 from sandbox.jobs import Limits, Outcome
 
 # jsonschema (through nbformat) imports rfc3987_syntax when present, which compiles a grammar for ~5 s on
@@ -159,6 +160,19 @@ class CapturedLog:
     def text(self) -> str:
         with self.lock:
             return "".join(self.parts)
+
+    def mark_flooded(self) -> None:
+        """Record a flood the kernel stopped itself (see `sandbox.output_guard`)."""
+        with self.lock:
+            self.flooded = True
+
+    def restart(self, limit: int) -> None:
+        """Forget what was kept so far and count up to a new limit: a warm sandbox's job has arrived."""
+        with self.lock:
+            self.limit = limit
+            self.parts = []
+            self.kept = 0
+            self.flooded = False
 
 
 def read_into_log(fd: int, log: CapturedLog) -> threading.Thread:
@@ -301,9 +315,14 @@ class NotebookRun:
         if self.preload:
             code = "\n".join(f"import {name}" for name in self.preload)
             await self.run_silently(code)
+        await self.guard_output()
+
+    async def guard_output(self) -> None:
+        """Make the kernel end itself once it has printed more than `output_bytes` (a flood)."""
+        await self.run_silently(guard_code(self.limits.output_bytes))
 
     async def run_silently(self, code: str) -> None:
-        """Run setup code in the kernel without a trace in the notebook or its history."""
+        """Run setup code in the kernel without a trace in the notebook or its history; raise if it fails."""
         kc = self.km.client()
         kc.start_channels()
         try:
@@ -315,6 +334,9 @@ class NotebookRun:
                     break
         finally:
             kc.stop_channels()
+        content = reply.get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"setup code failed: {content.get('ename')}: {content.get('evalue')}")
 
     def cell_timeout(self, cell: Any) -> float:
         return max(1.0, min(self.limits.cell_seconds, self.deadline - time.monotonic()))
@@ -393,10 +415,6 @@ class NotebookRun:
                 message = MESSAGES[outcome]
         finally:
             self.kill_kernel()
-        if self.log.flooded:
-            outcome, message = Outcome.OUTPUT, MESSAGES[Outcome.OUTPUT]
-        elif self.wall_expired:
-            outcome, message = Outcome.TIMEOUT, MESSAGES[Outcome.TIMEOUT]
         exit_code = None
         process = getattr(self.km.provisioner, "process", None) if self.km.provisioner else None
         if process is not None:
@@ -404,6 +422,12 @@ class NotebookRun:
                 exit_code = process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 exit_code = None
+        if exit_code == output_guard.FLOOD_EXIT_CODE:
+            self.log.mark_flooded()  # the kernel counted its own flood and ended itself
+        if self.log.flooded:
+            outcome, message = Outcome.OUTPUT, MESSAGES[Outcome.OUTPUT]
+        elif self.wall_expired:
+            outcome, message = Outcome.TIMEOUT, MESSAGES[Outcome.TIMEOUT]
         executed = nbformat.from_dict(nb)
         data = json.loads(nbformat.writes(executed))
         cap_outputs(data, self.limits.cell_output_bytes)
@@ -430,6 +454,16 @@ class NotebookRun:
         timer = threading.Timer(max(0.0, self.deadline - time.monotonic()) + 2.0, expire)
         timer.daemon = True
         timer.start()
+
+
+def guard_code(limit: int) -> str:
+    """Return hidden setup code that installs `sandbox.output_guard` in the kernel with this limit.
+
+    It runs in a namespace of its own, so the participant's namespace gains no names.
+    """
+    source = Path(output_guard.__file__).read_text()
+    call = f"\ninstall_output_guard({int(limit)}, {output_guard.FLOOD_EXIT_CODE})\n"
+    return f"exec({source + call!r}, {{'__name__': 'sandbox_output_guard'}})"
 
 
 def load_notebook(path: Path) -> Any:
@@ -477,10 +511,11 @@ async def run_warm(limits: Limits, preload: Sequence[str], report: TextIO) -> Re
         return Report(Outcome.INFRASTRUCTURE, "The warm sandbox was stopped before a job arrived.", 0.0)
     job = json.loads(line)
     run.limits = limits_from_json(json.dumps(job.get("limits") or {}))
-    run.log.limit = run.limits.output_bytes
+    run.log.restart(run.limits.output_bytes)  # what warming up printed is not the job's
     run.started = time.monotonic()
     run.deadline = run.started + run.limits.wall_seconds
     run.watch_wall_clock()
+    await run.guard_output()
     if job.get("env"):
         await run.run_silently(f"import os; os.environ.update({dict(job['env'])!r})")
     try:

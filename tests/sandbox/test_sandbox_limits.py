@@ -57,11 +57,6 @@ def test_a_cell_waiting_on_input_ends_as_error(tmp_path: Path, backend: str) -> 
     assert "input()" in result.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known weakness: ipykernel buffers print() output without bound, so a tight 1 MiB-per-write loop "
-    "reaches the 256 MiB memory limit before the runner sees the flood; it ends as memory, not output",
-)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_printing_two_gigabytes_ends_with_output_outcome_and_a_capped_log(tmp_path: Path, backend: str) -> None:
     result, _, marker = run_notebook(
