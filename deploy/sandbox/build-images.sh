@@ -111,7 +111,7 @@ fi
 
 # 3 and 4. The wheels and the runtime images.
 if [ -n "${PIP:-}" ]; then
-    pip=($PIP)
+    read -r -a pip <<< "$PIP"  # e.g. PIP="python3 -m pip"
 elif [ -x "$repo/.venv/bin/pip" ]; then
     pip=("$repo/.venv/bin/pip")
 else
@@ -154,7 +154,7 @@ for kind in "${kinds[@]}"; do
         -f "$here/Dockerfile.$kind" -t "$image:$version" -t "$image:latest" "$context" \
         > "$cache/build-$kind.log" 2>&1 \
         || { tail -n 30 "$cache/build-$kind.log" >&2; fail "docker build of $image failed (log above)."; }
-    # Leave no dangling intermediate images from a previous recipe.
+    # Drop the previous recipe's final image (now untagged); the install stage stays as build cache.
     docker image prune --force --filter "label=ml-infn.runtime=$kind" >/dev/null || true
 done
 

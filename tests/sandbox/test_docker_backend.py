@@ -282,8 +282,9 @@ def test_a_missing_image_is_named_with_the_command_that_builds_it(tmp_path: Path
 def test_an_engine_that_does_not_answer_is_named_with_the_command_that_starts_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
-    reason = docker_backend.Backend(make_config(tmp_path)).unavailable_reason()
+    with monkeypatch.context() as patched:  # undone before the leftover check asks the real engine
+        patched.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+        reason = docker_backend.Backend(make_config(tmp_path)).unavailable_reason()
     assert reason is not None
     assert "no Docker engine answers" in reason
     assert "start-dockerd.sh" in reason
