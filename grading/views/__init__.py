@@ -1,0 +1,1 @@
+"""Grading's pages, one module per audience: submissions (participants), boards, tutoring."""
