@@ -57,7 +57,7 @@ class GroupChangeRefused(UserFacingError):
 
 def offer_hours() -> int:
     """Return how long a promoted person has to accept a freed place (setting REGISTRATION_OFFER_HOURS)."""
-    return int(getattr(settings, "REGISTRATION_OFFER_HOURS", 48))
+    return settings.REGISTRATION_OFFER_HOURS
 
 
 # --- Events -----------------------------------------------------------------------------------------------

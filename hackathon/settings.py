@@ -205,6 +205,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- Events -----------------------------------------------------------------------------------------------
+REGISTRATION_OFFER_HOURS = env_int("REGISTRATION_OFFER_HOURS", 48, minimum=1)
+
 # --- Sandbox and grading ---------------------------------------------------------------------------------
 SANDBOX_BACKEND = env_str("SANDBOX_BACKEND")  # empty: the strongest available (docker > bwrap > process)
 SANDBOX_ALLOW_PROCESS = env_bool("SANDBOX_ALLOW_PROCESS", default=False)
@@ -228,6 +231,7 @@ GRADING_LOST_QUEUED_SECONDS = env_int("GRADING_LOST_QUEUED_SECONDS", 600, minimu
 BOARD_DECIMALS = env_int("BOARD_DECIMALS", 4, minimum=0)
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-submissions": {"task": "grading.tasks.requeue_stuck_submissions_task", "schedule": 60.0},
+    "expire-registration-offers": {"task": "hackathon.tasks.expire_offers_task", "schedule": 300.0},
 }
 
 # --- Logging ----------------------------------------------------------------------------------------------
