@@ -87,3 +87,71 @@ class Submission(models.Model):
     def counts_toward_quota(self) -> bool:
         """Graded submissions count, failed and invalid ones too, except when the platform itself failed."""
         return self.kind == self.Kind.GRADED and self.reason != self.Reason.INFRASTRUCTURE
+
+
+# --- Help requests (issue 8: tutors and participants at work) ------------------------------------------------
+
+
+class HelpRequest(models.Model):
+    """A participant's call for a tutor: it waits in their group's queue until a tutor claims and resolves it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for a tutor"
+        CLAIMED = "claimed", "A tutor is on it"
+        RESOLVED = "resolved", "Resolved"
+
+    MESSAGE_MIN_CHARS = 10
+    MESSAGE_MAX_CHARS = 1000
+
+    event = models.ForeignKey("hackathon.Event", on_delete=models.CASCADE, related_name="help_requests")
+    participant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="help_requests")
+    # Without a group the request goes to the event's organizers, so nobody is left unanswered.
+    group = models.ForeignKey(
+        "hackathon.Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="help_requests"
+    )
+    submission = models.ForeignKey(
+        Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="help_requests"
+    )
+    message = models.TextField(max_length=MESSAGE_MAX_CHARS)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claimed_help_requests"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One request at a time per person: a second question goes into the thread of the first.
+            models.UniqueConstraint(
+                fields=["event", "participant"],
+                condition=~models.Q(status="resolved"),
+                name="one_unresolved_help_request_per_participant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Help request {self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status == self.Status.RESOLVED
+
+
+class HelpMessage(models.Model):
+    """One message of a help request's short thread, from the participant or a tutor."""
+
+    MAX_CHARS = 2000
+
+    request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="help_messages")
+    text = models.TextField(max_length=MAX_CHARS)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} on help request {self.request_id}"
