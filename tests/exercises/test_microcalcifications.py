@@ -1,0 +1,211 @@
+"""The microcalcifications exercise: deterministic data, no leaked labels, reference and baseline on target."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
+from scipy import ndimage
+from sklearn.metrics import roc_auc_score
+
+from exercises.bundles import Bundle, build_data, builtin_bundle
+from exercises.evaluation import evaluate
+from sandbox.jobs import Job, Result
+
+SLUG = "microcalcifications"
+Built = tuple[Path, Path]
+
+
+def bundle() -> Bundle:
+    return builtin_bundle(SLUG)
+
+
+def build(root: Path, seed: int) -> Built:
+    public, hidden = root / "public", root / "hidden"
+    build_data(bundle(), public, hidden, seed)
+    return public, hidden
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Built]:
+    """Build each secret seed once per module: a build takes seconds, and most tests only read it."""
+    cache: dict[int, Built] = {}
+
+    def get(seed: int) -> Built:
+        if seed not in cache:
+            cache[seed] = build(tmp_path_factory.mktemp(f"seed{seed}"), seed)
+        return cache[seed]
+
+    return get
+
+
+def run_notebook(notebook: Path, data_dir: Path, workdir: Path) -> Path:
+    """Run a notebook as grading would: in a folder holding data/ and an empty output/."""
+    shutil.copytree(data_dir, workdir / "data")
+    (workdir / "output").mkdir()
+    client = NotebookClient(
+        nbformat.read(notebook, as_version=4),
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    client.execute()
+    return workdir / "output"
+
+
+def no_jobs(job: Job) -> Result:
+    raise AssertionError("a scores_csv exercise must not run sandbox jobs")
+
+
+def files_of(folder: Path) -> list[Path]:
+    return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
+
+
+def test_the_same_secret_seed_builds_the_same_files(tmp_path: Path, built: Callable[[int], Built]) -> None:
+    first = built(7)
+    second = build(tmp_path, 7)
+    for a_side, b_side in zip(first, second, strict=True):
+        names = files_of(a_side)
+        assert names == files_of(b_side)
+        for name in names:
+            assert (a_side / name).read_bytes() == (b_side / name).read_bytes(), name
+
+
+def test_different_secret_seeds_give_different_hidden_sets_and_the_same_training_set(
+    built: Callable[[int], Built],
+) -> None:
+    (public_a, hidden_a), (public_b, hidden_b) = built(7), built(8)
+    test_a = np.load(hidden_a / "data" / "test_images.npy")
+    test_b = np.load(hidden_b / "data" / "test_images.npy")
+    assert not np.array_equal(test_a, test_b)
+    assert not np.array_equal(np.load(hidden_a / "answers.npz")["labels"], np.load(hidden_b / "answers.npz")["labels"])
+    for name in ("train_images.npy", "train_labels.npy"):
+        assert (hidden_a / "data" / name).read_bytes() == (hidden_b / "data" / name).read_bytes()
+    # the public side does not depend on the secret at all
+    for name in files_of(public_a):
+        assert (public_a / name).read_bytes() == (public_b / name).read_bytes(), name
+
+
+def test_the_files_have_the_documented_names_shapes_types_and_ranges(built: Callable[[int], Built]) -> None:
+    public, hidden = built(7)
+    for root in (public, hidden):
+        assert sorted(p.name for p in (root / "data").iterdir()) == [
+            "test_images.npy",
+            "train_images.npy",
+            "train_labels.npy",
+        ]
+        train = np.load(root / "data" / "train_images.npy")
+        labels = np.load(root / "data" / "train_labels.npy")
+        test = np.load(root / "data" / "test_images.npy")
+        assert train.dtype == np.float32 and train.ndim == 3 and train.shape[1:] == (64, 64)
+        assert 1000 <= len(train) <= 2000
+        assert labels.dtype == np.uint8 and labels.shape == (len(train),) and set(np.unique(labels)) == {0, 1}
+        assert test.dtype == np.float32 and test.shape[1:] == (64, 64)
+        for images in (train, test):
+            assert images.min() >= 0.0 and images.max() <= 1.0 and np.isfinite(images).all()
+            # a texture, not flat patches: every patch varies
+            assert (images.std(axis=(1, 2)) > 0.01).all()
+        answers = np.load(root / "answers.npz")
+        assert answers["ids"].dtype == np.int64 and np.array_equal(answers["ids"], np.arange(len(test)))
+        assert answers["labels"].dtype == np.uint8 and answers["labels"].shape == (len(test),)
+        assert answers["public"].dtype == np.bool_ and answers["public"].shape == (len(test),)
+    assert np.load(public / "answers.npz")["public"].all()
+
+
+def test_public_data_holds_no_hidden_labels_or_images(built: Callable[[int], Built]) -> None:
+    public, hidden = built(7)
+    hidden_test = np.load(hidden / "data" / "test_images.npy")
+    public_test = np.load(public / "data" / "test_images.npy")
+    train = np.load(public / "data" / "train_images.npy")
+    hidden_rows = {image.tobytes() for image in hidden_test}
+    assert hidden_rows.isdisjoint(image.tobytes() for image in public_test)
+    assert hidden_rows.isdisjoint(image.tobytes() for image in train)
+    # the hidden folder is what a sandbox sees: training data and test inputs, no answers
+    assert not any(p.suffix == ".npz" for p in (hidden / "data").rglob("*"))
+    assert not any(p.suffix == ".npz" for p in (public / "data").rglob("*"))
+    for name in ("train_images.npy", "train_labels.npy"):
+        assert (hidden / "data" / name).read_bytes() == (public / "data" / name).read_bytes()
+
+
+def test_both_classes_are_balanced_in_training_and_in_each_part_of_the_hidden_set(
+    built: Callable[[int], Built],
+) -> None:
+    public, hidden = built(7)
+    assert 0.45 <= np.load(public / "data" / "train_labels.npy").mean() <= 0.55
+    answers = np.load(hidden / "answers.npz")
+    labels, part = answers["labels"], answers["public"]
+    assert abs(int(part.sum()) - int((~part).sum())) <= 1
+    for rows in (part, ~part):
+        assert 0.4 <= labels[rows].mean() <= 0.6
+
+
+def test_patches_labelled_as_clusters_hold_brighter_spots(built: Callable[[int], Built]) -> None:
+    """Without any learning, a spot filter already ranks the classes: the labels match the images."""
+    public, _ = built(7)
+    images = np.load(public / "data" / "train_images.npy")
+    labels = np.load(public / "data" / "train_labels.npy")
+    # difference of Gaussians: keeps 1-3 px spots, removes the tissue background
+    spots = ndimage.gaussian_filter(images, (0, 0.7, 0.7)) - ndimage.gaussian_filter(images, (0, 3, 3))
+    assert roc_auc_score(labels, spots.max(axis=(1, 2))) > 0.7
+    # ... yet the brightest pixel alone says little: the tissue, not the spots, sets the brightness
+    assert roc_auc_score(labels, images.max(axis=(1, 2))) < 0.7
+
+
+def test_the_source_notebook_carries_nbgrader_markers_and_metadata() -> None:
+    source = nbformat.read(bundle().source_notebook, as_version=4)
+    solutions = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    tests = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(solutions) >= 4 and len(tests) == 1
+    for cell in solutions:
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+        assert cell.metadata.nbgrader == {
+            "solution": True,
+            "grade": False,
+            "locked": False,
+            "schema_version": 3,
+            "grade_id": cell.metadata.nbgrader["grade_id"],
+        }
+    (test,) = tests
+    assert "### BEGIN HIDDEN TESTS" in test.source and "### END HIDDEN TESTS" in test.source
+    assert test.metadata.nbgrader["points"] == 1 and test.metadata.nbgrader["locked"] is True
+    grade_ids = [c.metadata.nbgrader["grade_id"] for c in solutions + tests]
+    assert len(set(grade_ids)) == len(grade_ids)
+
+
+def test_the_released_notebook_hides_the_solutions_and_the_hidden_tests() -> None:
+    notebook = nbformat.read(bundle().source_notebook, as_version=4)
+    resources: dict = {}
+    for preprocessor in (ClearSolutions(), ClearHiddenTests(), ClearOutput()):
+        notebook, resources = preprocessor.preprocess(notebook, resources)
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    assert "model.fit" not in text and "Conv2D(" not in text
+    assert text.count("raise NotImplementedError()") >= 4
+    # the scaffolding a participant builds on stays
+    assert "def build_model() -> keras.Model:" in text and 'OUTPUT / "predictions.csv"' in text
+
+
+@pytest.mark.slow
+def test_the_reference_solution_reaches_its_documented_target_on_both_parts(
+    tmp_path: Path, built: Callable[[int], Built]
+) -> None:
+    _, hidden = built(7)
+    output = run_notebook(bundle().source_notebook, hidden / "data", tmp_path / "run")
+    scores = evaluate(bundle(), output, hidden / "answers.npz", run_job=no_jobs, work_dir=tmp_path / "work")
+    target = bundle().manifest.target.reference
+    assert scores.public >= target and scores.private >= target, scores
+
+
+@pytest.mark.slow
+def test_the_constant_baseline_scores_exactly_one_half(tmp_path: Path, built: Callable[[int], Built]) -> None:
+    _, hidden = built(7)
+    output = run_notebook(bundle().baseline_notebook, hidden / "data", tmp_path / "run")
+    scores = evaluate(bundle(), output, hidden / "answers.npz", run_job=no_jobs, work_dir=tmp_path / "work")
+    assert scores.public == scores.private == bundle().manifest.target.baseline == 0.5
+    assert scores.figures["roc"] == {"fpr": [0.0, 1.0], "tpr": [0.0, 1.0]}
