@@ -1,0 +1,71 @@
+"""The grading part of an event's report: attendance, submissions over time, score distributions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Min
+from django.db.models.functions import TruncDate
+
+from grading.models import Submission
+from hackathon.models import Event, Registration
+from hackathon.selectors import Bar, Chart
+
+
+@dataclass(frozen=True)
+class ExerciseReport:
+    title: str
+    per_day: Chart
+    scores: Chart
+
+
+@dataclass(frozen=True)
+class GradingReport:
+    confirmed: int
+    attended: int
+    absent_emails: list[str]
+    exercises: list[ExerciseReport]
+
+
+def _chart(title: str, counts: dict[str, int]) -> Chart:
+    return Chart(title=title, bars=tuple(Bar(label, value) for label, value in counts.items()))
+
+
+def _score_bins(values: list[float], bins: int = 5) -> dict[str, int]:
+    if not values:
+        return {}
+    low, high = min(values), max(values)
+    width = (high - low) / bins or 1.0
+    counts = Counter(min(bins - 1, int((v - low) / width)) for v in values)
+    return {f"{low + i * width:.3f} – {low + (i + 1) * width:.3f}": counts.get(i, 0) for i in range(bins)}
+
+
+def event_grading_report(event: Event) -> GradingReport:
+    """Return who took part (submitted at least once) and, per exercise, submissions per day and best scores."""
+    confirmed = Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED)
+    graded = Submission.objects.filter(event_exercise__event=event, kind=Submission.Kind.GRADED)
+    submitters = set(graded.values_list("participant_id", flat=True))
+    absent = [r.user.email for r in confirmed.select_related("user") if r.user_id not in submitters]
+    exercises = []
+    for event_exercise in event.event_exercises.select_related("exercise"):
+        mine = graded.filter(event_exercise=event_exercise)
+        days = mine.annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("id")).order_by("day")
+        best = Max("score") if event_exercise.exercise.direction == "higher" else Min("score")
+        bests = mine.filter(status=Submission.Status.SCORED).values("participant_id").annotate(best=best)
+        exercises.append(
+            ExerciseReport(
+                title=event_exercise.exercise.title,
+                per_day=_chart("Submissions per day", {f"{d['day']:%d %b}": d["n"] for d in days}),
+                scores=_chart(
+                    f"Best public {event_exercise.exercise.metric} per participant",
+                    _score_bins([b["best"] for b in bests]),
+                ),
+            )
+        )
+    return GradingReport(
+        confirmed=confirmed.count(),
+        attended=len(submitters & set(confirmed.values_list("user_id", flat=True))),
+        absent_emails=absent,
+        exercises=exercises,
+    )

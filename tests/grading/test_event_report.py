@@ -1,0 +1,44 @@
+"""The organizer's report shows who submitted, submissions per day and the spread of best scores."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from grading.models import Submission
+from grading.reports import event_grading_report
+from tests.factories import make_organizer, make_participant
+from tests.grading.builders import open_event_exercise
+
+pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
+
+
+def record(event_exercise, person, **fields) -> Submission:
+    return Submission.objects.create(event_exercise=event_exercise, participant=person, notebook="x.ipynb", **fields)
+
+
+def test_attendance_counts_confirmed_participants_who_submitted_at_least_once():
+    event_exercise = open_event_exercise()
+    event = event_exercise.event
+    active, failing, absent = (make_participant(event) for _ in range(3))
+    record(event_exercise, active, status="scored", score=0.8)
+    record(event_exercise, active, status="scored", score=0.9)
+    record(event_exercise, failing, status="failed", reason="exception")
+    record(event_exercise, absent, status="scored", score=0.7, kind="check")  # a free check is not attendance
+    report = event_grading_report(event)
+    assert (report.confirmed, report.attended) == (3, 2)
+    assert report.absent_emails == [absent.email]
+    [exercise] = report.exercises
+    assert sum(bar.value for bar in exercise.per_day.bars) == 3
+    assert sum(bar.value for bar in exercise.scores.bars) == 1  # one participant has a scored best
+
+
+def test_only_organizers_open_the_grading_report(client):
+    event_exercise = open_event_exercise()
+    event = event_exercise.event
+    url = reverse("event_report_grading", args=[event.slug])
+    client.force_login(make_participant(event))
+    assert client.get(url).status_code == 403
+    client.force_login(make_organizer(event))
+    page = client.get(url)
+    assert page.status_code == 200 and b"submitted at least once" in page.content
