@@ -113,6 +113,7 @@ class Result:
     traceback: str | None = None
     gpu_device: str | None = None
     backend: str = ""
+    warm: bool = False  # ran in a sandbox of the warm pool, its kernel started before the job arrived
 
     @property
     def ok(self) -> bool:

@@ -23,3 +23,6 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def run(self, job: Job) -> Result:
         """Run the job to its end within its limits; never raise for anything the job did."""
+
+    def close(self) -> None:  # noqa: B027 - an optional hook, not a duty of every backend
+        """Stop whatever the backend keeps running between jobs (a warm pool); the default keeps nothing."""

@@ -11,6 +11,9 @@ RLIMIT_NPROC binds and a breakout lands on nobody. Otherwise bwrap makes a user 
 uid. Limits: a child cgroup when the host allows one (memory with no swap, pids, CPU), otherwise rlimits.
 Processes never outlive the job: bwrap's init is PID 1 of the job's PID namespace and dies with the job (and
 `--die-with-parent`), which takes every process in it along; the cgroup is emptied too.
+
+With `warm_pool_size > 0`, notebook jobs run in sandboxes of the warm pool (`sandbox.warm`), started before
+the job with the kernel up and the runtime's heavy imports done; jobs that do not fit one run cold.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# sandbox.warm imports this module too (it builds its sandboxes with our command line); neither uses the
+# other at import time, so the cycle is harmless.
+from sandbox import warm
 from sandbox.backends import base, local
 from sandbox.gpus import GpuLeases, NoFreeGpu, device_nodes, visible_devices_env
 from sandbox.jobs import GpuDevice, Job, Result
@@ -89,7 +95,23 @@ class Backend(base.Backend):
                 return self._run(job, python, started, lease.device)
             finally:
                 lease.release()
+        pool = self.warm_pool
+        if pool is not None:
+            result = pool.run(job, python, started)
+            if result is not None:
+                return result
         return self._run(job, python, started, None)
+
+    @property
+    def warm_pool(self) -> warm.WarmPool | None:
+        """Return this configuration's warm pool (shared by every instance in the process), or None if off."""
+        if self.config.warm_pool_size <= 0:
+            return None
+        return warm.shared_pool(self)
+
+    def close(self) -> None:
+        if self.config.warm_pool_size > 0:
+            warm.close_pool(self)
 
     def _run(self, job: Job, python: Path, started: float, device: GpuDevice | None) -> Result:
         try:

@@ -217,6 +217,11 @@ def run_launch(launch: Launch, report_fds: tuple[int, int], on_started: Callable
             proc.stdin.close()
     if on_started:
         on_started()
+    watch_launch(launch, proc, reader, chunks)
+
+
+def watch_launch(launch: Launch, proc: subprocess.Popen[bytes], reader: threading.Thread, chunks: list[bytes]) -> None:
+    """Wait for a started sandbox to end within the wall clock, watching output/; fill in what was seen."""
     with OutputWatch(launch.output_dir, launch.limits, lambda: kill_sandbox(proc, launch.cgroup)) as watch:
         try:
             launch.exit_code = proc.wait(timeout=launch.limits.wall_seconds + WALL_GRACE_S)

@@ -24,6 +24,27 @@ SMALL = Limits(
     output_files=1000,
 )
 
+# A cell that tries what a job must not do and writes what it saw to output/probe.json (PORT and HOME_FILE
+# are replaced by the test): the same probe serves cold and warm sandboxes.
+PROBE = """
+import json, os, socket, urllib.request
+found = {}
+def attempt(name, action):
+    try:
+        found[name] = repr(action())
+    except Exception as exc:
+        found[name] = 'failed: ' + type(exc).__name__
+attempt('http', lambda: urllib.request.urlopen('http://example.com', timeout=3).read(10))
+attempt('dns', lambda: socket.gethostbyname('example.com'))
+attempt('raw', lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP))
+attempt('worker_port', lambda: socket.create_connection(('127.0.0.1', PORT), timeout=3))
+attempt('pid1_environ', lambda: open('/proc/1/environ', 'rb').read())
+attempt('home_file', lambda: open(HOME_FILE).read())
+attempt('write_data', lambda: open('data/new.txt', 'w').write('x'))
+found['environ'] = dict(os.environ)
+json.dump(found, open('output/probe.json', 'w'))
+"""
+
 
 def make_notebook(path: Path, *cells: str, kernel: str = "python3") -> Path:
     """Write a notebook with one code cell per string, claiming the named kernel."""

@@ -10,30 +10,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sandbox_builders import run_notebook
+from sandbox_builders import PROBE, run_notebook
 
 from sandbox import Mount, Outcome
 
 pytestmark = pytest.mark.slow
-
-PROBE = """
-import json, os, socket, urllib.request
-found = {}
-def attempt(name, action):
-    try:
-        found[name] = repr(action())
-    except Exception as exc:
-        found[name] = 'failed: ' + type(exc).__name__
-attempt('http', lambda: urllib.request.urlopen('http://example.com', timeout=3).read(10))
-attempt('dns', lambda: socket.gethostbyname('example.com'))
-attempt('raw', lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP))
-attempt('worker_port', lambda: socket.create_connection(('127.0.0.1', PORT), timeout=3))
-attempt('pid1_environ', lambda: open('/proc/1/environ', 'rb').read())
-attempt('home_file', lambda: open(HOME_FILE).read())
-attempt('write_data', lambda: open('data/new.txt', 'w').write('x'))
-found['environ'] = dict(os.environ)
-json.dump(found, open('output/probe.json', 'w'))
-"""
 
 
 def test_the_job_reaches_no_network_no_secret_no_home_and_cannot_write_data(

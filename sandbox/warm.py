@@ -1,0 +1,430 @@
+"""The warm pool: bwrap sandboxes started before their job, kernel up and heavy imports done, one job each.
+
+Per runtime the pool keeps `warm_pool_size` sandboxes running `python -m sandbox.runner --warm`: the kernel
+is started and `warm_imports[runtime]` imported, then the runner waits for its one job on stdin. Each
+sandbox serves exactly one job and is then destroyed; a replacement starts as soon as one is taken.
+
+A job's inputs do not exist when its sandbox starts, so each sandbox binds two folders of its own instead:
+`stage/`, read-only at /job, and `output/`, writable at /job/output. When the job arrives its notebook and
+each mount's files are put in `stage/` (hard links, or copies across file systems), where the running
+sandbox sees them at once; afterwards `output/` is moved into `job.output_dir` without following symlinks.
+
+Limits are those of a cold job: the sandbox's cgroup, /tmp size and rlimits are made from the limits the
+pool was warmed for, and a job only takes a sandbox warmed for its own memory, processes, CPUs and disk
+(`startup_limits`); the runner counts the wall clock from the job's arrival. A job that does not fit (a
+command, a GPU job, a mount name that is not one plain folder name, other limits) runs cold, and the pool
+then warms for those limits.
+
+Sandboxes must not outlive the worker: bwrap runs with `--die-with-parent`, whose "parent" is the thread
+that started it, so every sandbox is started from one long-lived thread of the pool; `close()` (and the
+interpreter's exit) stops them all.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import queue
+import shutil
+import stat
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox.backends import bwrap, local
+from sandbox.cgroups import JobCgroup
+from sandbox.jobs import Job, Limits, Result
+from sandbox.runner import limits_to_json
+
+log = logging.getLogger(__name__)
+
+WARM_START_S = 180.0  # the longest a job waits for a sandbox still warming up; a cold start is no faster
+MAX_FAILED_STARTS = 3  # in a row, per runtime: then the runtime stays cold (its imports or kernel are broken)
+READY_LINE = b'{"event": "ready"}'
+WORKER_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+
+
+def startup_limits(limits: Limits) -> tuple[int, int, int, float]:
+    """Return the limits fixed when a sandbox starts: a job may only take a sandbox started with its own."""
+    return (limits.disk_bytes, limits.memory_bytes, limits.processes, limits.cpus)
+
+
+@dataclass(eq=False)
+class WarmSandbox:
+    """One started sandbox waiting for (or running) its single job."""
+
+    runtime: str
+    limits: Limits
+    folder: Path
+    launch: local.Launch
+    proc: subprocess.Popen[bytes]
+    reader: threading.Thread
+    chunks: list[bytes]
+    ready: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def stage(self) -> Path:
+        return self.folder / "stage"
+
+    @property
+    def output(self) -> Path:
+        return self.folder / "output"
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until the kernel is warm; False if the sandbox died or took longer than `timeout`."""
+        deadline = time.monotonic() + timeout
+        while not self.ready.is_set():
+            if self.ended.is_set() or time.monotonic() > deadline:
+                return False
+            self.ready.wait(0.05)
+        return self.proc.poll() is None
+
+
+class WarmPool:
+    """Sandboxes kept warm per runtime for one bwrap backend configuration."""
+
+    def __init__(self, backend: bwrap.Backend) -> None:
+        self.backend = backend
+        self.config = backend.config
+        self.size = self.config.warm_pool_size
+        self.root = Path(self.config.state_dir) / "warm"
+        self.lock = threading.Lock()
+        self.idle: list[WarmSandbox] = []  # started (warm or warming), not yet given a job
+        self.wanted: dict[str, tuple[Path, Limits]] = {}  # runtime -> interpreter and limits to warm for
+        self.pending: dict[str, int] = {}  # starts asked of the spawner, not yet done
+        self.failures: dict[str, int] = {}
+        self.closed = False
+        self.requests: queue.Queue[str | None] = queue.Queue()
+        self.spawner = threading.Thread(target=self.spawn_forever, name="warm-pool", daemon=True)
+        self.spawner.start()
+
+    # --- the caller's side ----------------------------------------------------------------------------
+
+    def prepare(self, runtime: str, limits: Limits, python: Path | None = None) -> None:
+        """Start warming sandboxes for jobs of `runtime` with these limits (replacing any warmed for others)."""
+        python = python or self.config.runtime_python.get(runtime)
+        if python is None:
+            return
+        with self.lock:
+            self._want(runtime, Path(python), limits)
+
+    def wait_ready(self, runtime: str, timeout: float) -> bool:
+        """Wait until the pool holds `warm_pool_size` warm sandboxes for the runtime (tests, benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                mine = [s for s in self.idle if s.runtime == runtime]
+            if len(mine) >= self.size and all(s.ready.is_set() for s in mine):
+                return True
+            if self.failures.get(runtime, 0) >= MAX_FAILED_STARTS:
+                return False
+            time.sleep(0.1)
+        return False
+
+    def run(self, job: Job, python: Path, started: float) -> Result | None:
+        """Run the job in a warm sandbox and return its result, or None when it must run cold."""
+        if not fits(job) or self.closed:
+            return None
+        sandbox = self.take(job, python)
+        if sandbox is None:
+            return None
+        try:
+            return self.run_in(sandbox, job, started)
+        finally:
+            self.destroy(sandbox)
+
+    def close(self) -> None:
+        """Stop every sandbox of the pool and its spawning thread."""
+        with self.lock:
+            self.closed = True
+            sandboxes, self.idle = self.idle, []
+        self.requests.put(None)
+        for sandbox in sandboxes:
+            self.destroy(sandbox)
+        self.spawner.join(timeout=30)
+        # A start that was under way when we closed has been destroyed by the spawner itself.
+
+    # --- taking and running ---------------------------------------------------------------------------
+
+    def _want(self, runtime: str, python: Path, limits: Limits) -> None:
+        """Warm for these limits from now on; ask for as many starts as the pool is short. Hold the lock."""
+        previous = self.wanted.get(runtime)
+        if previous is None or startup_limits(previous[1]) != startup_limits(limits) or previous[0] != python:
+            self.wanted[runtime] = (python, limits)
+            stale = [s for s in self.idle if s.runtime == runtime]
+            self.idle = [s for s in self.idle if s.runtime != runtime]
+            for sandbox in stale:
+                threading.Thread(target=self.destroy, args=(sandbox,), daemon=True).start()
+        have = sum(1 for s in self.idle if s.runtime == runtime) + self.pending.get(runtime, 0)
+        for _ in range(self.size - have):
+            self.pending[runtime] = self.pending.get(runtime, 0) + 1
+            self.requests.put(runtime)
+
+    def take(self, job: Job, python: Path) -> WarmSandbox | None:
+        """Take a sandbox warmed for this job's runtime and limits, waiting for one that is warming up."""
+        with self.lock:
+            if self.failures.get(job.runtime, 0) >= MAX_FAILED_STARTS:
+                return None
+            self._want(job.runtime, python, job.limits)
+            mine = [s for s in self.idle if s.runtime == job.runtime]
+            mine.sort(key=lambda s: not s.ready.is_set())  # warm ones first
+            chosen = mine[0] if mine else None
+            if chosen is not None:
+                self.idle.remove(chosen)
+                self._want(job.runtime, python, job.limits)  # its replacement starts now
+        if chosen is None:
+            return None
+        if not chosen.wait_ready(WARM_START_S):
+            log.warning("A warm sandbox for %s was not ready in time; running the job cold.", job.runtime)
+            self.destroy(chosen)
+            return None
+        return chosen
+
+    def run_in(self, sandbox: WarmSandbox, job: Job, started: float) -> Result:
+        """Stage the job's inputs, hand it to the waiting runner, watch it like a cold job, collect output/."""
+        assert job.notebook is not None and sandbox.proc.stdin is not None
+        local.prepare_output(job.output_dir, local.NOBODY if local.may_drop_privileges() else None)
+        name = bwrap.notebook_name_for(job)
+        assert name is not None
+        for mount in job.mounts:
+            stage_copy(mount.source, sandbox.stage / mount.name)
+        shutil.copyfile(job.notebook, sandbox.stage / name)
+        os.chmod(sandbox.stage / name, 0o644)
+        request = {"notebook": name, "limits": json.loads(limits_to_json(job.limits)), "env": dict(job.env)}
+        launch = sandbox.launch
+        launch.limits = job.limits  # the host's wall clock and output/ watch, counted from now
+        try:
+            sandbox.proc.stdin.write((json.dumps(request) + "\n").encode())
+            sandbox.proc.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass  # it died while idle: judged below like any sandbox that ended without a report
+        local.watch_launch(launch, sandbox.proc, sandbox.reader, sandbox.chunks)
+        result = local.judge(launch, self.backend.name, time.monotonic() - started)
+        move_output(sandbox.output, job.output_dir)
+        return dataclasses.replace(result, warm=True)
+
+    def destroy(self, sandbox: WarmSandbox) -> None:
+        """Kill the sandbox and everything in it, and remove its folders."""
+        local.kill_sandbox(sandbox.proc, sandbox.launch.cgroup)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            sandbox.proc.wait(timeout=10)
+        if sandbox.proc.stdin is not None:
+            with contextlib.suppress(OSError, ValueError):
+                sandbox.proc.stdin.close()
+        diag = getattr(sandbox.proc, "diag", None)
+        if diag is not None:
+            diag.close()
+        if sandbox.launch.cgroup is not None:
+            sandbox.launch.cgroup.kill_all()
+            sandbox.launch.cgroup.remove()
+        shutil.rmtree(sandbox.folder, ignore_errors=True)
+
+    # --- the spawning thread --------------------------------------------------------------------------
+
+    def spawn_forever(self) -> None:
+        """Start the sandboxes asked for, from this one thread, until the pool closes."""
+        while (runtime := self.requests.get()) is not None:
+            with self.lock:
+                self.pending[runtime] = max(0, self.pending.get(runtime, 0) - 1)
+                if self.closed:
+                    return
+                python, limits = self.wanted[runtime]
+                if self.failures.get(runtime, 0) >= MAX_FAILED_STARTS:
+                    continue
+            try:
+                sandbox = self.spawn(runtime, python, limits)
+            except Exception:
+                log.exception("Could not start a warm sandbox for runtime %s.", runtime)
+                self.failed(runtime)
+                continue
+            with self.lock:
+                keep = not self.closed and self.wanted.get(runtime) == (python, limits)
+                if keep:
+                    self.idle.append(sandbox)
+            if not keep:
+                self.destroy(sandbox)
+
+    def failed(self, runtime: str) -> None:
+        with self.lock:
+            self.failures[runtime] = self.failures.get(runtime, 0) + 1
+            if self.failures[runtime] >= MAX_FAILED_STARTS:
+                log.error("Warm sandboxes for runtime %s keep failing to start; its jobs run cold.", runtime)
+
+    def spawn(self, runtime: str, python: Path, limits: Limits) -> WarmSandbox:
+        """Start one sandbox whose runner warms the kernel and then waits for a job on stdin."""
+        runtime_info = local.inspect_runtime(python)
+        drop = local.may_drop_privileges()
+        self.root.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{runtime}-", dir=self.root))
+        stage, output = folder / "stage", folder / "output"
+        stage.mkdir()
+        os.chmod(stage, 0o755)  # noqa: S103 - the job's uid must read /job; it is mounted read-only
+        (stage / "output").mkdir()  # the mount point of output/ inside the read-only stage
+        local.prepare_output(output, local.NOBODY if drop else None)
+        placeholder = Job(output_dir=output, notebook=stage / "warm.ipynb", limits=limits, runtime=runtime)
+        imports = ",".join(self.config.warm_imports.get(runtime, ()))
+        read_fd, write_fd = os.pipe()
+        args = ["--limits", limits_to_json(limits), "--preload", imports, "--warm", f"fd:{write_fd}"]
+        cgroup: JobCgroup | None = None
+        try:
+            argv = self.backend.command(
+                placeholder, runtime_info, folder, None, write_fd, None, drop, workdir_source=stage, extra_args=args
+            )
+            cgroup = JobCgroup.create(limits)
+            launch = local.Launch(
+                argv=argv, limits=limits, output_dir=output, env=dict(WORKER_ENV), cgroup=cgroup, stdin_text=""
+            )
+            proc = local.start(launch, write_fd)
+        except BaseException:
+            os.close(read_fd)
+            if cgroup is not None:
+                cgroup.remove()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        finally:
+            os.close(write_fd)
+        chunks: list[bytes] = []
+        sandbox = WarmSandbox(runtime, limits, folder, launch, proc, threading.Thread(), chunks)
+        sandbox.reader = threading.Thread(
+            target=self.read_report, args=(read_fd, sandbox), name="warm-report", daemon=True
+        )
+        sandbox.reader.start()
+        return sandbox
+
+    def read_report(self, fd: int, sandbox: WarmSandbox) -> None:
+        """Collect the runner's report pipe, noticing when the kernel is warm; a pump per sandbox."""
+        size = 0
+        with os.fdopen(fd, "rb", buffering=0) as stream:
+            while chunk := stream.read(1 << 20):
+                if size < local.REPORT_MAX_BYTES:
+                    sandbox.chunks.append(chunk)
+                size += len(chunk)
+                if not sandbox.ready.is_set() and READY_LINE in b"".join(sandbox.chunks[:4]):
+                    sandbox.ready.set()
+                    with self.lock:
+                        self.failures[sandbox.runtime] = 0
+        if not sandbox.ready.is_set():
+            with self.lock:
+                closing = self.closed or sandbox not in self.idle
+                if sandbox in self.idle:
+                    self.idle.remove(sandbox)
+            if not closing:
+                text = b"".join(sandbox.chunks).decode("utf-8", "replace")[-500:]
+                log.warning("A warm sandbox for %s ended while warming up: %s", sandbox.runtime, text)
+                self.failed(sandbox.runtime)
+                self.destroy(sandbox)
+                with self.lock:
+                    if not self.closed:
+                        python, limits = self.wanted[sandbox.runtime]
+                        self._want(sandbox.runtime, python, limits)
+        sandbox.ended.set()
+
+
+def fits(job: Job) -> bool:
+    """Tell whether a warm sandbox can run the job: a CPU notebook whose mounts are plain folder names."""
+    if job.notebook is None or job.gpu:
+        return False
+    for mount in job.mounts:
+        if "/" in mount.name or mount.name in ("", ".", "..") or not os.path.exists(mount.source):
+            return False
+    return True
+
+
+def stage_copy(source: Path, dest: Path) -> None:
+    """Put `source` (a folder or a file) at `dest`: hard links where possible, copies otherwise, links kept.
+
+    Modes are kept, so the job reads exactly what a cold job's read-only bind would let it read.
+    """
+    info = os.lstat(source)
+    if stat.S_ISDIR(info.st_mode):
+        dest.mkdir()
+        with os.scandir(source) as entries:
+            for entry in entries:
+                stage_copy(Path(entry.path), dest / entry.name)
+        os.chmod(dest, stat.S_IMODE(info.st_mode))
+    elif stat.S_ISLNK(info.st_mode):
+        os.symlink(os.readlink(source), dest)
+    elif stat.S_ISREG(info.st_mode):
+        try:
+            os.link(source, dest, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(source, dest, follow_symlinks=False)
+
+
+def move_output(source: Path, dest: Path) -> None:
+    """Move what the job left in its sandbox's output/ into `dest`, never following a symlink it made."""
+    with os.scandir(source) as entries:
+        for entry in entries:
+            target = dest / entry.name
+            try:
+                os.rename(entry.path, target)
+                continue
+            except OSError:
+                pass  # another file system, or a folder already there: copy it instead
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISDIR(info.st_mode):
+                target.mkdir(exist_ok=True)
+                move_output(Path(entry.path), target)
+            elif stat.S_ISLNK(info.st_mode):
+                with contextlib.suppress(FileExistsError):
+                    os.symlink(os.readlink(entry.path), target)
+            elif stat.S_ISREG(info.st_mode):
+                shutil.copy2(entry.path, target, follow_symlinks=False)
+            # Anything else (a fifo, a socket) is not an output anyone can score; it is left behind.
+
+
+# --- one pool per backend configuration, shared by every Backend instance of this process ----------------
+
+POOLS: dict[str, WarmPool] = {}
+POOLS_LOCK = threading.Lock()
+
+
+def pool_key(backend: bwrap.Backend) -> str:
+    config = backend.config
+    return json.dumps(
+        [
+            str(Path(config.state_dir).absolute()),
+            sorted((k, str(v)) for k, v in config.runtime_python.items()),
+            config.warm_pool_size,
+            sorted((k, list(v)) for k, v in config.warm_imports.items()),
+        ]
+    )
+
+
+def shared_pool(backend: bwrap.Backend) -> WarmPool:
+    """Return this process's pool for the backend's configuration, starting it on first use.
+
+    The grading service makes a new Backend for each submission; the pool must outlive them all.
+    """
+    key = pool_key(backend)
+    with POOLS_LOCK:
+        pool = POOLS.get(key)
+        if pool is None or pool.closed:
+            pool = POOLS[key] = WarmPool(backend)
+        return pool
+
+
+def close_pool(backend: bwrap.Backend) -> None:
+    """Stop the pool of the backend's configuration, if one was started."""
+    with POOLS_LOCK:
+        pool = POOLS.pop(pool_key(backend), None)
+    if pool is not None:
+        pool.close()
+
+
+@atexit.register
+def close_all() -> None:
+    """Stop every pool when the worker exits normally (`--die-with-parent` covers any other end)."""
+    with POOLS_LOCK:
+        pools = list(POOLS.values())
+        POOLS.clear()
+    for pool in pools:
+        pool.close()
