@@ -7,7 +7,6 @@ import zipfile
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
 
 from exercises.bundles import Bundle
 from exercises.errors import InvalidBundle
@@ -19,6 +18,9 @@ ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # a fixed timestamp: the same bundle always gi
 
 def student_notebook(source_path: Path) -> nbformat.NotebookNode:
     """Return the released notebook: solutions replaced by nbgrader's stub, hidden tests and outputs removed."""
+    # nbgrader takes seconds to import: load it when a notebook is released, not with every page of the site.
+    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
+
     notebook = nbformat.read(Path(source_path), as_version=4)
     resources: dict = {}
     try:
