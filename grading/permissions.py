@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from grading.models import Submission
+from grading.models import HelpRequest, Submission
 from hackathon import permissions
 from hackathon.models import Event
 from hackathon.permissions import AnyUser
@@ -25,3 +25,28 @@ def visible_submissions(user: AnyUser, event: Event) -> QuerySet[Submission]:
 
 def can_view_submission(user: AnyUser, submission: Submission) -> bool:
     return visible_submissions(user, submission.event_exercise.event).filter(pk=submission.pk).exists()
+
+
+# --- Help requests (issue 8) ----------------------------------------------------------------------------------
+
+
+def handleable_help_requests(user: AnyUser, event: Event) -> QuerySet[HelpRequest]:
+    """Return the help requests the person may claim, answer and resolve: their groups' (tutors), all (organizers)."""
+    requests = HelpRequest.objects.filter(event=event)
+    if not user.is_authenticated:
+        return requests.none()
+    if permissions.can_manage_event(user, event):
+        return requests
+    return requests.filter(group__tutors=user).distinct()
+
+
+def visible_help_requests(user: AnyUser, event: Event) -> QuerySet[HelpRequest]:
+    """Return the help requests the person may read: their own, and those they may handle."""
+    if not user.is_authenticated:
+        return HelpRequest.objects.none()
+    handleable = handleable_help_requests(user, event).values("pk")
+    return HelpRequest.objects.filter(event=event).filter(Q(participant_id=user.pk) | Q(pk__in=handleable))
+
+
+def can_handle_help_request(user: AnyUser, help_request: HelpRequest) -> bool:
+    return handleable_help_requests(user, help_request.event).filter(pk=help_request.pk).exists()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from grading.models import Submission
 from grading.permissions import visible_submissions
@@ -65,3 +68,52 @@ def estimated_wait_seconds(submission: Submission, *, sample: int = 20) -> float
     running = Submission.objects.filter(queue=submission.queue, status=Submission.Status.RUNNING).count()
     workers = max(1, running)
     return statistics.median(recent) * position / workers
+
+
+# --- A participant's live submissions (issue 8) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveSubmission:
+    """A submission with what its owner wants to know while it is not done: place, expected start, time used."""
+
+    submission: Submission
+    position: int | None
+    wait_s: float | None
+    expected_start: dt.datetime | None
+    elapsed_s: float | None
+    limit_s: int
+
+    @property
+    def elapsed_share(self) -> float | None:
+        if self.elapsed_s is None or not self.limit_s:
+            return None
+        return min(1.0, self.elapsed_s / self.limit_s)
+
+
+def live_submissions(
+    user: AnyUser, event: Event, *, limit: int = 20, now: dt.datetime | None = None
+) -> list[LiveSubmission]:
+    """Return the person's latest submissions in the event with their place in the queue or their running time."""
+    now = now or timezone.now()
+    submissions = (
+        Submission.objects.filter(event_exercise__event=event, participant_id=user.pk)
+        .select_related("event_exercise__exercise")
+        .defer("executed_notebook", "log", "traceback")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    live = []
+    for submission in submissions:
+        wait = estimated_wait_seconds(submission)
+        running = submission.status == Submission.Status.RUNNING and submission.started_at is not None
+        live.append(
+            LiveSubmission(
+                submission=submission,
+                position=queue_position(submission),
+                wait_s=wait,
+                expected_start=now + dt.timedelta(seconds=wait) if wait is not None else None,
+                elapsed_s=max(0.0, (now - submission.started_at).total_seconds()) if running else None,
+                limit_s=submission.event_exercise.exercise.wall_seconds,
+            )
+        )
+    return live

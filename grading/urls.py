@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from grading.views import reports, submissions
+from grading.views import participant, reports, submissions, tutoring
 
 urlpatterns = [
     path("events/<slug:slug>/exercises/<slug:exercise_slug>/", submissions.event_exercise, name="event_exercise"),
@@ -13,4 +13,21 @@ urlpatterns = [
     path("submissions/<uuid:uid>/", submissions.submission_detail, name="submission_detail"),
     path("submissions/<uuid:uid>/status/", submissions.submission_status, name="submission_status"),
     path("submissions/<uuid:uid>/figures/<str:name>", submissions.submission_figure, name="submission_figure"),
+]
+
+# Tutors and participants at work (issue 8): My event, the tutor's dashboard, help requests.
+urlpatterns += [
+    path("events/<slug:slug>/me/", participant.my_event, name="my_event"),
+    path("events/<slug:slug>/me/submissions/", participant.my_event_submissions, name="my_event_submissions"),
+    path("events/<slug:slug>/me/help/", participant.my_help, name="my_help"),
+    path("events/<slug:slug>/help/new/", participant.raise_help_request, name="raise_help_request"),
+    path("events/<slug:slug>/help/", tutoring.event_help_requests, name="event_help_requests"),
+    path("events/<slug:slug>/help/<int:pk>/", tutoring.help_request, name="help_request"),
+    path("events/<slug:slug>/help/<int:pk>/thread/", tutoring.help_request_thread, name="help_request_thread"),
+    path("events/<slug:slug>/help/<int:pk>/claim/", tutoring.claim_help_request, name="claim_help_request"),
+    path("events/<slug:slug>/help/<int:pk>/answer/", tutoring.answer_help_request, name="answer_help_request"),
+    path("events/<slug:slug>/help/<int:pk>/resolve/", tutoring.resolve_help_request, name="resolve_help_request"),
+    path("events/<slug:slug>/tutor/", tutoring.tutor_dashboard, name="tutor_dashboard"),
+    path("events/<slug:slug>/tutor/groups/", tutoring.tutor_dashboard_groups, name="tutor_dashboard_groups"),
+    path("events/<slug:slug>/tutor/help/", tutoring.tutor_help_queue, name="tutor_help_queue"),
 ]
