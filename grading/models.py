@@ -155,3 +155,94 @@ class HelpMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Message {self.pk} on help request {self.request_id}"
+
+
+# --- Leaderboards: board options, final picks, disqualifications and the audit log (issue 7) ----------------
+
+
+class BoardSettings(models.Model):
+    """How one event exercise's boards behave: freeze, reveal, Ladder mode, final picks, orientation rows."""
+
+    event_exercise = models.OneToOneField(
+        "hackathon.EventExercise", on_delete=models.CASCADE, related_name="board_settings"
+    )
+    freeze_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Minutes before the exercise closes when participants' public board stops updating. "
+        "Leave empty to never freeze.",
+    )
+    reveal_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the private board opens to participants on its own."
+    )
+    revealed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ladder = models.BooleanField(
+        default=False, help_text="Ladder mode: a new best shows only when it beats the shown one by the step."
+    )
+    ladder_step = models.FloatField(default=0.01, help_text="The Ladder's significance margin and rounding step.")
+    final_picks = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="How many submissions each participant may pick for the final ranking; 0 = the best public one.",
+    )
+    show_targets = models.BooleanField(default=True, help_text="Show the baseline and reference rows.")
+
+    class Meta:
+        verbose_name_plural = "board settings"
+        constraints = [models.CheckConstraint(condition=models.Q(ladder_step__gt=0), name="board_ladder_step_positive")]
+
+    def __str__(self) -> str:
+        return f"Board of {self.event_exercise}"
+
+
+class FinalPick(models.Model):
+    """A submission its participant picked for the final ranking, before the exercise closed."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="final_pick")
+    picked_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Final pick {self.submission_id}"
+
+
+class Disqualification(models.Model):
+    """A submission an organizer took off the boards, and why."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="disqualification")
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Disqualified {self.submission_id}"
+
+
+class AuditEntry(models.Model):
+    """One board-changing action by an organizer or the platform: kept, never edited."""
+
+    class Action(models.TextChoices):
+        DISQUALIFY = "disqualify", "Disqualified a submission"
+        REINSTATE = "reinstate", "Reinstated a submission"
+        RESCORE = "rescore", "Queued a submission to be scored again"
+        REVEAL = "reveal", "Revealed the private board"
+        SETTINGS = "settings", "Changed the board settings"
+
+    event_exercise = models.ForeignKey(
+        "hackathon.EventExercise", on_delete=models.CASCADE, related_name="audit_entries"
+    )
+    submission = models.ForeignKey(
+        Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    # A re-score keeps the scores it replaces: the new ones are the submission's once its run ends.
+    old_score = models.FloatField(null=True, blank=True)
+    old_private_score = models.FloatField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.at:%Y-%m-%d %H:%M})"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 
 from grading.models import HelpRequest, Submission
 from hackathon import permissions
 from hackathon.models import Event
 from hackathon.permissions import AnyUser
+
+if TYPE_CHECKING:
+    from grading.boards import Audience
 
 
 def visible_submissions(user: AnyUser, event: Event) -> QuerySet[Submission]:
@@ -50,3 +55,22 @@ def visible_help_requests(user: AnyUser, event: Event) -> QuerySet[HelpRequest]:
 
 def can_handle_help_request(user: AnyUser, help_request: HelpRequest) -> bool:
     return handleable_help_requests(user, help_request.event).filter(pk=help_request.pk).exists()
+
+
+# --- Leaderboards (issue 7) ----------------------------------------------------------------------------------
+
+
+def board_audience(user: AnyUser, event: Event) -> Audience | None:
+    """Return how the person reads the event's boards: organizers live, its people as participants, others not."""
+    from grading.boards import Audience
+
+    if not user.is_authenticated:
+        return None
+    if permissions.is_site_staff(user):
+        return Audience.ORGANIZER
+    roles = permissions.roles_in(user, event)
+    if permissions.Role.ORGANIZER in roles:
+        return Audience.ORGANIZER
+    if roles:  # tutors and confirmed participants see what participants see: frozen, private until revealed
+        return Audience.PARTICIPANT
+    return None

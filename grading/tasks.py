@@ -13,3 +13,11 @@ def grade_submission_task(submission_id: int) -> None:
 @shared_task(ignore_result=True)
 def requeue_stuck_submissions_task() -> None:
     services.requeue_stuck_submissions()
+
+
+@shared_task(ignore_result=True)
+def reveal_due_boards_task() -> None:
+    """Open the private boards whose scheduled reveal time has come (run by beat every minute)."""
+    from grading import board_services
+
+    board_services.reveal_due_boards()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from grading.views import participant, reports, submissions, tutoring
+from grading.views import boards, participant, reports, submissions, tutoring
 
 urlpatterns = [
     path("events/<slug:slug>/exercises/<slug:exercise_slug>/", submissions.event_exercise, name="event_exercise"),
@@ -30,4 +30,41 @@ urlpatterns += [
     path("events/<slug:slug>/tutor/", tutoring.tutor_dashboard, name="tutor_dashboard"),
     path("events/<slug:slug>/tutor/groups/", tutoring.tutor_dashboard_groups, name="tutor_dashboard_groups"),
     path("events/<slug:slug>/tutor/help/", tutoring.tutor_help_queue, name="tutor_help_queue"),
+]
+
+# Leaderboards and the organizer's view (issue 7).
+urlpatterns += [
+    path("events/<slug:slug>/boards/", boards.event_board, name="event_board"),
+    path("events/<slug:slug>/boards.csv", boards.boards_csv, name="boards_csv"),
+    path("events/<slug:slug>/organizer/boards/", boards.organizer_boards, name="organizer_boards"),
+    path("events/<slug:slug>/organizer/boards/live/", boards.organizer_boards_live, name="organizer_boards_live"),
+    path("events/<slug:slug>/exercises/<slug:exercise_slug>/board/", boards.exercise_board, name="exercise_board"),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/board/rows/",
+        boards.exercise_board_rows,
+        name="exercise_board_rows",
+    ),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/board.json",
+        boards.exercise_board_json,
+        name="exercise_board_json",
+    ),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/board/final/",
+        boards.final_selection,
+        name="final_selection",
+    ),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/board/settings/",
+        boards.board_settings,
+        name="board_settings",
+    ),
+    path("events/<slug:slug>/exercises/<slug:exercise_slug>/board/reveal/", boards.reveal_board, name="reveal_board"),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/rescore/",
+        boards.rescore_exercise,
+        name="rescore_exercise",
+    ),
+    path("submissions/<uuid:uid>/disqualify/", boards.disqualify_submission, name="disqualify_submission"),
+    path("submissions/<uuid:uid>/reinstate/", boards.reinstate_submission, name="reinstate_submission"),
 ]
