@@ -246,3 +246,31 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+
+# --- Personal API tokens (issue 9: REST API and the hackathon-submit client) --------------------------------
+
+
+class ApiToken(models.Model):
+    """A personal token for the API and `hackathon-submit`; only its sha256 is kept, the token is shown once."""
+
+    PREFIX_CHARS = 8
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80, help_text="Where the token is used, e.g. “JupyterHub”.")
+    # The prefix is stored in clear to find the row; the hash proves the rest without keeping it.
+    prefix = models.CharField(max_length=PREFIX_CHARS, unique=True)
+    token_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"API token {self.prefix}… of {self.user_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

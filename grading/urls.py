@@ -1,8 +1,8 @@
 """URLs of submitting, feedback and pictures."""
 
-from django.urls import path
+from django.urls import include, path
 
-from grading.views import boards, participant, reports, submissions, tutoring
+from grading.views import boards, participant, reports, submissions, tokens, tutoring
 
 urlpatterns = [
     path("events/<slug:slug>/exercises/<slug:exercise_slug>/", submissions.event_exercise, name="event_exercise"),
@@ -67,4 +67,12 @@ urlpatterns += [
     ),
     path("submissions/<uuid:uid>/disqualify/", boards.disqualify_submission, name="disqualify_submission"),
     path("submissions/<uuid:uid>/reinstate/", boards.reinstate_submission, name="reinstate_submission"),
+]
+
+# The REST API and the personal tokens that open it (issue 9).
+urlpatterns += [
+    path("api/v1/", include("grading.api.urls")),
+    path("profile/tokens/", tokens.token_list, name="api_tokens"),
+    path("profile/tokens/new/", tokens.token_create, name="api_token_create"),
+    path("profile/tokens/<int:pk>/revoke/", tokens.token_revoke, name="api_token_revoke"),
 ]

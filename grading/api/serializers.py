@@ -1,0 +1,213 @@
+"""What the API shows of events, registrations, exercises and submissions, and what it reads from uploads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from exercises.models import Exercise
+from grading import selectors, services
+from grading.models import Submission
+from hackathon import permissions
+from hackathon.models import Event, EventExercise, Registration
+
+
+def _absolute(context: dict[str, Any], path: str) -> str:
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class EventSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="The event's page on the site.")
+    my_roles = serializers.SerializerMethodField(help_text="The caller's roles: organizer, tutor, participant.")
+
+    class Meta:
+        model = Event
+        fields = [
+            "slug",
+            "title",
+            "description",
+            "level",
+            "mode",
+            "venue",
+            "starts_on",
+            "ends_on",
+            "registration_opens_at",
+            "registration_closes_at",
+            "compute",
+            "url",
+            "my_roles",
+        ]
+
+    def get_url(self, event: Event) -> str:
+        return _absolute(self.context, event.get_absolute_url())
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_my_roles(self, event: Event) -> list[str]:
+        return sorted(permissions.roles_in(self.context["request"].user, event))
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    event = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    event_title = serializers.CharField(source="event.title", read_only=True)
+    group = serializers.SerializerMethodField(help_text="The number of the participant's group, once assigned.")
+
+    class Meta:
+        model = Registration
+        fields = ["event", "event_title", "status", "created_at", "offer_expires_at", "group"]
+
+    def get_group(self, registration: Registration) -> int | None:
+        return registration.group.number if registration.group_id else None
+
+
+class ExerciseSerializer(serializers.ModelSerializer):
+    labels = serializers.SerializerMethodField(help_text="The exercise's labels, by dimension.")
+    url = serializers.SerializerMethodField(help_text="The exercise's page in the catalog.")
+
+    class Meta:
+        model = Exercise
+        fields = ["slug", "title", "summary", "levels", "labels", "metric", "direction", "device", "url"]
+
+    @extend_schema_field(serializers.DictField(child=serializers.ListField(child=serializers.CharField())))
+    def get_labels(self, exercise: Exercise) -> dict[str, list[str]]:
+        labels: dict[str, list[str]] = {}
+        for label in exercise.labels.all():
+            labels.setdefault(label.dimension, []).append(label.name)
+        return labels
+
+    def get_url(self, exercise: Exercise) -> str:
+        return _absolute(self.context, reverse("exercise_detail", kwargs={"slug": exercise.slug}))
+
+
+class ExerciseDetailSerializer(ExerciseSerializer):
+    class Meta(ExerciseSerializer.Meta):
+        fields = [
+            *ExerciseSerializer.Meta.fields,
+            "description",
+            "secondary_metrics",
+            "output_kind",
+            "wall_seconds",
+            "memory_mb",
+        ]
+
+
+class EventExerciseSerializer(serializers.ModelSerializer):
+    exercise = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    title = serializers.CharField(source="exercise.title", read_only=True)
+    metric = serializers.CharField(source="exercise.metric", read_only=True)
+    direction = serializers.CharField(source="exercise.direction", read_only=True)
+    is_open = serializers.SerializerMethodField(help_text="Whether it takes submissions now.")
+    per_day = serializers.SerializerMethodField(help_text="Graded submissions allowed per day.")
+    remaining_today = serializers.SerializerMethodField(help_text="Graded submissions the caller has left today.")
+    download_url = serializers.SerializerMethodField(help_text="The released notebook and public data, as a zip.")
+
+    class Meta:
+        model = EventExercise
+        fields = [
+            "exercise",
+            "title",
+            "metric",
+            "direction",
+            "opens_at",
+            "closes_at",
+            "is_open",
+            "per_day",
+            "remaining_today",
+            "download_url",
+        ]
+
+    def get_is_open(self, event_exercise: EventExercise) -> bool:
+        return event_exercise.is_open()
+
+    def get_per_day(self, event_exercise: EventExercise) -> int:
+        return services.submissions_per_day(event_exercise)
+
+    def get_remaining_today(self, event_exercise: EventExercise) -> int:
+        return services.remaining_today(participant=self.context["request"].user, event_exercise=event_exercise)
+
+    def get_download_url(self, event_exercise: EventExercise) -> str:
+        path = reverse(
+            "api:event_exercise_download",
+            kwargs={"slug": event_exercise.event.slug, "exercise_slug": event_exercise.exercise.slug},
+        )
+        return _absolute(self.context, path)
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    event = serializers.CharField(source="event_exercise.event.slug", read_only=True)
+    exercise = serializers.CharField(source="event_exercise.exercise.slug", read_only=True)
+    metric = serializers.CharField(source="event_exercise.exercise.metric", read_only=True)
+    participant = serializers.SerializerMethodField(help_text="Who sent it.")
+    is_final = serializers.BooleanField(read_only=True, help_text="Whether the result is in (scored, failed, invalid).")
+    private_score = serializers.SerializerMethodField(help_text="On the private part; only organizers see it here.")
+    queue_position = serializers.SerializerMethodField(help_text="Place in the queue while waiting (1 = next).")
+    estimated_wait_seconds = serializers.SerializerMethodField(help_text="Rough wait while queued.")
+    url = serializers.SerializerMethodField(help_text="The submission's page, with the executed notebook.")
+
+    class Meta:
+        model = Submission
+        fields = [
+            "uid",
+            "event",
+            "exercise",
+            "metric",
+            "participant",
+            "kind",
+            "status",
+            "is_final",
+            "reason",
+            "message",
+            "score",
+            "private_score",
+            "secondary",
+            "failed_cell",
+            "traceback",
+            "duration_s",
+            "original_name",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "queue_position",
+            "estimated_wait_seconds",
+            "url",
+        ]
+
+    def get_participant(self, submission: Submission) -> str:
+        person = submission.participant
+        return person.get_full_name() or person.email or person.get_username()
+
+    def get_private_score(self, submission: Submission) -> float | None:
+        # The same rule as the submission page: the private part stays hidden from all but organizers.
+        if permissions.can_manage_event(self.context["request"].user, submission.event_exercise.event):
+            return submission.private_score
+        return None
+
+    def get_queue_position(self, submission: Submission) -> int | None:
+        return selectors.queue_position(submission)
+
+    def get_estimated_wait_seconds(self, submission: Submission) -> float | None:
+        return selectors.estimated_wait_seconds(submission)
+
+    def get_url(self, submission: Submission) -> str:
+        return _absolute(self.context, submission.get_absolute_url())
+
+
+class SubmissionUploadSerializer(serializers.Serializer):
+    """A notebook to grade: which exercise, of which event (optional when only one fits), graded or a check."""
+
+    exercise = serializers.SlugField(max_length=64, help_text="The exercise's slug, e.g. breast-cancer.")
+    event = serializers.SlugField(
+        max_length=80,
+        required=False,
+        help_text="The event's slug; leave it out when you take part in only one event with this exercise.",
+    )
+    kind = serializers.ChoiceField(
+        choices=Submission.Kind.choices,
+        default=Submission.Kind.GRADED,
+        help_text="graded: scored on the hidden set, counts toward the daily quota; check: a free run on the "
+        "public sample.",
+    )
+    notebook = serializers.FileField(help_text="The .ipynb file.", allow_empty_file=True)

@@ -1,0 +1,32 @@
+"""URLs of the REST API, version 1 (mounted at /api/v1/)."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView
+
+from grading.api import docs, views
+
+app_name = "api"
+
+urlpatterns = [
+    path("events/", views.EventList.as_view(), name="event_list"),
+    path("events/<slug:slug>/", views.EventDetail.as_view(), name="event_detail"),
+    path("events/<slug:slug>/exercises/", views.EventExerciseList.as_view(), name="event_exercise_list"),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/",
+        views.EventExerciseDetail.as_view(),
+        name="event_exercise_detail",
+    ),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/download/",
+        views.event_exercise_download,
+        name="event_exercise_download",
+    ),
+    path("registrations/", views.MyRegistrations.as_view(), name="my_registrations"),
+    path("exercises/", views.ExerciseList.as_view(), name="exercise_list"),
+    path("exercises/<slug:slug>/", views.ExerciseDetail.as_view(), name="exercise_detail"),
+    path("submissions/", views.SubmissionList.as_view(), name="submission_list"),
+    path("submissions/<uuid:uid>/", views.SubmissionDetail.as_view(), name="submission_detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", docs.api_docs, name="docs"),
+    re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
+]
