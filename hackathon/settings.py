@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "rest_framework",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +234,37 @@ BOARD_DECIMALS = env_int("BOARD_DECIMALS", 4, minimum=0)
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-submissions": {"task": "grading.tasks.requeue_stuck_submissions_task", "schedule": 60.0},
     "expire-registration-offers": {"task": "hackathon.tasks.expire_offers_task", "schedule": 300.0},
+}
+
+# --- REST API (/api/v1/) ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Bearer first: a request without credentials is answered 401 with `WWW-Authenticate: Bearer`.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "grading.api_auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the site's own pages; enforces CSRF on writes
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "grading.api.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ML_INFN hackathons API",
+    "DESCRIPTION": "Events, registrations, exercises, submissions, boards and help requests of the ML_INFN "
+    "hackathons. Errors are JSON: `detail` says what to do next, `errors` names bad fields.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # An event's compute and an exercise's device share the values cpu/gpu: one name in the schema.
+    "ENUM_NAME_OVERRIDES": {"DeviceEnum": "exercises.models.Exercise.Device"},
 }
 
 # --- Logging ----------------------------------------------------------------------------------------------
