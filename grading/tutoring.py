@@ -76,7 +76,7 @@ class ErrorSignature:
 
 def error_signature(submission: Submission) -> ErrorSignature | None:
     """Return the failure's signature, or None when the submission did not fail by the participant's doing."""
-    if submission.status not in PARTICIPANT_FAILURES:
+    if submission.status not in PARTICIPANT_FAILURES or submission.reason == Submission.Reason.INFRASTRUCTURE:
         return None
     match = EXCEPTION_MESSAGE.match(submission.message or "")
     if match:

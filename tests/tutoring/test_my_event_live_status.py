@@ -1,0 +1,100 @@
+"""My event shows a participant their group, exercises and submissions as they wait, run and finish."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from grading.models import Submission
+from grading.selectors import live_submissions
+from tests.tutoring.builders import submission
+
+pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
+
+QUEUED, RUNNING = Submission.Status.QUEUED, Submission.Status.RUNNING
+
+
+def queued(setting, person, minutes_ago: int, queue: str = "cpu") -> Submission:
+    return submission(
+        setting.event_exercise,
+        person,
+        QUEUED,
+        queue=queue,
+        queued_at=timezone.now() - dt.timedelta(minutes=minutes_ago),
+    )
+
+
+def test_a_queued_submission_shows_its_place_in_its_own_queue(setting):
+    queued(setting, setting.cy, minutes_ago=9)
+    queued(setting, setting.bob, minutes_ago=7)
+    queued(setting, setting.dee, minutes_ago=8, queue="gpu")  # another queue does not hold ada back
+    mine = queued(setting, setting.ada, minutes_ago=5)
+    queued(setting, setting.cy, minutes_ago=1)  # came later: behind ada
+    [live] = live_submissions(setting.ada, setting.event)
+    assert live.submission == mine
+    assert live.position == 3
+
+
+def test_the_expected_start_follows_recent_run_times(setting):
+    for minutes in (30, 20, 10):
+        submission(
+            setting.event_exercise,
+            setting.cy,
+            duration_s=40.0,
+            finished_at=timezone.now() - dt.timedelta(minutes=minutes),
+        )
+    queued(setting, setting.bob, minutes_ago=3)
+    queued(setting, setting.ada, minutes_ago=2)
+    [live] = live_submissions(setting.ada, setting.event)
+    assert live.position == 2
+    assert live.wait_s == pytest.approx(80.0)
+    assert live.expected_start is not None and live.expected_start > timezone.now()
+
+
+def test_a_running_submission_shows_the_time_used_against_its_limit(client, setting):
+    submission(
+        setting.event_exercise,
+        setting.ada,
+        RUNNING,
+        started_at=timezone.now() - dt.timedelta(seconds=30),
+    )
+    [live] = live_submissions(setting.ada, setting.event)
+    assert live.elapsed_s == pytest.approx(30, abs=5)
+    assert live.limit_s == setting.event_exercise.exercise.wall_seconds == 60
+    assert live.elapsed_share == pytest.approx(0.5, abs=0.1)
+    client.force_login(setting.ada)
+    body = client.get(reverse("my_event_submissions", args=[setting.event.slug])).content.decode()
+    assert 'max="60"' in body and "of 60 s" in body
+
+
+def test_the_page_lists_group_tutor_exercises_remaining_submissions_and_polls_for_status(client, setting):
+    queued(setting, setting.bob, minutes_ago=3)
+    queued(setting, setting.ada, minutes_ago=2)
+    submission(setting.event_exercise, setting.ada, Submission.Status.SCORED, score=0.81)
+    client.force_login(setting.ada)
+    body = client.get(reverse("my_event", args=[setting.event.slug])).content.decode()
+    assert "Group 1" in body and "tina@example.org" in body
+    exercise = setting.event_exercise.exercise
+    assert reverse("event_exercise", args=[setting.event.slug, exercise.slug]) in body
+    assert reverse("download_exercise", args=[setting.event.slug, exercise.slug]) in body
+    assert "8 of 10" in body  # two graded submissions of today's ten used: a queued one counts too
+    assert "Position 2 in the CPU queue" in body
+    assert f'hx-get="{reverse("my_event_submissions", args=[setting.event.slug])}"' in body
+
+
+def test_the_polled_list_shows_only_the_participants_own_submissions(client, setting):
+    theirs = submission(setting.event_exercise, setting.bob, score=0.5)
+    mine = submission(setting.event_exercise, setting.ada, score=0.6)
+    client.force_login(setting.ada)
+    body = client.get(reverse("my_event_submissions", args=[setting.event.slug])).content.decode()
+    assert mine.get_absolute_url() in body
+    assert theirs.get_absolute_url() not in body
+
+
+def test_a_participant_without_a_group_is_told_their_requests_go_to_the_organizers(client, setting):
+    client.force_login(setting.dee)
+    body = client.get(reverse("my_event", args=[setting.event.slug])).content.decode()
+    assert "not in a group yet" in body
