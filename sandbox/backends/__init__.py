@@ -7,7 +7,9 @@ import importlib
 from sandbox.backends.base import Backend
 from sandbox.jobs import SandboxConfig
 
-KNOWN = ("docker", "bwrap", "process")  # strongest first: the default is the first that can run here
+# Strongest first: the default is the first that can run here. "kubernetes" comes last and is opt-in: it
+# refuses to run unless SANDBOX_BACKEND names it, so a worker never sends jobs to a cluster by accident.
+KNOWN = ("docker", "bwrap", "process", "kubernetes")
 
 
 def load(name: str, config: SandboxConfig) -> Backend:

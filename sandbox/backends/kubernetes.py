@@ -1,0 +1,559 @@
+"""The Kubernetes backend: each job as a locked-down Kubernetes Job in the cluster, through the official client.
+
+Opt-in only: it is never the default. `unavailable_reason` refuses unless SANDBOX_BACKEND=kubernetes is set, the
+shared volume is named (SANDBOX_KUBERNETES_CLAIM and SANDBOX_KUBERNETES_SHARED_PATH) and an in-cluster or kube
+config loads. The sandbox package reads no Django settings, and `SandboxConfig` has no field for a cluster, so
+this module reads its own SANDBOX_KUBERNETES_* variables once, into `ClusterOptions`.
+
+How a job gets its files (docs/scaling.md, "Kubernetes"): the worker and every sandbox pod mount one
+ReadWriteMany volume (a PersistentVolumeClaim on NFS or CephFS), the worker at SHARED_PATH. For each job the
+worker stages a folder `sandbox-jobs/<id>/` on it: the notebook, any mount that does not already lie on the
+volume, and an empty `output/`. The runner package is published once per version to `sandbox-runner/<digest>/`.
+The pod mounts each of them by subPath: the runner at /opt/ml-infn/sandbox, data and the notebook read-only
+under /job, and only `output/` writable. /job itself is a memory-backed emptyDir of `disk_bytes` (for /tmp and
+HOME), so, as with docker, the memory limit is `memory_bytes + disk_bytes`. The worker watches the staged
+output/ while the job runs and ends the job when it holds more than allowed, then copies regular files and
+folders (no links, no devices) back to the job's `output_dir`.
+
+The pod: uid 10001, non-root, read-only root filesystem, no privilege escalation, all capabilities dropped,
+RuntimeDefault seccomp, no service-account token, no service links, the label `ml-infn.sandbox/network: none`
+that the NetworkPolicy in deploy/k8s/base/sandbox-networkpolicy.yaml selects to deny all ingress and egress,
+requests equal to limits (Guaranteed QoS), `activeDeadlineSeconds` for the wall clock, `backoffLimit: 0` (the
+grading layer decides about retries) and `ttlSecondsAfterFinished` as a backstop for the deletion the backend
+does itself. The runner reports on its stdout, i.e. the pod's log, which the participant's kernel cannot write.
+
+Per-job process limits do not exist in Kubernetes: set the kubelet's `podPidsLimit` on sandbox nodes
+(docs/operations.md). The runner still reports a fork that fails with EAGAIN as `processes`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox.backends import base, local
+from sandbox.jobs import Job, Outcome, Result, SandboxConfig
+from sandbox.runner import MESSAGES, limits_to_json, read_report
+
+log = logging.getLogger(__name__)
+
+NAME = "kubernetes"
+APP_LABEL = "ml-infn-sandbox"
+JOB_LABEL = "ml-infn.sandbox/job"
+NETWORK_LABEL = "ml-infn.sandbox/network"  # the NetworkPolicy denies all traffic to and from pods with "none"
+CONTAINER = "job"
+UID = 10001  # the runtime image's `participant`
+WORKDIR = "/job"
+HOME = f"{WORKDIR}/.home"
+TMP = f"{WORKDIR}/.tmp"
+RUNNER_ROOT = "/opt/ml-infn"
+RUNTIME_PATH = "/opt/runtime/bin:/usr/local/bin:/usr/bin:/bin"
+JOBS_FOLDER = "sandbox-jobs"
+RUNNER_FOLDER = "sandbox-runner"
+DEFAULT_IMAGE = "ml-infn/runtime-{runtime}:latest"
+WALL_GRACE_S = local.WALL_GRACE_S
+TTL_AFTER_FINISHED_S = 300
+PREPARE = f'mkdir -p {TMP} {HOME} && exec "$@"'  # the emptyDir at /job starts empty
+# Waiting reasons that never resolve by waiting: the job cannot start, and it is not the participant's fault.
+STUCK_REASONS = frozenset(
+    {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError"}
+)
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Where and how the backend starts jobs in the cluster."""
+
+    namespace: str
+    claim: str  # the ReadWriteMany PersistentVolumeClaim the worker and the jobs share
+    shared_path: Path  # where this worker mounts that claim
+    images: Mapping[str, str] = field(default_factory=dict)  # runtime -> image; else ml-infn/runtime-<runtime>
+    gpu_resource: str = "nvidia.com/gpu"  # or a MIG slice, e.g. nvidia.com/mig-1g.10gb
+    gpu_node_selector: Mapping[str, str] = field(default_factory=dict)
+    runtime_class: str | None = None  # e.g. gvisor or kata, where the cluster offers one
+    schedule_seconds: float = 300.0  # how long a job may wait for a node (and its image) before it is given up
+    poll_seconds: float = 2.0
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str], images: Mapping[str, str]) -> ClusterOptions | None:
+        """Read SANDBOX_KUBERNETES_*; return None when the shared volume is not named."""
+        claim = environ.get("SANDBOX_KUBERNETES_CLAIM", "")
+        shared = environ.get("SANDBOX_KUBERNETES_SHARED_PATH", "")
+        if not claim or not shared:
+            return None
+        selector = {}
+        for pair in filter(None, environ.get("SANDBOX_KUBERNETES_GPU_NODE_SELECTOR", "").split(",")):
+            key, _, value = pair.partition("=")
+            selector[key.strip()] = value.strip()
+        return cls(
+            namespace=environ.get("SANDBOX_KUBERNETES_NAMESPACE") or in_cluster_namespace() or "default",
+            claim=claim,
+            shared_path=Path(shared),
+            images=dict(images),
+            gpu_resource=environ.get("SANDBOX_KUBERNETES_GPU_RESOURCE", "nvidia.com/gpu"),
+            gpu_node_selector=selector,
+            runtime_class=environ.get("SANDBOX_KUBERNETES_RUNTIME_CLASS") or None,
+            schedule_seconds=float(environ.get("SANDBOX_KUBERNETES_SCHEDULE_SECONDS", "300")),
+        )
+
+    def image_for(self, runtime: str) -> str:
+        return self.images.get(runtime) or DEFAULT_IMAGE.format(runtime=runtime)
+
+
+@dataclass(frozen=True)
+class Staging:
+    """A job's folder on the shared volume and the subPaths its pod mounts."""
+
+    folder: Path  # on the worker, under shared_path
+    output: Path  # the staged output/, copied back to the job's output_dir at the end
+    runner_subpath: str
+    notebook_subpath: str | None
+    notebook_name: str | None
+    mount_subpaths: tuple[tuple[str, str], ...]  # (name, subPath)
+    output_subpath: str
+
+
+def in_cluster_namespace() -> str | None:
+    """Return the namespace this pod runs in, when it runs in a cluster."""
+    path = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+    with contextlib.suppress(OSError):
+        return path.read_text().strip() or None
+    return None
+
+
+def load_cluster_config() -> str | None:
+    """Load the in-cluster config, else the kube config; return why neither loads, or None when one did."""
+    from kubernetes import config as kube_config
+
+    try:
+        kube_config.load_incluster_config()
+        return None
+    except kube_config.ConfigException as in_cluster:
+        try:
+            kube_config.load_kube_config()
+            return None
+        except Exception as kubeconfig:
+            return f"no in-cluster config ({in_cluster}) and no kube config ({first_line(kubeconfig)})"
+
+
+def job_manifest(job: Job, job_id: str, options: ClusterOptions, staging: Staging) -> dict[str, Any]:
+    """Return the Kubernetes Job that runs `job`: the one place its isolation and limits are written down."""
+    limits = job.limits
+    name = job_name(job_id)
+    labels = {"app.kubernetes.io/name": APP_LABEL, JOB_LABEL: job_id, NETWORK_LABEL: "none"}
+    memory = limits.memory_bytes + limits.disk_bytes  # /job is a memory-backed emptyDir: it counts as memory
+    resources: dict[str, str] = {"cpu": f"{int(limits.cpus * 1000)}m", "memory": str(memory)}
+    if job.gpu:
+        resources[options.gpu_resource] = "1"
+    mounts: list[dict[str, Any]] = [
+        {"name": "scratch", "mountPath": WORKDIR},
+        {"name": "shared", "mountPath": f"{RUNNER_ROOT}/sandbox", "subPath": staging.runner_subpath, "readOnly": True},
+    ]
+    for mount_name, subpath in staging.mount_subpaths:
+        mounts.append({"name": "shared", "mountPath": f"{WORKDIR}/{mount_name}", "subPath": subpath, "readOnly": True})
+    if staging.notebook_subpath is not None:
+        mounts.append(
+            {
+                "name": "shared",
+                "mountPath": f"{WORKDIR}/{staging.notebook_name}",
+                "subPath": staging.notebook_subpath,
+                "readOnly": True,
+            }
+        )
+    mounts.append({"name": "shared", "mountPath": f"{WORKDIR}/output", "subPath": staging.output_subpath})
+    env = local.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
+    runner = ["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(limits)]
+    if job.command is not None:
+        runner += ["--command", "-", "--", *job.command]
+    else:
+        runner += [staging.notebook_name or "submission.ipynb", "-"]
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "terminationGracePeriodSeconds": 5,
+        "securityContext": {
+            "runAsUser": UID,
+            "runAsGroup": UID,
+            "runAsNonRoot": True,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": CONTAINER,
+                "image": options.image_for(job.runtime),
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["sh", "-c", PREPARE, "sh", *runner],
+                "workingDir": WORKDIR,
+                "env": [{"name": key, "value": value} for key, value in sorted(env.items())],
+                "resources": {"limits": dict(resources), "requests": dict(resources)},
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "privileged": False,
+                    "runAsNonRoot": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+                "volumeMounts": mounts,
+            }
+        ],
+        "volumes": [
+            {"name": "scratch", "emptyDir": {"medium": "Memory", "sizeLimit": str(limits.disk_bytes)}},
+            {"name": "shared", "persistentVolumeClaim": {"claimName": options.claim}},
+        ],
+    }
+    if options.runtime_class:
+        pod_spec["runtimeClassName"] = options.runtime_class
+    if job.gpu:
+        pod_spec["nodeSelector"] = dict(options.gpu_node_selector)
+        pod_spec["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": options.namespace, "labels": labels},
+        "spec": {
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": int(limits.wall_seconds + WALL_GRACE_S),
+            "ttlSecondsAfterFinished": TTL_AFTER_FINISHED_S,
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }
+
+
+def job_name(job_id: str) -> str:
+    return f"ml-infn-sandbox-{job_id[:24]}"
+
+
+@dataclass
+class Watched:
+    """What the cluster said about a finished (or abandoned) job."""
+
+    finished: bool = False
+    deadline_exceeded: bool = False
+    timed_out: bool = False
+    stuck: str = ""  # why the pod could not start: an image, a node, a config
+    oom_killed: bool = False
+    evicted: bool = False
+    exit_code: int | None = None
+    pod_name: str | None = None
+    started: bool = False
+
+
+class Backend(base.Backend):
+    """Run jobs as Kubernetes Jobs on the cluster this worker belongs to."""
+
+    name = NAME
+    strength = 5  # below the host backends: chosen only by name, see `unavailable_reason`
+
+    def __init__(
+        self,
+        config: SandboxConfig,
+        options: ClusterOptions | None = None,
+        batch_api: Any = None,
+        core_api: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(config)
+        self.options = options or ClusterOptions.from_environment(os.environ, config.docker_images)
+        self.batch_api = batch_api
+        self.core_api = core_api
+        self.sleep = sleep
+        self.clock = clock
+        self.runner_subpath: str | None = None
+
+    def unavailable_reason(self) -> str | None:
+        if self.batch_api is not None and self.core_api is not None and self.options is not None:
+            return None  # handed its API clients (tests, or a caller that built them)
+        if os.environ.get("SANDBOX_BACKEND") != NAME:
+            return "it runs only when named: set SANDBOX_BACKEND=kubernetes (and the SANDBOX_KUBERNETES_* variables)."
+        try:
+            import kubernetes  # noqa: F401
+        except ImportError:
+            return "the kubernetes Python package is not installed (pip install kubernetes)."
+        if self.options is None:
+            return "name the shared volume: set SANDBOX_KUBERNETES_CLAIM and SANDBOX_KUBERNETES_SHARED_PATH."
+        if not self.options.shared_path.is_dir():
+            return f"the shared volume is not mounted at {self.options.shared_path}."
+        return load_cluster_config()
+
+    def apis(self) -> tuple[Any, Any]:
+        """Return the BatchV1Api and CoreV1Api, built once from the loaded configuration."""
+        if self.batch_api is None or self.core_api is None:
+            from kubernetes import client
+
+            reason = load_cluster_config()
+            if reason is not None:
+                raise RuntimeError(reason)
+            self.batch_api, self.core_api = client.BatchV1Api(), client.CoreV1Api()
+        return self.batch_api, self.core_api
+
+    def run(self, job: Job) -> Result:
+        started = self.clock()
+        if self.options is None:
+            return local.infrastructure("the shared volume of the kubernetes backend is not configured", self.name)
+        try:
+            batch, core = self.apis()
+        except Exception as exc:
+            return local.infrastructure(f"no Kubernetes API answers: {first_line(exc)}", self.name)
+        job_id = uuid.uuid4().hex
+        try:
+            staging = self.stage(job, job_id)
+        except (OSError, ValueError) as exc:
+            return local.infrastructure(f"could not stage the job on the shared volume: {exc}", self.name)
+        name = job_name(job_id)
+        namespace = self.options.namespace
+        try:
+            batch.create_namespaced_job(namespace, job_manifest(job, job_id, self.options, staging))
+            with local.OutputWatch(staging.output, job.limits, lambda: None) as output_watch:
+                watched = self.watch(batch, core, name, job_id, job, output_watch)
+            log_text = self.read_log(core, watched)
+        except Exception as exc:
+            log.exception("The Kubernetes API failed while running job %s", name)
+            self.delete(batch, name)
+            shutil.rmtree(staging.folder, ignore_errors=True)
+            return local.infrastructure(f"the Kubernetes API failed: {first_line(exc)}", self.name)
+        self.delete(batch, name)
+        try:
+            entries = copy_output(staging.output, job.output_dir)
+        finally:
+            shutil.rmtree(staging.folder, ignore_errors=True)
+        return judge(
+            log_text,
+            watched,
+            output_full=output_watch.full or entries > job.limits.output_files,
+            duration_s=self.clock() - started,
+            gpu_device=self.options.gpu_resource if job.gpu else None,
+        )
+
+    def stage(self, job: Job, job_id: str) -> Staging:
+        """Put the job's notebook, mounts and an empty output/ on the shared volume; return their subPaths."""
+        assert self.options is not None
+        root = self.options.shared_path
+        folder = root / JOBS_FOLDER / job_id
+        (folder / "output").mkdir(parents=True)
+        # The job runs as 10001 and the worker as another uid: output/ alone is writable by the job, and only
+        # this job's pod mounts it.
+        os.chmod(folder / "output", 0o777)  # noqa: S103
+        mount_subpaths = []
+        for mount in job.mounts:
+            source = Path(mount.source).resolve()
+            if not is_under(source, root):
+                copy = folder / "mounts" / mount.name
+                shutil.copytree(source, copy, symlinks=True)
+                source = copy
+            mount_subpaths.append((mount.name, source.relative_to(root.resolve()).as_posix()))
+        notebook_subpath = notebook_name = None
+        if job.notebook is not None:
+            notebook_name = notebook_name_for(job)
+            staged = folder / "notebook.ipynb"
+            shutil.copyfile(job.notebook, staged)
+            notebook_subpath = staged.resolve().relative_to(root.resolve()).as_posix()
+        return Staging(
+            folder=folder,
+            output=folder / "output",
+            runner_subpath=self.publish_runner(),
+            notebook_subpath=notebook_subpath,
+            notebook_name=notebook_name,
+            mount_subpaths=tuple(mount_subpaths),
+            output_subpath=(folder / "output").resolve().relative_to(root.resolve()).as_posix(),
+        )
+
+    def publish_runner(self) -> str:
+        """Copy this worker's `sandbox` package to the shared volume once per version; return its subPath."""
+        if self.runner_subpath is not None:
+            return self.runner_subpath
+        assert self.options is not None
+        digest = package_digest(local.SANDBOX_PACKAGE)
+        target = self.options.shared_path / RUNNER_FOLDER / digest
+        if not (target / "runner.py").is_file():
+            partial = target.with_name(f"{digest}.{uuid.uuid4().hex}")
+            shutil.copytree(local.SANDBOX_PACKAGE, partial, ignore=shutil.ignore_patterns("__pycache__"))
+            try:
+                partial.rename(target)  # atomic: workers publishing at once never see half a package
+            except OSError:
+                shutil.rmtree(partial, ignore_errors=True)  # another worker won the race
+        self.runner_subpath = f"{RUNNER_FOLDER}/{digest}"
+        return self.runner_subpath
+
+    def watch(self, batch: Any, core: Any, name: str, job_id: str, job: Job, output_watch: Any) -> Watched:
+        """Poll the Job and its pod until it ends, cannot start, overruns its wall clock, or fills output/."""
+        assert self.options is not None
+        watched = Watched()
+        created = self.clock()
+        backstop = job.limits.wall_seconds + 2 * WALL_GRACE_S
+        namespace = self.options.namespace
+        while True:
+            status = batch.read_namespaced_job_status(name, namespace).status
+            pod = first_pod(core.list_namespaced_pod(namespace, label_selector=f"{JOB_LABEL}={job_id}"))
+            if pod is not None:
+                read_pod(pod, watched)
+            if status is not None and (status.succeeded or status.failed):
+                watched.finished = True
+                watched.deadline_exceeded = any(
+                    c.type == "Failed" and c.reason == "DeadlineExceeded" for c in (status.conditions or [])
+                )
+                return watched
+            if watched.stuck or output_watch.full:
+                return watched
+            waited = self.clock() - created
+            if not watched.started and waited > self.options.schedule_seconds:
+                watched.stuck = f"no node took the job within {int(self.options.schedule_seconds)} s"
+                return watched
+            if watched.started and waited > self.options.schedule_seconds + backstop:
+                watched.timed_out = True  # the cluster did not enforce activeDeadlineSeconds: end it here
+                return watched
+            self.sleep(self.options.poll_seconds)
+
+    def read_log(self, core: Any, watched: Watched) -> str:
+        """Return the runner's stdout (its report is the last line), or nothing when the container never ran."""
+        if watched.pod_name is None or not watched.started:
+            return ""
+        assert self.options is not None
+        try:
+            text: str = core.read_namespaced_pod_log(watched.pod_name, self.options.namespace, container=CONTAINER)
+        except Exception as exc:
+            log.warning("Could not read the log of pod %s: %s", watched.pod_name, first_line(exc))
+            return ""
+        return text[-local.REPORT_MAX_BYTES :]
+
+    def delete(self, batch: Any, name: str) -> None:
+        """Delete the Job and its pod now; ttlSecondsAfterFinished removes it later if this fails."""
+        assert self.options is not None
+        try:
+            batch.delete_namespaced_job(name, self.options.namespace, propagation_policy="Background")
+        except Exception as exc:
+            log.warning("Could not delete sandbox job %s (%s); its TTL will.", name, first_line(exc))
+
+
+def first_pod(pods: Any) -> Any:
+    items = list(getattr(pods, "items", None) or [])
+    return items[0] if items else None
+
+
+def read_pod(pod: Any, watched: Watched) -> None:
+    """Note what the pod says: its name, whether the container ran, why it ended or why it cannot start."""
+    watched.pod_name = pod.metadata.name
+    status = pod.status
+    if status is None:
+        return
+    if status.reason == "Evicted":
+        watched.evicted = True
+    for container in status.container_statuses or []:
+        if container.name != CONTAINER or container.state is None:
+            continue
+        state = container.state
+        if state.waiting is not None and state.waiting.reason in STUCK_REASONS:
+            detail = (state.waiting.message or "").strip().splitlines()
+            watched.stuck = f"{state.waiting.reason}: {detail[0][:300]}" if detail else state.waiting.reason
+        if state.running is not None:
+            watched.started = True
+        if state.terminated is not None:
+            watched.started = True
+            watched.exit_code = state.terminated.exit_code
+            watched.oom_killed = watched.oom_killed or state.terminated.reason == "OOMKilled"
+
+
+def judge(log_text: str, watched: Watched, output_full: bool, duration_s: float, gpu_device: str | None) -> Result:
+    """Turn the runner's report and what the cluster said into the job's result; the cluster's view wins."""
+    report = read_report(log_text)
+    outcome = report.outcome if report else None
+    message = report.message if report else ""
+    if watched.stuck:
+        return Result(
+            outcome=Outcome.INFRASTRUCTURE,
+            duration_s=duration_s,
+            message=f"{MESSAGES[Outcome.INFRASTRUCTURE]} ({watched.stuck})",
+            backend=NAME,
+        )
+    if output_full or watched.evicted:
+        outcome, message = Outcome.DISK, MESSAGES[Outcome.DISK]
+    elif report and report.outcome in (Outcome.OUTPUT, Outcome.DISK):
+        pass  # the runner saw the flood or ENOSPC itself
+    elif watched.oom_killed:
+        outcome, message = Outcome.MEMORY, MESSAGES[Outcome.MEMORY]
+    elif watched.deadline_exceeded or watched.timed_out:
+        outcome, message = Outcome.TIMEOUT, MESSAGES[Outcome.TIMEOUT]
+    elif report is None:
+        outcome = Outcome.ERROR
+        message = "The sandbox's runner stopped without a report; check what the notebook starts or kills."
+    assert outcome is not None
+    return Result(
+        outcome=outcome,
+        duration_s=duration_s,
+        message=message,
+        log=report.log if report else log_text[-local.DIAGNOSTIC_BYTES :],
+        log_truncated=report.log_truncated if report else False,
+        peak_memory_bytes=report.peak_memory_bytes if report else None,
+        executed_notebook=report.executed_notebook if report else None,
+        failed_cell=report.failed_cell if report else None,
+        traceback=report.traceback if report else None,
+        gpu_device=gpu_device,
+        backend=NAME,
+    )
+
+
+def copy_output(staged: Path, destination: Path) -> int:
+    """Copy regular files and folders from the staged output/ to `destination`; return the entries seen.
+
+    Links and special files stay behind, so nothing the job wrote can point the worker at its own files.
+    """
+    destination.mkdir(parents=True, exist_ok=True)
+    entries = 0
+    for folder, dirs, files in os.walk(staged, followlinks=False):
+        relative = Path(folder).relative_to(staged)
+        for name in dirs + files:
+            entries += 1
+            source = Path(folder) / name
+            target = destination / relative / name
+            if source.is_symlink():
+                continue
+            if source.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+            elif source.is_file():
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+                with os.fdopen(fd, "wb") as sink, open(source, "rb") as source_file:
+                    shutil.copyfileobj(source_file, sink)
+        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+    return entries
+
+
+def notebook_name_for(job: Job) -> str | None:
+    """Name the notebook inside /job: its own file name unless a mount or a reserved name uses it."""
+    if job.notebook is None:
+        return None
+    name = job.notebook.name
+    if name in {m.name for m in job.mounts} or name in ("output", ".tmp", ".home") or name.startswith("."):
+        name = "submission.ipynb"
+    return name
+
+
+def package_digest(folder: Path) -> str:
+    """Hash the package's Python files, so each version of the runner gets its own folder on the volume."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def is_under(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
