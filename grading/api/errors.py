@@ -25,12 +25,15 @@ class UploadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
     def __init__(self, size: int | None = None) -> None:
-        limit = settings.SUBMISSION_MAX_BYTES / 1e6
-        shown = f"The upload is {size / 1e6:.1f} MB, over" if size else "The upload is over"
+        shown = f"The upload is {_amount(size)}, over" if size else "The upload is over"
         super().__init__(
-            f"{shown} the limit of {limit:.0f} MB. Clear the notebook's outputs "
+            f"{shown} the limit of {_amount(settings.SUBMISSION_MAX_BYTES)}. Clear the notebook's outputs "
             "(Kernel > Restart & Clear Output), save it and upload it again."
         )
+
+
+def _amount(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
 class ErrorSerializer(serializers.Serializer):
