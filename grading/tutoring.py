@@ -119,6 +119,42 @@ def shared_errors(submissions: Iterable[Submission], names: dict[int, str]) -> l
 
 
 @dataclass(frozen=True)
+class ScoreChart:
+    """Public scores over time as an inline SVG line: a trend reads faster drawn than listed."""
+
+    points: str
+    dots: tuple[tuple[float, float, str], ...]
+    width: int
+    height: int
+    low: float
+    high: float
+
+
+def score_chart(submissions: Iterable[Submission], *, width: int = 160, height: int = 40) -> ScoreChart | None:
+    """Return the chart of the scored submissions in time order, or None when there is no score to draw."""
+    scored = sorted(
+        (s for s in submissions if s.status == Submission.Status.SCORED and s.score is not None),
+        key=lambda s: (s.created_at, s.pk),
+    )
+    if not scored:
+        return None
+    scores = [float(s.score or 0.0) for s in scored]
+    low, high = min(scores), max(scores)
+    span = (high - low) or 1.0  # one score, or all equal: draw a flat line in the middle
+    pad = 4
+    step = (width - 2 * pad) / max(1, len(scored) - 1)
+    dots = []
+    for i, (submission, score) in enumerate(zip(scored, scores, strict=True)):
+        x = pad + i * step if len(scored) > 1 else width / 2
+        y = height / 2 if high == low else pad + (1 - (score - low) / span) * (height - 2 * pad)
+        dots.append(
+            (round(x, 1), round(y, 1), f"{score:.4f} at {timezone.localtime(submission.created_at):%d %b %H:%M}")
+        )
+    points = " ".join(f"{x},{y}" for x, y, _ in dots)
+    return ScoreChart(points=points, dots=tuple(dots), width=width, height=height, low=low, high=high)
+
+
+@dataclass(frozen=True)
 class MemberStatus:
     """One member of a group at a glance."""
 
@@ -131,6 +167,7 @@ class MemberStatus:
     best_score: float | None
     last_success_at: dt.datetime | None
     stuck_reason: str
+    chart: ScoreChart | None = None
 
     @property
     def is_stuck(self) -> bool:
@@ -219,6 +256,7 @@ def group_dashboard(group: Group, *, viewer: AnyUser, now: dt.datetime | None = 
                 best_score=_best([s.score for s in scored if s.score is not None], exercise.direction),
                 last_success_at=max((s.finished_at or s.created_at for s in scored), default=None),
                 stuck_reason=stuck_reason(own, opens_at=event_exercise.opens_at, now=now, minutes=minutes),
+                chart=score_chart(s for s in own if s.kind == Submission.Kind.GRADED),
             )
         )
     waiting_help = HelpRequest.objects.filter(group=group, status=HelpRequest.Status.OPEN).count()

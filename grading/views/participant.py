@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from grading import help_requests, selectors, services
 from grading.models import HelpMessage, HelpRequest, Submission
+from grading.tutoring import score_chart
 from hackathon import permissions
 from hackathon.models import Event
 from hackathon.selectors import get_visible_event, group_of
@@ -49,6 +50,11 @@ def _open_exercises(request: HttpRequest, event: Event) -> list[dict]:
                 "is_open": event_exercise.is_open(now),
                 "remaining": services.remaining_today(participant=request.user, event_exercise=event_exercise),
                 "per_day": services.submissions_per_day(event_exercise),
+                "chart": score_chart(
+                    event_exercise.submissions.filter(participant_id=request.user.pk, kind=Submission.Kind.GRADED)
+                    .only("status", "score", "created_at")
+                    .order_by("created_at")[:200]
+                ),
             }
         )
     return rows

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from grading.models import Submission
 from grading.selectors import live_submissions
+from grading.tutoring import score_chart
 from tests.tutoring.builders import submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
@@ -98,3 +99,18 @@ def test_a_participant_without_a_group_is_told_their_requests_go_to_the_organize
     client.force_login(setting.dee)
     body = client.get(reverse("my_event", args=[setting.event.slug])).content.decode()
     assert "not in a group yet" in body
+
+
+def test_my_scores_are_drawn_in_time_order_with_the_better_one_higher(client, setting):
+    submission(setting.event_exercise, setting.ada, score=0.6, minutes_ago=20)
+    submission(setting.event_exercise, setting.ada, score=0.9, minutes_ago=10)
+    submission(setting.event_exercise, setting.ada, Submission.Status.FAILED, minutes_ago=5)
+    chart = score_chart(Submission.objects.filter(participant=setting.ada))
+    assert chart is not None and len(chart.dots) == 2
+    (x1, y1, first), (x2, y2, second) = chart.dots
+    assert x1 < x2 and y2 < y1  # later to the right, higher score nearer the top
+    assert first.startswith("0.6000") and second.startswith("0.9000")
+    client.force_login(setting.ada)
+    body = client.get(reverse("my_event", args=[setting.event.slug])).content.decode()
+    assert 'role="img"' in body and "2 scores from 0.600 to 0.900" in body
+    assert body.count("<circle") == 2

@@ -1,0 +1,50 @@
+"""The dashboard shows each member's last activity, last valid submission, best score and trend."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from grading.models import HelpRequest, Submission
+from grading.tutoring import group_dashboard
+from tests.tutoring.builders import submission
+
+pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
+
+
+def test_a_members_last_activity_is_their_latest_submission_or_help_request(setting):
+    submission(setting.event_exercise, setting.ada, score=0.7, minutes_ago=30)
+    asked = HelpRequest.objects.create(
+        event=setting.event, participant=setting.ada, group=setting.group, message="Stuck on the loss."
+    )
+    HelpRequest.objects.filter(pk=asked.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
+    submission(setting.event_exercise, setting.bob, Submission.Status.FAILED, minutes_ago=50)
+    members = {m.email: m for m in group_dashboard(setting.group, viewer=setting.tutor).members}
+    ada, bob = members["ada@example.org"], members["bob@example.org"]
+    assert timezone.now() - ada.last_activity == pytest.approx(dt.timedelta(minutes=10), abs=dt.timedelta(seconds=5))
+    assert timezone.now() - bob.last_activity == pytest.approx(dt.timedelta(minutes=50), abs=dt.timedelta(seconds=5))
+    assert ada.last_success_at is not None and bob.last_success_at is None
+
+
+def test_the_best_score_follows_the_exercises_direction(setting):
+    for score in (0.62, 0.91, 0.75):
+        submission(setting.event_exercise, setting.ada, score=score)
+    [ada] = [m for m in group_dashboard(setting.group, viewer=setting.tutor).members if m.email == "ada@example.org"]
+    assert ada.best_score == 0.91
+    exercise = setting.event_exercise.exercise
+    exercise.direction = "lower"
+    exercise.save()
+    [ada] = [m for m in group_dashboard(setting.group, viewer=setting.tutor).members if m.email == "ada@example.org"]
+    assert ada.best_score == 0.62
+
+
+def test_the_dashboard_draws_each_members_scores(client, setting):
+    submission(setting.event_exercise, setting.bob, score=0.7, minutes_ago=9)
+    submission(setting.event_exercise, setting.bob, score=0.8, minutes_ago=3)
+    client.force_login(setting.tutor)
+    body = client.get(reverse("tutor_dashboard", args=[setting.event.slug])).content.decode()
+    assert 'aria-label="Public scores of bob@example.org: 2 scores from 0.700 to 0.800"' in body
+    assert "none yet" in body  # ada has done nothing so far
