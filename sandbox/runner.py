@@ -16,7 +16,11 @@ the LAST line is the report (`Report.to_json`), which `read_report` turns back i
 `--warm` starts the kernel and imports the `--preload` modules first, writes `{"event": "ready"}` to REPORT,
 then reads one JSON line from stdin, `{"notebook": PATH, "limits": {...}, "env": {...}}`, and runs that
 notebook on the already warm kernel (the warm pool's sandboxes use this; `env` is applied inside the kernel,
-as a started process's environment cannot change).
+as a started process's environment cannot change). Its wall clock starts when that line arrives.
+
+Before the first cell, hidden setup code (`sandbox.output_guard`) makes the kernel count what it prints and
+exit with `FLOOD_EXIT_CODE` once past `output_bytes`; the runner reports that as `output`. Without it,
+ipykernel would buffer a print flood until the memory limit ended the job as `memory`.
 
 What the participant's code can and cannot fake: the kernel runs as the same uid as the runner, so it could
 kill the runner (the backend then reports an error without a report) or print text that looks like anything.

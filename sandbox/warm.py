@@ -6,14 +6,14 @@ sandbox serves exactly one job and is then destroyed; a replacement starts as so
 
 A job's inputs do not exist when its sandbox starts, so each sandbox binds two folders of its own instead:
 `stage/`, read-only at /job, and `output/`, writable at /job/output. When the job arrives its notebook and
-each mount's files are put in `stage/` (hard links, or copies across file systems), where the running
+each mount's files are hard-linked into `stage/` (copied where a link is refused), where the running
 sandbox sees them at once; afterwards `output/` is moved into `job.output_dir` without following symlinks.
 
 Limits are those of a cold job: the sandbox's cgroup, /tmp size and rlimits are made from the limits the
 pool was warmed for, and a job only takes a sandbox warmed for its own memory, processes, CPUs and disk
 (`startup_limits`); the runner counts the wall clock from the job's arrival. A job that does not fit (a
-command, a GPU job, a mount name that is not one plain folder name, other limits) runs cold, and the pool
-then warms for those limits.
+command, a GPU job, a mount name that is not one plain folder name, a mount on another file system than
+`state_dir`, other limits) runs cold, and the pool then warms for those limits.
 
 Sandboxes must not outlive the worker: bwrap runs with `--die-with-parent`, whose "parent" is the thread
 that started it, so every sandbox is started from one long-lived thread of the pool; `close()` (and the
@@ -131,7 +131,7 @@ class WarmPool:
 
     def run(self, job: Job, python: Path, started: float) -> Result | None:
         """Run the job in a warm sandbox and return its result, or None when it must run cold."""
-        if not fits(job) or self.closed:
+        if not fits(job) or self.closed or not self.can_link(job):
             return None
         sandbox = self.take(job, python)
         if sandbox is None:
@@ -140,6 +140,12 @@ class WarmPool:
             return self.run_in(sandbox, job, started)
         finally:
             self.destroy(sandbox)
+
+    def can_link(self, job: Job) -> bool:
+        """Tell whether every input can be hard-linked into a stage; copying a data set costs more than a cold start."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        device = os.stat(self.root).st_dev
+        return all(os.stat(mount.source).st_dev == device for mount in job.mounts)
 
     def close(self) -> None:
         """Stop every sandbox of the pool and its spawning thread."""
