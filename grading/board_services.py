@@ -102,7 +102,8 @@ def pick_final_submissions(
         raise BoardActionRefused(f"Pick at most {options.final_picks} submissions, then save again.")
     with transaction.atomic():
         chosen = list(
-            event_exercise.submissions.select_for_update().filter(
+            # Lock only the submissions: PostgreSQL cannot lock the outer-joined disqualification side.
+            event_exercise.submissions.select_for_update(of=("self",)).filter(
                 participant_id=participant.pk,
                 uid__in=wanted,
                 kind=Submission.Kind.GRADED,

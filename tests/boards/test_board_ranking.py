@@ -105,7 +105,9 @@ def test_baseline_and_reference_rows_show_the_targets_unranked_where_they_fall(e
 
 
 @pytest.mark.parametrize("per_person", [2, 8])
-def test_the_board_takes_the_same_few_queries_whatever_its_size(exercise_of_event, django_assert_max_num_queries, per_person):
+def test_the_board_takes_the_same_few_queries_whatever_its_size(
+    exercise_of_event, django_assert_max_num_queries, per_person
+):
     event = exercise_of_event.event
     group = Group.objects.create(event=event, event_exercise=exercise_of_event, number=1)
     for i in range(12):
