@@ -60,10 +60,9 @@ sync_code() {
 }
 
 gpu_count() {
-    # "T4:0,T4:1" -> 2; MIG slices count one each, as the sandbox leases them one by one.
-    local inventory="${SANDBOX_GPUS:-}"
-    [ -n "$inventory" ] || { echo 0; return; }
-    tr ',' '\n' <<< "$inventory" | grep -c ':'
+    # The sandbox's own parser, so the count matches the leases it hands out (MIG slices count one each).
+    python -c 'import os, sys; from sandbox.gpus import parse_inventory; print(len(parse_inventory(os.environ.get("SANDBOX_GPUS", ""))))' \
+        || fail "SANDBOX_GPUS='${SANDBOX_GPUS:-}' is not an inventory; write MODEL:ID,MODEL:ID (see the README)."
 }
 
 worker_concurrency() {
@@ -100,7 +99,9 @@ case "$role" in
         ;;
     worker)
         queues="${WORKER_QUEUES:-cpu}"
-        run celery -A hackathon worker --queues "$queues" --concurrency "$(worker_concurrency)" \
+        # Assigned first: a failure inside $(...) in an argument list would not stop the script.
+        concurrency="$(worker_concurrency)"
+        run celery -A hackathon worker --queues "$queues" --concurrency "$concurrency" \
             --hostname "${WORKER_NAME:-${queues//,/-}}@%h" --prefetch-multiplier 1 --loglevel "${LOG_LEVEL:-INFO}" "$@"
         ;;
     beat)

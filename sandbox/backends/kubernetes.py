@@ -139,7 +139,8 @@ def load_cluster_config() -> str | None:
         return None
     except kube_config.ConfigException as in_cluster:
         try:
-            kube_config.load_kube_config()
+            # The client reads KUBECONFIG once, at import; read it now, so a changed environment counts.
+            kube_config.load_kube_config(config_file=os.environ.get("KUBECONFIG") or None)
             return None
         except Exception as kubeconfig:
             return f"no in-cluster config ({in_cluster}) and no kube config ({first_line(kubeconfig)})"
@@ -555,5 +556,8 @@ def is_under(path: Path, root: Path) -> bool:
 
 
 def first_line(exc: BaseException) -> str:
+    status, reason = getattr(exc, "status", None), getattr(exc, "reason", None)
+    if status is not None and reason:  # an ApiException's text starts with "(403)" alone on its line
+        return f"{status} {reason}"
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]

@@ -1,0 +1,176 @@
+"""Prove the Kubernetes manifests fence the sandboxes, keep secrets out, and route GPU jobs to GPU nodes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes.client import ApiClient
+
+from sandbox.backends import kubernetes as backend
+from sandbox.gpus import parse_inventory
+from sandbox.jobs import Job
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+SECRET_NAMES = ("SECRET_KEY", "HIDDEN_SET_SECRET", "DATABASE_URL", "CELERY_BROKER_URL", "FLOWER_BASIC_AUTH")
+MODEL_OF_KIND = {
+    "Namespace": "V1Namespace",
+    "ConfigMap": "V1ConfigMap",
+    "PersistentVolumeClaim": "V1PersistentVolumeClaim",
+    "ServiceAccount": "V1ServiceAccount",
+    "Role": "V1Role",
+    "RoleBinding": "V1RoleBinding",
+    "Deployment": "V1Deployment",
+    "Service": "V1Service",
+    "Job": "V1Job",
+    "Ingress": "V1Ingress",
+    "PodDisruptionBudget": "V1PodDisruptionBudget",
+    "NetworkPolicy": "V1NetworkPolicy",
+}
+
+
+def base_documents() -> list[dict[str, Any]]:
+    """Load every manifest the base's kustomization lists, the way kustomize would find them."""
+    kustomization = yaml.safe_load((K8S / "base" / "kustomization.yaml").read_text())
+    documents = []
+    for name in kustomization["resources"]:
+        documents += [d for d in yaml.safe_load_all((K8S / "base" / name).read_text()) if d]
+    return documents
+
+
+def of_kind(kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in base_documents() if d["kind"] == kind}
+
+
+def pod_specs() -> dict[str, dict[str, Any]]:
+    specs = {name: d["spec"]["template"]["spec"] for name, d in of_kind("Deployment").items()}
+    specs.update({f"job/{name}": d["spec"]["template"]["spec"] for name, d in of_kind("Job").items()})
+    return specs
+
+
+def env_of(deployment: str) -> dict[str, str]:
+    container = of_kind("Deployment")[deployment]["spec"]["template"]["spec"]["containers"][0]
+    env = dict(of_kind("ConfigMap")["ml-infn-settings"]["data"])
+    env.update({item["name"]: item["value"] for item in container.get("env", [])})
+    return env
+
+
+def test_every_manifest_is_a_valid_object_of_the_kubernetes_client() -> None:
+    client = ApiClient()
+    for document in base_documents():
+        model = client._ApiClient__deserialize(document, MODEL_OF_KIND[document["kind"]])
+        # Deserializing drops fields the API does not know: a typo would make the round trip differ.
+        assert client.sanitize_for_serialization(model) == document, document["metadata"]["name"]
+
+
+def test_there_are_a_web_and_a_worker_per_queue_and_one_beat() -> None:
+    deployments = of_kind("Deployment")
+    assert {"web", "worker-cpu", "worker-gpu", "beat", "flower"} <= set(deployments)
+    assert env_of("worker-cpu")["WORKER_QUEUES"] == "cpu"
+    assert env_of("worker-gpu")["WORKER_QUEUES"] == "gpu"
+    assert deployments["beat"]["spec"]["replicas"] == 1
+    assert deployments["beat"]["spec"]["strategy"]["type"] == "Recreate"
+
+
+def test_every_platform_pod_is_non_root_with_a_read_only_root_and_no_privileges() -> None:
+    for name, spec in pod_specs().items():
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["runAsUser"] != 0, name
+        for container in spec["containers"]:
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["readOnlyRootFilesystem"] is True, name
+            assert security["capabilities"]["drop"] == ["ALL"], name
+
+
+def test_only_workers_mount_the_private_data_or_hold_an_api_token() -> None:
+    for name, spec in pod_specs().items():
+        claims = {v["persistentVolumeClaim"]["claimName"] for v in spec["volumes"] if "persistentVolumeClaim" in v}
+        is_worker = name.startswith("worker-")
+        assert ("ml-infn-private" in claims) is is_worker, name
+        assert (spec.get("automountServiceAccountToken", True) is not False) is is_worker, name
+        assert (spec["serviceAccountName"] == "ml-infn-worker") is is_worker, name
+
+
+def test_secrets_come_from_a_secret_volume_never_from_the_manifests() -> None:
+    settings = of_kind("ConfigMap")["ml-infn-settings"]["data"]
+    assert not set(SECRET_NAMES) & set(settings)
+    assert of_kind("Secret") == {}
+    for name, spec in pod_specs().items():
+        (secret_volume,) = [v for v in spec["volumes"] if "secret" in v]
+        assert secret_volume["secret"]["secretName"] == "ml-infn-secrets", name
+        for container in spec["containers"]:
+            names = {e["name"] for e in container.get("env", [])}
+            assert not set(SECRET_NAMES) & names, name
+            assert {"SECRET_KEY_FILE", "HIDDEN_SET_SECRET_FILE", "DATABASE_URL_FILE"} <= names, name
+
+
+def test_the_worker_may_manage_jobs_and_read_pod_logs_and_nothing_more() -> None:
+    (role,) = of_kind("Role").values()
+    granted = {(r, v) for rule in role["rules"] for r in rule["resources"] for v in rule["verbs"]}
+    assert ("jobs", "create") in granted and ("jobs", "delete") in granted and ("pods/log", "get") in granted
+    assert not any(r in ("secrets", "pods/exec", "persistentvolumeclaims") for r, _ in granted)
+
+
+def test_sandbox_pods_are_fenced_by_a_deny_all_network_policy() -> None:
+    policy = of_kind("NetworkPolicy")["sandbox-deny-all"]["spec"]
+    assert policy["podSelector"]["matchLabels"] == {backend.NETWORK_LABEL: "none"}
+    assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+    assert policy["ingress"] == [] and policy["egress"] == []
+
+
+def test_disruption_budgets_keep_the_site_up_and_drain_workers_one_by_one() -> None:
+    budgets = of_kind("PodDisruptionBudget")
+    assert budgets["web"]["spec"]["minAvailable"] == 1
+    assert budgets["worker-cpu"]["spec"]["maxUnavailable"] == 1
+    assert budgets["worker-gpu"]["spec"]["maxUnavailable"] == 1
+    assert of_kind("Deployment")["web"]["spec"]["replicas"] >= 2  # else minAvailable 1 blocks every drain
+
+
+def test_the_ingress_sends_the_public_host_to_the_web_service_over_tls() -> None:
+    ingress = of_kind("Ingress")["web"]["spec"]
+    assert ingress["tls"][0]["hosts"] == [ingress["rules"][0]["host"]]
+    assert ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == "web"
+
+
+@pytest.mark.parametrize(
+    ("overlay", "resource"),
+    [(None, "nvidia.com/gpu"), ("whole-gpus", "nvidia.com/gpu"), ("mig", "nvidia.com/mig-1g.10gb")],
+)
+def test_gpu_jobs_of_the_gpu_worker_ask_for_one_device_on_a_gpu_node(
+    overlay: str | None, resource: str, tmp_path: Path
+) -> None:
+    env = env_of("worker-gpu")
+    if overlay is not None:
+        patch = yaml.safe_load((K8S / "overlays" / overlay / "worker-gpu.yaml").read_text())
+        container = patch["spec"]["template"]["spec"]["containers"][0]
+        env.update({item["name"]: item["value"] for item in container["env"]})
+    options = backend.ClusterOptions.from_environment(env, {})
+    assert options is not None
+    job = Job(output_dir=tmp_path / "out", command=("true",), gpu=True, runtime="gpu")
+    staging = backend.Staging(tmp_path, tmp_path / "out", "r", None, None, (), "o")
+    pod = backend.job_manifest(job, "a" * 32, options, staging)["spec"]["template"]["spec"]
+    assert pod["containers"][0]["resources"]["limits"][resource] == "1"
+    assert pod["nodeSelector"] and all(pod["nodeSelector"].values())
+    # One worker process per device of the pool it serves.
+    assert len(parse_inventory(env["SANDBOX_GPUS"])) >= 1
+    assert "WORKER_CONCURRENCY" not in env
+
+
+def test_kustomize_builds_the_base_and_every_overlay() -> None:
+    kubectl = shutil.which("kubectl")
+    kustomize = shutil.which("kustomize")
+    if not kubectl and not kustomize:
+        pytest.skip("neither kubectl nor kustomize is installed here: the manifests were checked by PyYAML only")
+    for target in ("base", "overlays/whole-gpus", "overlays/mig"):
+        command = [kubectl, "kustomize"] if kubectl else [kustomize, "build"]
+        reply = subprocess.run([*command, str(K8S / target)], capture_output=True, text=True, timeout=60)
+        assert reply.returncode == 0, reply.stderr
+        documents = [d for d in yaml.safe_load_all(reply.stdout) if d]
+        assert all(d["metadata"].get("namespace") == "ml-infn" for d in documents if d["kind"] != "Namespace")
+        assert {"Deployment", "Ingress", "NetworkPolicy", "PodDisruptionBudget"} <= {d["kind"] for d in documents}
