@@ -1,0 +1,94 @@
+"""`manage.py grade` grades one notebook outside any event and prints one JSON object."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from exercises.bundles import builtin_bundles
+from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
+
+pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
+KEYS = {
+    "status",
+    "reason",
+    "exercise",
+    "metric",
+    "score",
+    "private_score",
+    "secondary",
+    "failed_cell",
+    "message",
+    "duration_s",
+}
+
+
+def grade(slug: str, notebook: Path, *extra: str) -> dict:
+    out = StringIO()
+    call_command("grade", slug, str(notebook), "--json", *extra, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_it_prints_one_json_object_with_every_documented_key(bwrap, tmp_path):
+    path = tmp_path / "constant.ipynb"
+    path.write_bytes(notebook_bytes(CONSTANT_SCORES))
+    report = grade("breast-cancer", path, "--backend", "bwrap")
+    assert set(report) == KEYS
+    assert report["status"] == "scored" and report["reason"] is None
+    assert report["exercise"] == "breast-cancer" and report["metric"] == "roc_auc"
+    assert report["score"] == 0.5 and report["private_score"] == 0.5
+    assert report["duration_s"] > 0
+
+
+def test_a_failing_notebook_still_grades_with_status_failed(bwrap, tmp_path):
+    path = tmp_path / "broken.ipynb"
+    path.write_bytes(notebook_bytes("import definitely_not_a_module"))
+    report = grade("breast-cancer", path)
+    assert (report["status"], report["reason"], report["failed_cell"]) == ("failed", "exception", 0)
+    assert report["score"] is None
+
+
+def test_a_file_that_is_no_notebook_is_graded_invalid(tmp_path):
+    path = tmp_path / "script.ipynb"
+    path.write_text("print('hi')")
+    report = grade("breast-cancer", path)
+    assert (report["status"], report["reason"]) == ("invalid", "notebook")
+    assert "not a Jupyter notebook" in report["message"]
+
+
+def test_an_unknown_exercise_or_missing_file_is_a_usage_error(tmp_path):
+    path = tmp_path / "x.ipynb"
+    path.write_bytes(notebook_bytes("1"))
+    with pytest.raises(CommandError, match="There is no exercise 'no-such'. Known exercises: breast-cancer"):
+        grade("no-such", path)
+    with pytest.raises(CommandError, match="There is no notebook file"):
+        grade("breast-cancer", tmp_path / "missing.ipynb")
+
+
+def test_an_unknown_backend_is_a_usage_error(tmp_path):
+    path = tmp_path / "x.ipynb"
+    path.write_bytes(notebook_bytes("1"))
+    with pytest.raises(CommandError, match="invalid choice: 'chroot'"):
+        grade("breast-cancer", path, "--backend", "chroot")
+
+
+BUNDLES = {bundle.slug: bundle for bundle in builtin_bundles()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", sorted(BUNDLES))
+def test_each_built_in_reference_reaches_its_target_and_each_baseline_scores_its_theory(bwrap, slug):
+    bundle = BUNDLES[slug]
+    target = bundle.manifest.target
+    higher = bundle.manifest.metric.direction == "higher"
+    reference = grade(slug, bundle.source_notebook)
+    assert reference["status"] == "scored", reference["message"]
+    for score in (reference["score"], reference["private_score"]):
+        assert (score >= target.reference) if higher else (score <= target.reference), reference
+    baseline = grade(slug, bundle.baseline_notebook)
+    assert baseline["status"] == "scored", baseline["message"]
+    assert baseline["score"] == pytest.approx(target.baseline, rel=0.05, abs=1e-3), baseline
