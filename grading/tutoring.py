@@ -38,7 +38,14 @@ def stuck_minutes() -> int:
     return int(getattr(settings, "GRADING_STUCK_MINUTES", 45))
 
 
-def stuck_reason(submissions: Sequence[Submission], *, opens_at: dt.datetime, now: dt.datetime, minutes: int) -> str:
+def stuck_reason(
+    submissions: Sequence[Submission],
+    *,
+    opens_at: dt.datetime,
+    now: dt.datetime,
+    minutes: int,
+    closes_at: dt.datetime | None = None,
+) -> str:
     """Say why a member is stuck, or return "" when they are not.
 
     `submissions` are the member's submissions to the group's exercise, newest first.
@@ -49,6 +56,8 @@ def stuck_reason(submissions: Sequence[Submission], *, opens_at: dt.datetime, no
         return f"{FAILURES_IN_A_ROW} failures in a row"
     if any(s.status == Submission.Status.SCORED for s in finished):
         return ""
+    if closes_at is not None and now >= closes_at:
+        return ""  # once the exercise has closed there is nothing left to be stuck on
     waited = (now - opens_at).total_seconds() / 60
     if waited >= minutes:
         return f"no valid submission {int(waited)} minutes after the exercise opened"
@@ -255,7 +264,9 @@ def group_dashboard(group: Group, *, viewer: AnyUser, now: dt.datetime | None = 
                 submission_count=len(own),
                 best_score=_best([s.score for s in scored if s.score is not None], exercise.direction),
                 last_success_at=max((s.finished_at or s.created_at for s in scored), default=None),
-                stuck_reason=stuck_reason(own, opens_at=event_exercise.opens_at, now=now, minutes=minutes),
+                stuck_reason=stuck_reason(
+                    own, opens_at=event_exercise.opens_at, closes_at=event_exercise.closes_at, now=now, minutes=minutes
+                ),
                 chart=score_chart(s for s in own if s.kind == Submission.Kind.GRADED),
             )
         )

@@ -83,3 +83,12 @@ def test_the_dashboard_marks_the_stuck_member_and_counts_them(client, setting, s
     body = client.get(reverse("tutor_dashboard", args=[setting.event.slug])).content.decode()
     assert "1 stuck" in body
     assert body.count("Stuck: no valid submission") == 1
+
+
+def test_nobody_is_stuck_on_an_exercise_that_has_closed(setting, settings):
+    settings.GRADING_STUCK_MINUTES = 30
+    opened_minutes_ago(setting.event_exercise, 120)
+    EventExercise.objects.filter(pk=setting.event_exercise.pk).update(
+        closes_at=timezone.now() - dt.timedelta(minutes=10)
+    )
+    assert members(setting) == {"ada@example.org": "", "bob@example.org": ""}
