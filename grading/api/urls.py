@@ -28,5 +28,5 @@ urlpatterns = [
     path("submissions/<uuid:uid>/", views.SubmissionDetail.as_view(), name="submission_detail"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", docs.api_docs, name="docs"),
-    re_path(r"^(?P<rest>.*)$", views.not_found, name="not_found"),
+    re_path(r"^(?P<rest>[\s\S]*)$", views.not_found, name="not_found"),
 ]
