@@ -212,7 +212,12 @@ class Backend(base.Backend):
             for node in device_nodes(device):
                 args.extend(["--dev-bind", str(node), str(node)])
         args.extend(["--chdir", WORKDIR, "--clearenv"])
-        env = local.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, **visible_devices_env(device)})
+        env = local.job_env(
+            job,
+            HOME,
+            {"PYTHONPATH": RUNNER_ROOT, **visible_devices_env(device)},
+            runtime_bin=runtime.executable.parent,
+        )
         for key, value in env.items():
             args.extend(["--setenv", key, value])
         if drop:

@@ -58,11 +58,22 @@ def inspect_runtime(python: Path) -> Runtime:
     return Runtime(executable=Path(python).absolute(), prefix=Path(prefix), base_prefix=Path(base))
 
 
-def job_env(job: Job, home: str, extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006 - read only
-    """Build the job's whole environment: nothing of the worker's, only what a notebook needs."""
+def job_env(
+    job: Job,
+    home: str,
+    extra: Mapping[str, str] = {},  # noqa: B006 - read only
+    *,
+    runtime_bin: Path | None = None,
+) -> dict[str, str]:
+    """Build the job's whole environment: nothing of the worker's, only what a notebook needs.
+
+    The runtime's own bin folder comes first on PATH, so `python` in a command job is the runtime's
+    interpreter with its packages, not whatever the host has in /usr/bin.
+    """
+    system_path = "/usr/local/bin:/usr/bin:/bin"
     env = {
         "HOME": home,
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PATH": f"{runtime_bin}:{system_path}" if runtime_bin else system_path,
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
         "PYTHONDONTWRITEBYTECODE": "1",

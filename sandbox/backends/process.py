@@ -74,6 +74,7 @@ class Backend(base.Backend):
                 job,
                 str(home),
                 {"PYTHONPATH": local.python_path_for_runner(), "TMPDIR": str(home), **visible_devices_env(device)},
+                runtime_bin=Path(python).absolute().parent,
             )
             with local.job_cgroup(job.limits) as cgroup:
                 launch = local.Launch(
