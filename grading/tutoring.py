@@ -60,7 +60,8 @@ def stuck_reason(
         return ""  # once the exercise has closed there is nothing left to be stuck on
     waited = (now - opens_at).total_seconds() / 60
     if waited >= minutes:
-        return f"no valid submission {int(waited)} minutes after the exercise opened"
+        since = f"{int(waited)} minutes" if waited < 120 else f"{int(waited // 60)} hours"
+        return f"no valid submission {since} after the exercise opened"
     return ""
 
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 from grading.models import Submission
 from grading.selectors import live_submissions
 from grading.tutoring import score_chart
+from hackathon.models import EventExercise
+from tests.factories import open_exercise
 from tests.tutoring.builders import submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
@@ -114,3 +116,13 @@ def test_my_scores_are_drawn_in_time_order_with_the_better_one_higher(client, se
     body = client.get(reverse("my_event", args=[setting.event.slug])).content.decode()
     assert 'role="img"' in body and "2 scores from 0.600 to 0.900" in body
     assert body.count("<circle") == 2
+
+
+def test_an_exercise_not_yet_open_shows_when_it_opens_and_no_download(client, setting):
+    later = open_exercise(setting.event)
+    EventExercise.objects.filter(pk=later.pk).update(opens_at=timezone.now() + dt.timedelta(hours=2))
+    client.force_login(setting.ada)
+    body = client.get(reverse("my_event", args=[setting.event.slug])).content.decode()
+    assert later.exercise.title in body and "opens " in body
+    assert reverse("download_exercise", args=[setting.event.slug, later.exercise.slug]) not in body
+    assert reverse("download_exercise", args=[setting.event.slug, setting.event_exercise.exercise.slug]) in body
