@@ -35,7 +35,7 @@ SPACES = re.compile(r"\s+")
 
 def stuck_minutes() -> int:
     """Return after how many minutes without a valid submission a member counts as stuck."""
-    return int(getattr(settings, "GRADING_STUCK_MINUTES", 45))
+    return settings.GRADING_STUCK_MINUTES
 
 
 def stuck_reason(

@@ -90,11 +90,11 @@ def test_the_report_is_for_organizers_only(client):
     assert client.get(reverse("report_csv", args=[event.slug])).status_code == 403
 
 
-def test_the_report_leaves_a_block_for_the_grading_charts():
-    from django.template.loader import get_template
-
-    source = get_template("hackathon/report.html").template.source
-    assert "{% block grading_report %}{% endblock %}" in source
+def test_the_report_loads_the_grading_section_by_url_name(client):
+    event = make_event()
+    client.force_login(make_organizer(event))
+    page = client.get(reverse("report", args=[event.slug])).content.decode()
+    assert f'hx-get="{reverse("event_report_grading", args=[event.slug])}"' in page
 
 
 def test_the_cross_edition_view_counts_participants_per_edition(client):
