@@ -137,7 +137,14 @@ class WarmPool:
         if sandbox is None:
             return None
         try:
-            return self.run_in(sandbox, job, started)
+            name = self.stage(sandbox, job)
+        except OSError:
+            # The sandbox layer's own failure (an unreadable input, a full state_dir): a cold start may still work.
+            log.exception("Could not stage a job's inputs for a warm sandbox; running it cold.")
+            self.destroy(sandbox)
+            return None
+        try:
+            return self.run_in(sandbox, job, name, started)
         finally:
             self.destroy(sandbox)
 
@@ -194,16 +201,21 @@ class WarmPool:
             return None
         return chosen
 
-    def run_in(self, sandbox: WarmSandbox, job: Job, started: float) -> Result:
-        """Stage the job's inputs, hand it to the waiting runner, watch it like a cold job, collect output/."""
-        assert job.notebook is not None and sandbox.proc.stdin is not None
-        local.prepare_output(job.output_dir, local.NOBODY if local.may_drop_privileges() else None)
+    def stage(self, sandbox: WarmSandbox, job: Job) -> str:
+        """Put the notebook and each mount into the sandbox's stage; return the notebook's name in /job."""
+        assert job.notebook is not None
         name = bwrap.notebook_name_for(job)
         assert name is not None
         for mount in job.mounts:
             stage_copy(mount.source, sandbox.stage / mount.name)
         shutil.copyfile(job.notebook, sandbox.stage / name)
         os.chmod(sandbox.stage / name, 0o644)
+        return name
+
+    def run_in(self, sandbox: WarmSandbox, job: Job, name: str, started: float) -> Result:
+        """Hand the staged job to the waiting runner, watch it like a cold job, and collect its output/."""
+        assert sandbox.proc.stdin is not None
+        local.prepare_output(job.output_dir, local.NOBODY if local.may_drop_privileges() else None)
         request = {"notebook": name, "limits": json.loads(limits_to_json(job.limits)), "env": dict(job.env)}
         launch = sandbox.launch
         launch.limits = job.limits  # the host's wall clock and output/ watch, counted from now
