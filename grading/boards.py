@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -73,6 +73,9 @@ class BoardRow:
     group_number: int | None = None
     # Only organizers' boards carry the counted submission, so they can open or disqualify it.
     submission_uid: str | None = None
+    # Formatted once when the board is computed, so a cached board renders without per-row filters.
+    shown_score: str = ""
+    shown_time: str = ""
 
 
 @dataclass(frozen=True)
@@ -346,11 +349,16 @@ def rank_entries(
     rows = [_with_rank(row, i) for i, (_, row) in enumerate(keyed, start=1)]
     if options.show_targets:
         rows = _with_targets(rows, exercise, higher=higher, decimals=decimals)
-    return Board(**header, rows=tuple(rows))
+    return Board(**header, rows=tuple(_formatted(row, decimals) for row in rows))
+
+
+def _formatted(row: BoardRow, decimals: int) -> BoardRow:
+    when = f"{timezone.localtime(row.submitted_at):%d %b %H:%M}" if row.submitted_at else ""
+    return replace(row, shown_score=f"{row.score:.{decimals}f}", shown_time=when)
 
 
 def _with_rank(row: BoardRow, rank: int) -> BoardRow:
-    return BoardRow(**{**row.__dict__, "rank": rank})
+    return replace(row, rank=rank)
 
 
 def _group_rows(keyed: list[tuple[tuple[Any, ...], BoardRow]]) -> list[tuple[tuple[Any, ...], BoardRow]]:
