@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from grading.api import docs, views
+from grading.api import boards, docs, help_requests, views
 
 app_name = "api"
 
@@ -21,6 +21,12 @@ urlpatterns = [
         views.event_exercise_download,
         name="event_exercise_download",
     ),
+    path("events/<slug:slug>/exercises/<slug:exercise_slug>/board/", boards.exercise_board, name="exercise_board"),
+    path("events/<slug:slug>/help/", help_requests.HelpRequestList.as_view(), name="help_request_list"),
+    path("events/<slug:slug>/help/<int:pk>/", help_requests.HelpRequestDetail.as_view(), name="help_request_detail"),
+    path("events/<slug:slug>/help/<int:pk>/messages/", help_requests.help_request_message, name="help_request_message"),
+    path("events/<slug:slug>/help/<int:pk>/claim/", help_requests.help_request_claim, name="help_request_claim"),
+    path("events/<slug:slug>/help/<int:pk>/resolve/", help_requests.help_request_resolve, name="help_request_resolve"),
     path("registrations/", views.MyRegistrations.as_view(), name="my_registrations"),
     path("exercises/", views.ExerciseList.as_view(), name="exercise_list"),
     path("exercises/<slug:slug>/", views.ExerciseDetail.as_view(), name="exercise_detail"),
