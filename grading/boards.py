@@ -493,6 +493,47 @@ def event_boards(
     ]
 
 
+@dataclass(frozen=True)
+class ExerciseOverview:
+    """One exercise in the organizer's view: its options, live public and private boards, and progression."""
+
+    event_exercise: EventExercise
+    options: BoardSettings
+    revealed: bool
+    public: Board
+    private: Board
+    chart: ProgressionChart
+
+
+def organizer_overview(event: Event, *, now: dt.datetime | None = None, top: int = 5) -> list[ExerciseOverview]:
+    """Compute every exercise's live boards and chart for the organizers in three queries, whatever their number."""
+    now = now or timezone.now()
+    event_exercises = list(event.event_exercises.select_related("exercise", "board_settings").order_by("pk"))
+    entries = _load_entries(e.pk for e in event_exercises)
+    people = _load_people(event.pk, {e.participant_id for found in entries.values() for e in found})
+    overview = []
+    for ee in event_exercises:
+        options = options_of(ee)
+        theirs = entries.get(ee.pk, [])
+        public, private = (
+            rank_entries(
+                ee,
+                options,
+                theirs,
+                people,
+                audience=Audience.ORGANIZER,
+                part=part,
+                ranking=Ranking.PARTICIPANTS,
+                now=now,
+                decimals=board_decimals(),
+            )
+            for part in (Part.PUBLIC, Part.PRIVATE)
+        )
+        chart = progression_chart(ee, public, theirs, top=top, now=now)
+        overview.append(ExerciseOverview(ee, options, is_revealed(options, now), public, private, chart))
+    return overview
+
+
 def combined_board(event: Event, boards: Sequence[Board]) -> CombinedBoard:
     """Rank participants by the mean of their normalized ranks (0 first, 1 last); a missing exercise counts as last.
 
@@ -695,8 +736,15 @@ def score_progression(
     """Chart how the live public bests of the current top entries grew, in three queries."""
     now = now or timezone.now()
     board = exercise_board(event_exercise, audience=Audience.ORGANIZER, now=now)
-    leaders = [row for row in board.ranked if row.kind is RowKind.PARTICIPANT][:top]
     entries = _load_entries([event_exercise.pk]).get(event_exercise.pk, [])
+    return progression_chart(event_exercise, board, entries, top=top, now=now)
+
+
+def progression_chart(
+    event_exercise: EventExercise, board: Board, entries: Sequence[Entry], *, top: int, now: dt.datetime
+) -> ProgressionChart:
+    """Draw the step lines of the board's top entries from their scored submissions."""
+    leaders = [row for row in board.ranked if row.kind is RowKind.PARTICIPANT][:top]
     higher = event_exercise.exercise.direction == "higher"
     steps: dict[int, list[tuple[dt.datetime, float]]] = defaultdict(list)
     wanted = {row.participant_id for row in leaders}

@@ -163,22 +163,9 @@ def final_selection(request: HttpRequest, slug: str, exercise_slug: str) -> Http
 
 
 def _organizer_context(event: Event) -> dict[str, Any]:
-    public = boards.event_boards(event, audience=Audience.ORGANIZER, part=Part.PUBLIC)
-    private = boards.event_boards(event, audience=Audience.ORGANIZER, part=Part.PRIVATE)
-    event_exercises = list(event.event_exercises.select_related("exercise", "board_settings").order_by("pk"))
     return {
         "event": event,
-        "exercises": [
-            {
-                "event_exercise": ee,
-                "options": boards.options_of(ee),
-                "public": pub,
-                "private": priv,
-                "revealed": boards.is_revealed(boards.options_of(ee), timezone.now()),
-                "chart": boards.score_progression(ee),
-            }
-            for ee, pub, priv in zip(event_exercises, public, private, strict=True)
-        ],
+        "exercises": boards.organizer_overview(event),
         "activity": boards.event_activity(event),
         "generated_at": timezone.now(),
     }

@@ -134,3 +134,19 @@ def test_the_rescore_page_asks_for_a_reason_before_queuing_anything(client, even
 def test_an_organizer_reading_the_board_is_its_organizer_audience(client, event_in_progress):
     event, first, _, organizer = event_in_progress
     assert board_audience(organizer, event) is Audience.ORGANIZER
+
+
+@pytest.mark.parametrize("exercises", [1, 4])
+def test_the_live_organizers_view_takes_the_same_few_queries_for_any_number_of_exercises(
+    client, django_assert_max_num_queries, exercises
+):
+    event = make_event()
+    organizer = make_organizer(event)
+    for _ in range(exercises):
+        event_exercise = open_exercise(event)
+        for i in range(3):
+            scored(event_exercise, person(event, f"P {i}"), 0.6 + 0.1 * i)
+    client.force_login(organizer)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("organizer_boards_live", args=[event.slug]))
+    assert response.content.decode().count("<polyline") == exercises * 3
