@@ -13,6 +13,27 @@ import urllib.request
 from pathlib import Path
 
 TIMEOUT_S = 8.0
+# The same list as the entrypoint's SECRET_VARIABLES: a healthcheck is exec'd apart from the entrypoint, so it
+# must read the *_FILE secrets itself before Django's production settings will load.
+SECRET_VARIABLES = (
+    "SECRET_KEY",
+    "HIDDEN_SET_SECRET",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "EMAIL_HOST_PASSWORD",
+    "OIDC_CLIENT_SECRET",
+    "FLOWER_BASIC_AUTH",
+)
+
+
+def environment_with_secrets() -> dict[str, str]:
+    """Return this environment with each NAME_FILE secret read into NAME, as the entrypoint does."""
+    env = dict(os.environ)
+    for name in SECRET_VARIABLES:
+        path = env.pop(f"{name}_FILE", None)
+        if path and name not in env:
+            env[name] = Path(path).read_text().rstrip("\n")
+    return env
 
 
 def web_is_healthy(port: int) -> bool:
@@ -36,6 +57,8 @@ def worker_is_healthy() -> bool:
     name = f"{os.environ.get('WORKER_NAME') or queues.replace(',', '-')}@{socket.gethostname()}"
     reply = subprocess.run(
         ["celery", "-A", "hackathon", "inspect", "ping", "--destination", name, "--timeout", "5"],
+        env=environment_with_secrets(),
+        cwd=os.environ.get("APP_DIR", "/srv/ml-infn/app"),
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S + 20,
