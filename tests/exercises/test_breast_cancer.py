@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from nbclient import NotebookClient
 
-from exercises.bundles import Bundle, build_data, builtin_bundle
+from exercises.bundles import Bundle, builtin_bundle
 from exercises.evaluation import evaluate
-from sandbox.jobs import Job, Result
+from tests.exercises.bundle_runs import Built, build_bundle, no_jobs, run_notebook
 
 SLUG = "breast-cancer"
 
@@ -22,28 +19,8 @@ def bundle() -> Bundle:
     return builtin_bundle(SLUG)
 
 
-def build(root: Path, seed: int) -> tuple[Path, Path]:
-    public, hidden = root / "public", root / "hidden"
-    build_data(bundle(), public, hidden, seed)
-    return public, hidden
-
-
-def run_notebook(notebook: Path, data_dir: Path, workdir: Path) -> Path:
-    """Run a notebook as grading would: in a folder holding data/ and an empty output/."""
-    shutil.copytree(data_dir, workdir / "data")
-    (workdir / "output").mkdir()
-    client = NotebookClient(
-        nbformat.read(notebook, as_version=4),
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(workdir)}},
-    )
-    client.execute()
-    return workdir / "output"
-
-
-def no_jobs(job: Job) -> Result:
-    raise AssertionError("a scores_csv exercise must not run sandbox jobs")
+def build(root: Path, seed: int) -> Built:
+    return build_bundle(SLUG, root, seed)
 
 
 def test_the_same_secret_seed_builds_the_same_files(tmp_path: Path) -> None:

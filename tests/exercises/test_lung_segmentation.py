@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
 from scipy import ndimage
 
-from exercises.bundles import Bundle, build_data, builtin_bundle
+from exercises.bundles import Bundle, builtin_bundle
 from exercises.evaluation import evaluate
-from sandbox.jobs import Job, Result
+from tests.exercises.bundle_runs import Built, build_bundle, files_of, no_jobs, run_notebook, seed_cache
 
 SLUG = "lung-segmentation"
-Built = tuple[Path, Path]
 
 
 def bundle() -> Bundle:
@@ -26,44 +23,12 @@ def bundle() -> Bundle:
 
 
 def build(root: Path, seed: int) -> Built:
-    public, hidden = root / "public", root / "hidden"
-    build_data(bundle(), public, hidden, seed)
-    return public, hidden
+    return build_bundle(SLUG, root, seed)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Built]:
-    """Build each secret seed once per module: a build takes seconds, and most tests only read it."""
-    cache: dict[int, Built] = {}
-
-    def get(seed: int) -> Built:
-        if seed not in cache:
-            cache[seed] = build(tmp_path_factory.mktemp(f"seed{seed}"), seed)
-        return cache[seed]
-
-    return get
-
-
-def run_notebook(notebook: Path, data_dir: Path, workdir: Path) -> Path:
-    """Run a notebook as grading would: in a folder holding data/ and an empty output/."""
-    shutil.copytree(data_dir, workdir / "data")
-    (workdir / "output").mkdir()
-    client = NotebookClient(
-        nbformat.read(notebook, as_version=4),
-        timeout=300,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(workdir)}},
-    )
-    client.execute()
-    return workdir / "output"
-
-
-def no_jobs(job: Job) -> Result:
-    raise AssertionError("a masks_npy exercise must not run sandbox jobs")
-
-
-def files_of(folder: Path) -> list[Path]:
-    return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
+    return seed_cache(SLUG, tmp_path_factory)
 
 
 def test_the_same_secret_seed_builds_the_same_files(tmp_path: Path, built: Callable[[int], Built]) -> None:

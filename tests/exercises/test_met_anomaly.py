@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 
-from exercises.bundles import Bundle, build_data, builtin_bundle
+from exercises.bundles import Bundle, builtin_bundle
 from exercises.errors import InvalidPredictions
 from exercises.evaluation import MAX_LATENT_SIZE, evaluate, prepare_latent_codes
 from sandbox.backends import get_backend
 from sandbox.jobs import Job, Result, SandboxConfig
+from tests.exercises.bundle_runs import Built, build_bundle, run_notebook
 
 SLUG = "met-anomaly"
 VENV_BIN = Path(sys.executable).parent
@@ -27,24 +25,8 @@ def bundle() -> Bundle:
     return builtin_bundle(SLUG)
 
 
-def build(root: Path, seed: int) -> tuple[Path, Path]:
-    public, hidden = root / "public", root / "hidden"
-    build_data(bundle(), public, hidden, seed)
-    return public, hidden
-
-
-def run_notebook(notebook: Path, data_dir: Path, workdir: Path) -> Path:
-    """Run a notebook as grading would: in a folder holding data/ and an empty output/."""
-    shutil.copytree(data_dir, workdir / "data")
-    (workdir / "output").mkdir()
-    client = NotebookClient(
-        nbformat.read(notebook, as_version=4),
-        timeout=180,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(workdir)}},
-    )
-    client.execute()
-    return workdir / "output"
+def build(root: Path, seed: int) -> Built:
+    return build_bundle(SLUG, root, seed)
 
 
 class ProcessJobs:
