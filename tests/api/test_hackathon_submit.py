@@ -193,3 +193,19 @@ def test_a_refused_token_exits_3_with_the_sites_message(site):
     done = run_command({**env, "HACKATHON_TOKEN": "hks_00000000_revoked"}, "breast-cancer", str(notebook))
     assert done.returncode == 3
     assert "Error 401" in done.stderr and "API tokens page" in done.stderr
+
+
+def test_the_sites_refusal_is_printed_with_its_field_errors_and_the_quota_reset_time():
+    import json
+
+    import requests
+
+    answer = requests.Response()
+    answer.status_code = 429
+    answer.headers["Retry-After"] = "5400"
+    answer._content = json.dumps({"detail": "You have used all 10 submissions for today."}).encode()
+    text = client.Api._error_text(answer, answer.json())
+    assert text == ("Error 429: You have used all 10 submissions for today.\nThe quota starts again in 1 h 30 min.")
+    bad = {"detail": "Some fields are not valid.", "errors": {"event": ["Name the event."]}}
+    answer.status_code = 400
+    assert client.Api._error_text(answer, bad) == "Error 400: Some fields are not valid.\n  event: Name the event."
