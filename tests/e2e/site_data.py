@@ -1,0 +1,219 @@
+"""Prepare the browser tests' site: migrate a fresh database, then create the people and events the journeys start from.
+
+Run as a script against the site's own environment (DATABASE_URL, VAR_DIR, SANDBOX_BACKEND), never imported by the
+test process: the site, the worker and this script share one file database that the test process does not open.
+
+    python tests/e2e/site_data.py prepare         # migrate and seed; prints the seeded facts as JSON
+    python tests/e2e/site_data.py enrol SLUG      # make the seeded tutor and a second participant part of SLUG
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "e2e-correct-horse-battery"
+BASE_SLUG = "base-online"
+EXERCISE_SLUG = "breast-cancer"
+ORGANIZER = "organizer@e2e.example.org"
+TUTOR = "tutor@e2e.example.org"
+STUCK_MEMBER = ("giulia.neri@e2e.example.org", "Giulia", "Neri")
+OTHER_MEMBER = ("marco.bianchi@e2e.example.org", "Marco", "Bianchi")
+LATE_PARTICIPANT = ("lucia.verdi@e2e.example.org", "Lucia", "Verdi")
+
+# Notebooks for breast-cancer that run in a second or two (the same shape as tests/grading/builders.py).
+READ_TEST_IDS = """
+import csv
+with open("data/test.csv") as f:
+    rows = list(csv.DictReader(f))
+"""
+CONSTANT_SCORES = """
+with open("output/predictions.csv", "w") as f:
+    f.write("id,score\\n" + "".join(f"{r['id']},0.5\\n" for r in rows))
+"""
+FEATURE_SCORES = """
+# Malignant tumours have larger nuclei: the mean radius alone ranks them well.
+with open("output/predictions.csv", "w") as f:
+    f.write("id,score\\n" + "".join(f"{r['id']},{float(r['mean_radius'])}\\n" for r in rows))
+"""
+# The column is misspelt: the kind of mistake a tutor sees several members make.
+BROKEN_COLUMN = """
+radii = [float(r["{column}"]) for r in rows]
+"""
+
+
+def notebook_text(*sources: str) -> str:
+    """Return an .ipynb document with one code cell per source."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell(source.strip()) for source in sources]
+    return nbformat.writes(notebook)
+
+
+def good_notebook(*, feature: bool = True, pause_s: float = 0) -> str:
+    """A notebook that scores: by mean radius (AUC about 0.9) or a constant (0.5), after an optional pause."""
+    cells = [READ_TEST_IDS]
+    if pause_s:
+        # A pause keeps the run on "Running" for a few polls, so a test can watch the status change in place.
+        cells.append(f"import time\ntime.sleep({pause_s})")
+    cells.append(FEATURE_SCORES if feature else CONSTANT_SCORES)
+    return notebook_text(*cells)
+
+
+def broken_notebook(column: str = "radius") -> str:
+    """A notebook whose second cell raises KeyError on a misspelt column."""
+    return notebook_text(READ_TEST_IDS, BROKEN_COLUMN.replace("{column}", column), CONSTANT_SCORES)
+
+
+@dataclass(frozen=True)
+class SeededSite:
+    """What the journeys need to know about the seeded site."""
+
+    password: str
+    base_slug: str
+    exercise_slug: str
+    organizer: str
+    tutor: str
+    stuck_member: str
+    stuck_member_name: str
+    other_member_name: str
+    late_participant: str
+    late_participant_name: str
+
+
+def _setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _person(email: str, first: str = "", last: str = "", *, staff: bool = False):  # type: ignore[no-untyped-def]
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(
+        username=email.split("@")[0], email=email, password=PASSWORD, is_staff=staff, first_name=first, last_name=last
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def _confirmed(event, user, use_case):  # type: ignore[no-untyped-def]
+    from hackathon.models import Preference, Registration
+
+    registration = Registration.objects.create(
+        event=event, user=user, status=Registration.Status.CONFIRMED, affiliation="pisa", career_stage="phd"
+    )
+    Preference.objects.create(registration=registration, event_exercise=use_case, rank=1)
+    return registration
+
+
+def _tutor(event, user) -> None:  # type: ignore[no-untyped-def]
+    from hackathon import services
+    from hackathon.models import EventRole
+
+    EventRole.objects.get_or_create(event=event, user=user, role=EventRole.Role.TUTOR)
+    services.declare_tutoring(
+        event=event, user=user, expertise=[], available_days=[event.starts_on, event.ends_on], max_groups=2
+    )
+
+
+def prepare() -> SeededSite:
+    """Migrate, then create the base event with a group whose members already failed in the same way."""
+    _setup_django()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+    from exercises.bundles import builtin_bundle
+    from exercises.services import save_exercise
+    from grading import services as grading
+    from hackathon import services
+    from hackathon.models import Event, EventExercise, EventRole
+
+    exercise = save_exercise(builtin_bundle(EXERCISE_SLUG), builtin=True)
+    now = timezone.now()
+    today = timezone.localdate()
+    event = Event.objects.create(
+        title="ML_INFN base hackathon (online)",
+        slug=BASE_SLUG,
+        description="Lectures and hands-on exercises online, on CPU resources.",
+        level=Event.Level.BASE,
+        mode=Event.Mode.ONLINE,
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=2),
+        registration_opens_at=now - dt.timedelta(days=7),
+        registration_closes_at=now + dt.timedelta(days=1),
+        capacity=60,
+        participants_per_tutor=5,
+        compute=Event.Compute.CPU,
+    )
+    use_case = EventExercise.objects.create(
+        event=event, exercise=exercise, opens_at=now - dt.timedelta(hours=1), closes_at=now + dt.timedelta(days=2)
+    )
+    organizer = _person(ORGANIZER, "Olga", "Organizer", staff=True)
+    EventRole.objects.create(event=event, user=organizer, role=EventRole.Role.ORGANIZER)
+    tutor = _person(TUTOR, "Tommaso", "Tutor")
+    _tutor(event, tutor)
+    stuck = _person(*STUCK_MEMBER)
+    other = _person(*OTHER_MEMBER)
+    _person(*LATE_PARTICIPANT)  # signs up in the organizer's journey's new event
+    for member in (stuck, other):
+        _confirmed(event, member, use_case)
+    services.assign_groups(event=event)
+
+    # Real runs, queued for the worker: Giulia has no valid submission an hour after the exercise opened, so she is
+    # stuck; Marco scored once. Their misspellings differ only in the quoted name, so the tutor sees one shared error.
+    runs = [(other, good_notebook(feature=False)), (stuck, broken_notebook("radius")), (other, broken_notebook("rad"))]
+    for member, text in runs:
+        grading.submit_notebook(participant=member, event_exercise=use_case, raw=text.encode())
+
+    return SeededSite(
+        password=PASSWORD,
+        base_slug=BASE_SLUG,
+        exercise_slug=EXERCISE_SLUG,
+        organizer=ORGANIZER,
+        tutor=TUTOR,
+        stuck_member=STUCK_MEMBER[0],
+        stuck_member_name=" ".join(STUCK_MEMBER[1:]),
+        other_member_name=" ".join(OTHER_MEMBER[1:]),
+        late_participant=LATE_PARTICIPANT[0],
+        late_participant_name=" ".join(LATE_PARTICIPANT[1:]),
+    )
+
+
+def enrol(slug: str) -> None:
+    """Make the seeded tutor a tutor of the event and Marco a confirmed participant ranking its first use case."""
+    _setup_django()
+    from django.contrib.auth import get_user_model
+
+    from hackathon.models import Event
+
+    event = Event.objects.get(slug=slug)
+    use_case = event.event_exercises.order_by("pk").first()
+    if use_case is None:
+        raise SystemExit(f"{slug} opens no exercise: tick one when creating the event.")
+    people = get_user_model().objects
+    _tutor(event, people.get(email=TUTOR))
+    _confirmed(event, people.get(email=OTHER_MEMBER[0]), use_case)
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["prepare"]:
+        print(json.dumps(asdict(prepare())))
+    elif len(argv) == 2 and argv[0] == "enrol":
+        enrol(argv[1])
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
