@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -320,7 +320,8 @@ def group_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     event = selectors.get_visible_event(request.user, slug)
     group = selectors.get_event_group(event, number)
     if not permissions.can_see_group(request.user, group):
-        raise PermissionDenied("Only the group's tutors, its members and the organizers see this group.")
+        # 404, not 403: someone outside the group learns nothing about it, as for any object not theirs.
+        raise Http404("Only the group's tutors, its members and the organizers see this group.")
     group = selectors.event_groups(event).get(pk=group.pk)
     return render(request, "hackathon/group_detail.html", {"event": event, "group": group})
 

@@ -30,7 +30,7 @@ def test_a_tutor_sees_only_the_groups_they_tutor(client):
     page = client.get(reverse("my_groups", args=[event.slug])).content.decode()
     assert f"Group {mine.number}" in page and f"Group {theirs.number}" not in page
     assert client.get(reverse("group_detail", args=[event.slug, mine.number])).status_code == 200
-    assert client.get(reverse("group_detail", args=[event.slug, theirs.number])).status_code == 403
+    assert client.get(reverse("group_detail", args=[event.slug, theirs.number])).status_code == 404
     assert permissions.is_tutor_of_group(tutor, mine) and not permissions.is_tutor_of_group(tutor, theirs)
 
 
@@ -46,7 +46,7 @@ def test_a_participant_sees_their_group_its_tutor_and_members_but_no_other_group
         assert member.user.email in page
     for stranger in theirs.members.all():
         assert stranger.user.email not in page
-    assert client.get(reverse("group_detail", args=[event.slug, theirs.number])).status_code == 403
+    assert client.get(reverse("group_detail", args=[event.slug, theirs.number])).status_code == 404
 
 
 def test_a_group_number_of_another_event_is_not_found(client):
