@@ -42,8 +42,8 @@ def test_before_the_configured_time_nobody_is_stuck_yet(setting, settings):
     assert members(setting) == {"ada@example.org": "", "bob@example.org": ""}
 
 
-def test_the_time_defaults_to_45_minutes(setting, settings):
-    del settings.GRADING_STUCK_MINUTES
+def test_the_time_is_the_setting_45_minutes_by_default(setting, settings):
+    settings.GRADING_STUCK_MINUTES = 45
     opened_minutes_ago(setting.event_exercise, 44)
     assert members(setting)["ada@example.org"] == ""
     opened_minutes_ago(setting.event_exercise, 46)
