@@ -529,7 +529,7 @@ def organizer_overview(event: Event, *, now: dt.datetime | None = None, top: int
             )
             for part in (Part.PUBLIC, Part.PRIVATE)
         )
-        chart = progression_chart(ee, public, theirs, top=top, now=now)
+        chart = progression_chart(ee, public, theirs, top=top)
         overview.append(ExerciseOverview(ee, options, is_revealed(options, now), public, private, chart))
     return overview
 
@@ -737,11 +737,11 @@ def score_progression(
     now = now or timezone.now()
     board = exercise_board(event_exercise, audience=Audience.ORGANIZER, now=now)
     entries = _load_entries([event_exercise.pk]).get(event_exercise.pk, [])
-    return progression_chart(event_exercise, board, entries, top=top, now=now)
+    return progression_chart(event_exercise, board, entries, top=top)
 
 
 def progression_chart(
-    event_exercise: EventExercise, board: Board, entries: Sequence[Entry], *, top: int, now: dt.datetime
+    event_exercise: EventExercise, board: Board, entries: Sequence[Entry], *, top: int
 ) -> ProgressionChart:
     """Draw the step lines of the board's top entries from their scored submissions."""
     leaders = [row for row in board.ranked if row.kind is RowKind.PARTICIPANT][:top]
@@ -760,7 +760,9 @@ def progression_chart(
     if not all_points:
         return ProgressionChart(**chart, width=640, height=240, series=(), y_ticks=(), x_ticks=())
     t0 = min(t for t, _ in all_points)
-    t1 = max(now, t0 + dt.timedelta(minutes=1))
+    # Span the scores themselves, not up to now: a chart read days after the event keeps its shape.
+    last = max(t for t, _ in all_points)
+    t1 = max(last + (last - t0) * 0.05, t0 + dt.timedelta(minutes=1))
     low = min(s for _, s in all_points)
     high = max(s for _, s in all_points)
     if high - low < 1e-9:

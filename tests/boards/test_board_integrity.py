@@ -211,3 +211,18 @@ def test_the_daily_quota_holds_when_one_participant_submits_from_many_threads_at
     assert sorted(outcomes) == ["accepted"] * 3 + ["refused"] * 5
     assert Submission.objects.filter(event_exercise=event_exercise, participant=participant).count() == 3
     assert Registration.objects.filter(event=event_exercise.event, user=participant).count() == 1
+
+
+def test_the_disqualify_page_shows_the_reason_and_reinstates_through_its_form(client, room):
+    event_exercise, people, mine = room
+    client.force_login(people["organizer"])
+    url = reverse("disqualify_submission", args=[mine["bob"].uid])
+    assert "Disqualify a submission" in client.get(url).content.decode()
+    client.post(url, {"reason": "Trained on the test set."})
+    page = client.get(url).content.decode()
+    assert "Trained on the test set." in page and "Reinstate it" in page
+    response = client.post(reverse("reinstate_submission", args=[mine["bob"].uid]), {"reason": "Appeal accepted."})
+    assert response.status_code == 302
+    assert [e.action for e in AuditEntry.objects.order_by("at", "id")] == ["disqualify", "reinstate"]
+    organizer_page = client.get(reverse("organizer_boards", args=[event_exercise.event.slug])).content.decode()
+    assert "Appeal accepted." in organizer_page and "Trained on the test set." in organizer_page
