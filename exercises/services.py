@@ -15,6 +15,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
+from exercises.archives import extract_bundle_zip
 from exercises.bundles import Bundle, build_data, builtin_bundles, load_bundle
 from exercises.errors import InvalidBundle
 from exercises.evaluation import load_answers
@@ -154,3 +155,30 @@ def verify_hidden_set(bundle: Bundle, dataset: Dataset) -> None:
                     f"The {part_name} part of {bundle.slug}'s {path.parent.name} set holds only class "
                     f"{classes.tolist()}; ROC AUC needs both classes. Fix data.py and publish again."
                 )
+
+
+def upload_bundle(zip_path: Path) -> Exercise:
+    """Unpack an uploaded exercise zip, prove its hidden set can rank people, and add it to the catalog.
+
+    Nothing is kept unless every step passes: the zip's entries, the manifest, the data builder and a
+    hidden set with both classes in each scored part. The bundle's data.py runs on this machine, so only
+    site staff may upload (see `can_upload_bundles`).
+    """
+    bundles_root = Path(settings.PRIVATE_DATA_ROOT) / "bundles"
+    bundles_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=bundles_root))
+    try:
+        bundle = extract_bundle_zip(zip_path, staging)
+        if Exercise.objects.filter(slug=bundle.slug).exists():
+            raise InvalidBundle(f"An exercise called {bundle.slug} exists already; give the new one another slug.")
+        trial = staging / ".trial-data"
+        build_data(bundle, trial / "public", trial / "hidden", default_secret_seed(bundle.slug))
+        verify_hidden_set(bundle, Dataset(trial))
+        shutil.rmtree(trial)
+        final = bundles_root / bundle.slug
+        if final.exists():
+            raise InvalidBundle(f"A bundle folder {bundle.slug} exists already; give the new one another slug.")
+        bundle.path.rename(final)
+        return save_exercise(load_bundle(final), builtin=False)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

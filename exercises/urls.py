@@ -6,5 +6,6 @@ from exercises import views
 
 urlpatterns = [
     path("", views.catalog, name="exercise_catalog"),
+    path("upload/", views.upload_bundle, name="exercise_upload"),
     path("<slug:slug>/", views.exercise_detail, name="exercise_detail"),
 ]

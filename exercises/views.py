@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from exercises import selectors, services
+from exercises.errors import UserFacingError
+from exercises.forms import BundleUploadForm
 from exercises.models import Label
 from exercises.notebook_html import markdown_html, notebook_html
+from exercises.permissions import can_upload_bundles
 from exercises.release import student_notebook
+
+MAX_BUNDLE_ZIP_BYTES = 200 * 2**20  # bundles hold code and notebooks; data sets are built, not uploaded
 
 
 def catalog(request: HttpRequest) -> HttpResponse:
@@ -26,3 +37,28 @@ def exercise_detail(request: HttpRequest, slug: str) -> HttpResponse:
     preview = notebook_html(student_notebook(bundle.source_notebook))
     context = {"exercise": exercise, "preview": preview, "description_html": markdown_html(exercise.description)}
     return render(request, "exercises/exercise_detail.html", context)
+
+
+@login_required
+def upload_bundle(request: HttpRequest) -> HttpResponse:
+    if not can_upload_bundles(request.user):
+        raise PermissionDenied("Only site staff can add exercises to the catalog.")
+    form = BundleUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["bundle"]
+        try:
+            if upload.size > MAX_BUNDLE_ZIP_BYTES:
+                raise UserFacingError(
+                    f"The zip is over {MAX_BUNDLE_ZIP_BYTES // 2**20} MB; leave generated data out of it."
+                )
+            with tempfile.NamedTemporaryFile(suffix=".zip") as handle:
+                for chunk in upload.chunks():
+                    handle.write(chunk)
+                handle.flush()
+                exercise = services.upload_bundle(Path(handle.name))
+        except UserFacingError as error:
+            form.add_error("bundle", error.message)
+        else:
+            messages.success(request, f"{exercise.title} is in the catalog; attach it to an event to open it.")
+            return redirect(exercise)
+    return render(request, "exercises/upload.html", {"form": form})
