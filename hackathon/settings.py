@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # An event's compute and an exercise's device share the values cpu/gpu: one name in the schema.
     "ENUM_NAME_OVERRIDES": {"DeviceEnum": "exercises.models.Exercise.Device"},
+    # Swagger UI from the installed sidecar package, served by this site: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Logging ----------------------------------------------------------------------------------------------

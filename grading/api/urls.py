@@ -1,7 +1,7 @@
 """URLs of the REST API, version 1 (mounted at /api/v1/)."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from grading.api import boards, docs, help_requests, views
 
@@ -34,5 +34,7 @@ urlpatterns = [
     path("submissions/<uuid:uid>/", views.SubmissionDetail.as_view(), name="submission_detail"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", docs.api_docs, name="docs"),
+    # The split view serves its start-up script as a file, so the page needs no inline script.
+    path("docs/try/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="swagger"),
     re_path(r"^(?P<rest>[\s\S]*)$", views.not_found, name="not_found"),
 ]
