@@ -51,7 +51,8 @@ def machine() -> dict[str, str]:
     def run(*argv: str) -> str:
         return subprocess.run(argv, capture_output=True, text=True).stdout.strip()
 
-    return {"uname": run("uname", "-a"), "nproc": run("nproc"), "cpu": cpu, "free": run("free", "-h")}
+    load = Path("/proc/loadavg").read_text().split()[0]  # other work on a shared machine shows here
+    return {"uname": run("uname", "-a"), "nproc": run("nproc"), "cpu": cpu, "free": run("free", "-h"), "load": load}
 
 
 # --- The throwaway database and broker ----------------------------------------------------------------------
@@ -237,7 +238,7 @@ def markdown(drains: list[Drain], backend: str, info: dict[str, str]) -> str:
     one = next((d for d in drains if d.workers == 1), None)
     lines = [
         f"Measured by `bench/grading_drain.py` (backend {backend}) on `{info['uname']}`; {info['nproc']} CPUs; "
-        f"{info['cpu']}.",
+        f"{info['cpu']}; load average (1 min) {info['load_at_start']} at the start, {info['load']} at the end.",
         "",
         "| workers | submissions | submit calls (s) | drain (s) | per submission (s) | vs one worker | "
         "run per submission, median (s) | sandbox's own, median (s) | outcome |",
@@ -264,6 +265,7 @@ def main() -> None:
     args = parser.parse_args()
 
     broker = f"redis://127.0.0.1:6379/{args.redis_db}"
+    load_at_start = machine()["load"]
     try:
         recreate_database()
         flush_broker(broker)
@@ -299,7 +301,7 @@ def main() -> None:
                 connections.close_all()
             flush_broker(broker)
             drop_database()
-    info = machine()
+    info = {**machine(), "load_at_start": load_at_start}
     print()
     print(markdown(drains, args.backend, info))
     if args.json:

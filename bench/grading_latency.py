@@ -52,7 +52,8 @@ def machine() -> dict[str, str]:
     def run(*argv: str) -> str:
         return subprocess.run(argv, capture_output=True, text=True).stdout.strip()
 
-    return {"uname": run("uname", "-a"), "nproc": run("nproc"), "cpu": cpu, "free": run("free", "-h")}
+    load = Path("/proc/loadavg").read_text().split()[0]  # other work on a shared machine shows here
+    return {"uname": run("uname", "-a"), "nproc": run("nproc"), "cpu": cpu, "free": run("free", "-h"), "load": load}
 
 
 def timed(variant: str, action: Callable[[], dict[str, Any]]) -> Timing:
@@ -263,7 +264,7 @@ def markdown(timings: list[Timing], parts: dict[str, float], rounds: int, info: 
     plain, nbgrader = median["plain python script"], median["nbgrader autograde"]
     lines = [
         f"Measured by `bench/grading_latency.py --rounds {rounds}` on `{info['uname']}`; {info['nproc']} CPUs; "
-        f"{info['cpu']}.",
+        f"{info['cpu']}; load average (1 min) {info['load_at_start']} at the start, {info['load']} at the end.",
         "",
         "| variant | median (s) | min (s) | max (s) | / plain | / nbgrader | sandbox's own time, median (s) |",
         "|---|---|---|---|---|---|---|",
@@ -323,6 +324,7 @@ def main() -> None:
                     )
                 )
 
+        load_at_start = machine()["load"]
         timings: list[Timing] = []
         for round_number in range(1, args.rounds + 1):
             for name, action in variants:  # interleaved: a burst of noise hits every variant alike
@@ -330,7 +332,7 @@ def main() -> None:
                 timings.append(timing)
                 print(f"round {round_number}: {name}: {timing.seconds:.2f} s {timing.detail}", flush=True)
         parts = breakdown(exercise, work / "plain", work, repeats=3)
-        info = machine()
+        info = {**machine(), "load_at_start": load_at_start}
         print()
         print(markdown(timings, parts, args.rounds, info))
         if args.json:
