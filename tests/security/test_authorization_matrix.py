@@ -20,7 +20,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from grading.services import results_dir
 from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
-from tests.security.world import FIGURE, ROLES, World, build_world, path_of
+from tests.security.world import FIGURE, ROLES, World, path_of
 
 pytestmark = pytest.mark.django_db
 
@@ -204,14 +204,6 @@ def _cells() -> list[tuple[str, str]]:
     return [(route, method) for route in site_routes() for method in (EXPECTED.get(route) or {"GET": ()})]
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker) -> Iterator[World]:  # type: ignore[no-untyped-def]
-    """Build the world once for the module inside a transaction each test's own savepoint rolls back to."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield build_world()
-        transaction.set_rollback(True)
-
-
 def outcome_of(response) -> Outcome:  # type: ignore[no-untyped-def]
     if response.status_code in (301, 302):
         location = response["Location"]
@@ -220,18 +212,6 @@ def outcome_of(response) -> Outcome:  # type: ignore[no-untyped-def]
         if location.startswith("/admin/login/"):
             return AL
     return response.status_code
-
-
-@pytest.fixture(scope="module")
-def clients(world: World, django_db_blocker) -> dict[str, Client]:  # type: ignore[no-untyped-def]
-    """Sign each person in once: their sessions live in the module's transaction."""
-    signed_in = {}
-    with django_db_blocker.unblock():
-        for role, person in world.people.items():
-            signed_in[role] = Client()
-            if person is not None:
-                signed_in[role].force_login(person)
-    return signed_in
 
 
 def _notebook() -> SimpleUploadedFile:
