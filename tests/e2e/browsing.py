@@ -136,6 +136,16 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
+def reload_until(page: Page, shown: Callable[[], bool], what: str, timeout_s: float = 30) -> None:
+    """Reload the page, as a person would, until it shows what is awaited (pages may cache for a few seconds)."""
+    deadline = time.monotonic() + timeout_s
+    while not shown():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s of reloading, waiting for {what}")
+        time.sleep(1)
+        page.reload()
+
+
 def shoot(page: Page, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/e2e/ for a person to look at after the run."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
