@@ -203,6 +203,7 @@ def rescore_exercise(*, actor: AbstractBaseUser, event_exercise: EventExercise, 
             score=None,
             private_score=None,
             secondary={},
+            figures={},  # the old pictures belong to the old scores
             reason="",
             message="The organizers fixed this exercise's test data; your notebook is queued to be scored again.",
             started_at=None,
