@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from sandbox import SandboxConfig, get_backend
 from tests.security.world import World, build_world
 
 
@@ -29,3 +30,17 @@ def clients(world: World, django_db_blocker) -> dict[str, Client]:  # type: igno
             if person is not None:
                 signed_in[role].force_login(person)
     return signed_in
+
+
+@pytest.fixture
+def bwrap(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Grade with the bwrap backend, or skip saying why it cannot run here."""
+    settings.SANDBOX_BACKEND = "bwrap"
+    settings.SANDBOX_STATE_DIR = tmp_path / "sandbox"
+    settings.GRADING_WORK_DIR = tmp_path / "work"
+    # A test's transaction is invisible to the heartbeat thread's own connection: keep the thread quiet.
+    settings.GRADING_HEARTBEAT_SECONDS = 3600
+    reason = get_backend("bwrap", SandboxConfig(state_dir=tmp_path / "sandbox")).unavailable_reason()
+    if reason:
+        pytest.skip(f"bubblewrap cannot run here: {reason}")
+    return settings
