@@ -87,3 +87,10 @@ def test_without_an_openid_connect_provider_the_login_page_shows_none(client, se
     settings.SOCIALACCOUNT_PROVIDERS = {}
     page = client.get(reverse("account_login"))
     assert b"/accounts/oidc/" not in page.content
+
+
+def test_account_emails_carry_the_platform_s_name_not_example_com(client):
+    make_user("lise@example.org")
+    client.post(reverse("account_reset_password"), {"email": "lise@example.org"})
+    assert "ML_INFN hackathons" in mail.outbox[0].subject
+    assert "example.com" not in mail.outbox[0].subject + mail.outbox[0].body
