@@ -17,3 +17,7 @@ class QuotaExceeded(SubmissionRefused):
 
 class ExerciseNotOpen(SubmissionRefused):
     """The exercise does not take submissions now."""
+
+
+class StorageFull(SubmissionRefused):
+    """The platform could not store the notebook (its disk is full or failing)."""

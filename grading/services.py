@@ -28,7 +28,7 @@ from exercises.models import Exercise
 from exercises.outputs import read_masks_npy
 from exercises.services import Dataset, bundle_of, default_secret_seed, ensure_dataset
 from grading import figures
-from grading.errors import ExerciseNotOpen, QuotaExceeded, SubmissionRefused
+from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
 from grading.sandboxing import job_limits, needs_gpu, sandbox_backend, sandbox_config
@@ -119,7 +119,16 @@ def submit_notebook(
             queue=event_exercise.exercise.queue,
             queued_at=timezone.now(),
         )
-        submission.notebook.save(f"{submission.uid}.ipynb", ContentFile(nbformat.writes(notebook).encode()), save=False)
+        try:
+            submission.notebook.save(
+                f"{submission.uid}.ipynb", ContentFile(nbformat.writes(notebook).encode()), save=False
+            )
+        except OSError as error:  # a full or failing media volume: refuse cleanly rather than answer 500
+            logger.error("Cannot store the notebook of %s: %s", participant, error)
+            raise StorageFull(
+                "The platform could not store your notebook just now; nothing was recorded and no submission was "
+                "used. Try again in a few minutes, and tell a tutor if it happens again."
+            ) from error
         submission.save()
         transaction.on_commit(lambda: enqueue(submission))
     return submission
