@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from grading.boards import forget_cached_boards
 from grading.errors import SubmissionRefused
 from grading.models import AuditEntry, BoardSettings, Disqualification, FinalPick, Submission
 from hackathon import permissions
@@ -46,6 +47,7 @@ def save_board_settings(*, actor: AbstractBaseUser, options: BoardSettings) -> B
         AuditEntry.objects.create(
             event_exercise=options.event_exercise, actor=actor, action=AuditEntry.Action.SETTINGS, reason=summary
         )
+    forget_cached_boards(options.event_exercise)
     return options
 
 
@@ -68,6 +70,7 @@ def reveal_board(
                 action=AuditEntry.Action.REVEAL,
                 reason="Revealed by an organizer." if actor else "Revealed at the scheduled time.",
             )
+    forget_cached_boards(event_exercise)
     return bool(changed)
 
 
@@ -139,6 +142,7 @@ def disqualify(*, actor: AbstractBaseUser, submission: Submission, reason: str) 
             old_score=submission.score,
             old_private_score=submission.private_score,
         )
+    forget_cached_boards(submission.event_exercise)
     return entry
 
 
@@ -159,6 +163,7 @@ def reinstate(*, actor: AbstractBaseUser, submission: Submission, reason: str) -
             action=AuditEntry.Action.REINSTATE,
             reason=reason,
         )
+    forget_cached_boards(submission.event_exercise)
 
 
 def rescore_exercise(*, actor: AbstractBaseUser, event_exercise: EventExercise, reason: str) -> list[int]:

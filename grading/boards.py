@@ -53,7 +53,7 @@ def board_decimals() -> int:
 
 
 def board_cache_seconds() -> int:
-    return int(getattr(settings, "BOARD_CACHE_SECONDS", 3))
+    return settings.BOARD_CACHE_SECONDS
 
 
 # --- Values crossing into pages, CSV and JSON ---------------------------------------------------------------
@@ -462,6 +462,16 @@ def cached_board(
         board = exercise_board(event_exercise, audience=audience, part=part, ranking=ranking)
         cache.set(key, board, seconds)
     return board
+
+
+def forget_cached_boards(event_exercise: EventExercise) -> None:
+    """Drop the exercise's cached boards, so a reveal, a freeze or a disqualification shows at once."""
+    cache.delete_many(
+        f"board:{event_exercise.pk}:{audience}:{part}:{ranking}"
+        for audience in Audience
+        for part in Part
+        for ranking in Ranking
+    )
 
 
 def event_boards(

@@ -232,10 +232,12 @@ GRADING_HEARTBEAT_SECONDS = env_int("GRADING_HEARTBEAT_SECONDS", 15, minimum=1)
 GRADING_STALE_SECONDS = env_int("GRADING_STALE_SECONDS", 120, minimum=2)
 GRADING_LOST_QUEUED_SECONDS = env_int("GRADING_LOST_QUEUED_SECONDS", 600, minimum=2)
 BOARD_DECIMALS = env_int("BOARD_DECIMALS", 4, minimum=0)
+BOARD_CACHE_SECONDS = env_int("BOARD_CACHE_SECONDS", 3, minimum=0)
 GRADING_STUCK_MINUTES = env_int("GRADING_STUCK_MINUTES", 45, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-submissions": {"task": "grading.tasks.requeue_stuck_submissions_task", "schedule": 60.0},
     "expire-registration-offers": {"task": "hackathon.tasks.expire_offers_task", "schedule": 300.0},
+    "reveal-due-boards": {"task": "grading.tasks.reveal_due_boards_task", "schedule": 60.0},
 }
 
 # --- REST API (/api/v1/) ------------------------------------------------------------------------------------
