@@ -13,7 +13,7 @@ help:
 	@echo "make lint    ruff check and format check"
 	@echo "make lock    re-resolve requirements.lock from pyproject.toml"
 	@echo "make images  build the Docker sandbox runtime image offline (needs root and docker.io)"
-	@echo "make bench   run the benchmarks and rewrite docs/benchmarks.md"
+	@echo "make bench   run the sandbox and grading benchmarks (see bench/README.md for the rest)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $$(deploy/find-python.sh) -m venv $(VENV)
@@ -47,7 +47,9 @@ images:
 	deploy/sandbox/build-images.sh
 
 bench: $(STAMP)
-	$(PY) bench/run_all.py
+	$(PY) bench/sandbox_overhead.py
+	$(PY) bench/grading_latency.py
+	@echo "The other benchmarks (board load, drain, deadline rush, scaling) need PostgreSQL and Redis: see bench/README.md."
 
 clean:
 	rm -rf $(VENV) var/media var/private var/broker

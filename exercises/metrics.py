@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.stats import rankdata
 
 from exercises.errors import InvalidBundle, InvalidPredictions
 
@@ -64,6 +63,8 @@ def roc_auc(labels: Any, scores: Any) -> float:
     """
     truth = _binary_truth(labels, "labels")
     values = _finite_vector(scores, "scores", length=truth.shape[0])
+    from scipy.stats import rankdata  # scipy.stats takes seconds to import: only when something is scored
+
     ranks = rankdata(values)  # average ranks: ties share their rank, hence count one half
     positives = int(truth.sum())
     negatives = truth.shape[0] - positives

@@ -5,23 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+def _new_figure(width: float, height: float) -> tuple[Any, Any]:
+    """Return a figure and its axes, without pyplot: no global state, and matplotlib loads only when drawing."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height))
+    return figure, figure.subplots()
 
 
 def _save(figure: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()
     figure.savefig(path, format="png", dpi=90)
-    plt.close(figure)
 
 
 def roc_curve(points: dict[str, list[float]], auc: float, path: Path) -> None:
-    figure, ax = plt.subplots(figsize=(4.2, 4))
+    figure, ax = _new_figure(4.2, 4)
     ax.plot(points["fpr"], points["tpr"], lw=2, label=f"your model (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], ls="--", color="grey", label="chance (AUC 0.5)")
     ax.set(xlabel="False positive rate", ylabel="True positive rate", title="ROC curve, public part", xlim=(0, 1))
@@ -31,7 +33,7 @@ def roc_curve(points: dict[str, list[float]], auc: float, path: Path) -> None:
 
 def histogram(figure_data: dict[str, Any], title: str, xlabel: str, path: Path) -> None:
     edges = np.asarray(figure_data["edges"])
-    figure, ax = plt.subplots(figsize=(5, 3.4))
+    figure, ax = _new_figure(5, 3.4)
     series = [key for key in figure_data if key not in ("edges", "axis")]
     for name in series:
         ax.stairs(figure_data[name], edges, label=name, fill=len(series) == 1, alpha=0.7)
@@ -42,7 +44,7 @@ def histogram(figure_data: dict[str, Any], title: str, xlabel: str, path: Path) 
 
 
 def mask_overlay(image: np.ndarray, truth: np.ndarray, predicted: np.ndarray, dice: float, path: Path) -> None:
-    figure, ax = plt.subplots(figsize=(3.2, 3.4))
+    figure, ax = _new_figure(3.2, 3.4)
     ax.imshow(image, cmap="gray")
     ax.contour(truth.astype(float), levels=[0.5], colors=["#2e7d32"], linewidths=1.5)
     ax.contour(predicted.astype(float), levels=[0.5], colors=["#c62828"], linewidths=1.2, linestyles="--")
