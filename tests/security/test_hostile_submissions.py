@@ -304,3 +304,26 @@ def test_a_file_that_is_not_a_notebook_is_refused_at_upload_with_a_message(stage
     assert response.status_code == 400
     assert response.json()["detail"]
     assert Submission.objects.count() == before
+
+
+def test_a_pickle_where_an_array_of_masks_is_expected_is_refused_unloaded(bwrap, settings) -> None:  # type: ignore[no-untyped-def]
+    from exercises.bundles import builtin_bundle
+    from exercises.models import Exercise
+    from exercises.services import save_exercise
+
+    settings.SUBMISSIONS_PER_DAY = 100
+    exercise = save_exercise(builtin_bundle("lung-segmentation"), builtin=True)
+    Exercise.objects.filter(pk=exercise.pk).update(wall_seconds=30, memory_mb=800, device="cpu", gpu_preferred=False)
+    exercise.refresh_from_db()
+    event_exercise = open_event_exercise(exercise)
+    stage = Stage(event_exercise, make_participant(event_exercise.event), Path("/nonexistent"))
+    # Loading this with allow_pickle would run os.system in the trusted grading process.
+    cell = (
+        "import numpy as np, os\n"
+        "class Boom:\n    def __reduce__(self):\n        return (os.system, ('touch /tmp/pwned-by-pickle',))\n"
+        "np.save('output/masks.npy', np.array([Boom()], dtype=object), allow_pickle=True)"
+    )
+    submission = graded(upload_through_the_api(stage, notebook_bytes(cell)))
+    assert (submission.status, submission.reason) == (Status.INVALID, Reason.PREDICTIONS), submission.message
+    assert "pickle" in submission.message
+    assert not Path("/tmp/pwned-by-pickle").exists()
