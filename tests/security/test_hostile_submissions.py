@@ -327,3 +327,33 @@ def test_a_pickle_where_an_array_of_masks_is_expected_is_refused_unloaded(bwrap,
     assert (submission.status, submission.reason) == (Status.INVALID, Reason.PREDICTIONS), submission.message
     assert "pickle" in submission.message
     assert not Path("/tmp/pwned-by-pickle").exists()
+
+
+COPYING_AUTOENCODER = """
+import os
+os.environ["KERAS_BACKEND"] = "tensorflow"
+import keras
+inputs = keras.Input((20,))
+encoder = keras.Model(inputs, keras.layers.Identity()(inputs))  # 20 "latent" numbers: the event itself
+codes = keras.Input((20,))
+decoder = keras.Model(codes, keras.layers.Identity()(codes))
+encoder.save("output/encoder.keras")
+decoder.save("output/decoder.keras")
+"""
+
+
+def test_a_met_anomaly_model_that_copies_its_input_is_invalid_end_to_end(bwrap, settings) -> None:  # type: ignore[no-untyped-def]
+    from exercises.bundles import builtin_bundle
+    from exercises.models import Exercise
+    from exercises.services import save_exercise
+
+    settings.SUBMISSIONS_PER_DAY = 100
+    exercise = save_exercise(builtin_bundle("met-anomaly"), builtin=True)
+    Exercise.objects.filter(pk=exercise.pk).update(wall_seconds=240, device="cpu", gpu_preferred=False)
+    exercise.refresh_from_db()
+    event_exercise = open_event_exercise(exercise)
+    stage = Stage(event_exercise, make_participant(event_exercise.event), Path("/nonexistent"))
+    submission = graded(upload_through_the_site(stage, notebook_bytes(COPYING_AUTOENCODER)))
+    assert (submission.status, submission.reason) == (Status.INVALID, Reason.PREDICTIONS), submission.message
+    assert "at most 8" in submission.message
+    assert submission.score is None
