@@ -187,15 +187,17 @@ class Backend(base.Backend):
                 bind("--ro-bind", path, path)
         bind("--ro-bind", scratch / "passwd", "/etc/passwd")
         bind("--ro-bind", scratch / "group", "/etc/group")
-        for prefix in sorted({runtime.base_prefix, runtime.prefix}, key=lambda p: len(str(p))):
-            if not str(prefix).startswith("/usr/"):
-                bind("--ro-bind", prefix, str(prefix))
-        bind("--ro-bind", local.SANDBOX_PACKAGE, f"{RUNNER_ROOT}/sandbox")
+        # The private /tmp comes before the runtime's binds: a checkout under /tmp (as CI's may be) would
+        # otherwise have its virtualenv hidden under the fresh tmpfs.
         args.extend(["--proc", "/proc", "--dev", "/dev"])
         made.update({"/proc", "/dev"})
         args.extend(["--perms", "1777", "--size", str(job.limits.disk_bytes), "--tmpfs", TMP])
         args.extend(["--perms", "1777", "--size", str(job.limits.disk_bytes), "--tmpfs", SHM])
         made.update({TMP, SHM})
+        for prefix in sorted({runtime.base_prefix, runtime.prefix}, key=lambda p: len(str(p))):
+            if not str(prefix).startswith("/usr/"):
+                bind("--ro-bind", prefix, str(prefix))
+        bind("--ro-bind", local.SANDBOX_PACKAGE, f"{RUNNER_ROOT}/sandbox")
         args.extend(["--perms", "1777", "--dir", HOME])
         if workdir_source is not None:
             bind("--ro-bind", workdir_source, WORKDIR)  # the warm pool's staging folder
