@@ -16,6 +16,7 @@ from grading import help_requests
 from grading.api.views import errors
 from grading.models import HelpMessage, HelpRequest, Submission
 from grading.permissions import can_handle_help_request, visible_help_requests
+from hackathon import permissions
 from hackathon.models import Event
 from hackathon.selectors import get_visible_event
 
@@ -133,6 +134,8 @@ class HelpRequestList(generics.ListCreateAPIView):
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         event = get_visible_event(request.user, self.kwargs["slug"])
+        if not permissions.can_take_part(request.user, event):
+            raise exceptions.PermissionDenied("Only confirmed participants of this event can ask its tutors for help.")
         fields = RaiseHelpSerializer(data=request.data)
         fields.is_valid(raise_exception=True)
         submission = None

@@ -101,10 +101,10 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
         "GET": (401, 200, 404, 200, 200, 404, 200, 200)
     },
     "api/v1/events/<slug:slug>/help/": {
-        # Outsiders list nothing (test_outsiders_list_no_help_request_of_event_a); raising one is refused with 400
-        # and a sentence, and participant_a already has an open request.
+        # Outsiders list nothing (test_outsiders_list_no_help_request_of_event_a); only participants may raise one
+        # (403 for everyone else), and participant_a already has an open request (400 with a sentence).
         "GET": (401, 200, 200, 200, 200, 200, 200, 200),
-        "POST": (401, 400, 400, 400, 400, 400, 400, 400),
+        "POST": (401, 400, 403, 403, 403, 403, 403, 403),
     },
     "api/v1/events/<slug:slug>/help/<int:pk>/": {"GET": (401, 200, 404, 200, 404, 404, 200, 200)},
     "api/v1/events/<slug:slug>/help/<int:pk>/messages/": {"POST": (401, 200, 404, 200, 404, 404, 200, 200)},
