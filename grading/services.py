@@ -17,7 +17,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -363,7 +363,6 @@ def grade_submission(submission_id: int) -> None:
     finally:
         stop.set()
         beat.join(timeout=5)
-        close_old_connections()
     if grading.reason == Submission.Reason.INFRASTRUCTURE and attempt < settings.GRADING_MAX_ATTEMPTS:
         _retry(submission, attempt)
         return
