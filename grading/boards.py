@@ -2,13 +2,14 @@
 
 Every board is computed from three queries whatever the number of submissions (options, scored submissions,
 the people's names and groups), then ranked in Python; `cached_board` keeps the result for a few seconds so a
-room of browsers polling the board costs one computation per worker and interval.
+room of browsers polling the board costs one computation per interval (per site with a shared cache).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,8 @@ from django.utils import timezone
 
 from grading.models import BoardSettings, FinalPick, Submission
 from hackathon.models import Event, EventExercise, Registration
+
+logger = logging.getLogger(__name__)
 
 
 class Audience(enum.StrEnum):
@@ -457,21 +460,32 @@ def cached_board(
     if seconds <= 0:
         return exercise_board(event_exercise, audience=audience, part=part, ranking=ranking)
     key = f"board:{event_exercise.pk}:{audience}:{part}:{ranking}"
-    board = cache.get(key)
+    try:
+        board = cache.get(key)
+    except Exception:  # a cache that is down slows the boards, it does not break them
+        logger.warning("The cache could not be read; computing the board of exercise %s.", event_exercise.pk)
+        return exercise_board(event_exercise, audience=audience, part=part, ranking=ranking)
     if board is None:
         board = exercise_board(event_exercise, audience=audience, part=part, ranking=ranking)
-        cache.set(key, board, seconds)
+        try:
+            cache.set(key, board, seconds)
+        except Exception:
+            logger.warning("The cache could not keep the board of exercise %s.", event_exercise.pk)
     return board
 
 
 def forget_cached_boards(event_exercise: EventExercise) -> None:
     """Drop the exercise's cached boards, so a reveal, a freeze or a disqualification shows at once."""
-    cache.delete_many(
+    keys = [
         f"board:{event_exercise.pk}:{audience}:{part}:{ranking}"
         for audience in Audience
         for part in Part
         for ranking in Ranking
-    )
+    ]
+    try:
+        cache.delete_many(keys)
+    except Exception:  # the change is saved; the boards catch up within BOARD_CACHE_SECONDS
+        logger.warning("The cache could not forget the boards of exercise %s.", event_exercise.pk)
 
 
 def event_boards(

@@ -62,13 +62,21 @@ def can_handle_help_request(user: AnyUser, help_request: HelpRequest) -> bool:
 
 def board_audience(user: AnyUser, event: Event) -> Audience | None:
     """Return how the person reads the event's boards: organizers live, its people as participants, others not."""
+    if not user.is_authenticated:
+        return None
+    if permissions.is_site_staff(user):
+        return audience_of(user, frozenset())
+    return audience_of(user, permissions.roles_in(user, event))
+
+
+def audience_of(user: AnyUser, roles: frozenset[permissions.Role]) -> Audience | None:
+    """Return how a person holding these roles in an event reads its boards (board_audience's rule)."""
     from grading.boards import Audience
 
     if not user.is_authenticated:
         return None
     if permissions.is_site_staff(user):
         return Audience.ORGANIZER
-    roles = permissions.roles_in(user, event)
     if permissions.Role.ORGANIZER in roles:
         return Audience.ORGANIZER
     if roles:  # tutors and confirmed participants see what participants see: frozen, private until revealed

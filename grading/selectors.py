@@ -10,10 +10,11 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from grading.boards import Audience
 from grading.models import Submission
-from grading.permissions import visible_submissions
+from grading.permissions import audience_of, visible_submissions
 from hackathon.models import Event, EventExercise
-from hackathon.permissions import AnyUser
+from hackathon.permissions import AnyUser, role_annotations, roles_from_annotations
 
 
 def get_visible_submission(user: AnyUser, uid: str) -> Submission:
@@ -37,6 +38,25 @@ def get_open_event_exercise(event: Event, exercise_slug: str) -> EventExercise:
     if event_exercise is None:
         raise Http404("This event has no such exercise.")
     return event_exercise
+
+
+def get_board_access(user: AnyUser, slug: str, exercise_slug: str) -> tuple[EventExercise, Audience]:
+    """Return the event's exercise and how the person reads its boards, in one query; 404 for anyone outside.
+
+    The same rule as get_visible_event() then board_audience(): boards are for the event's participants, tutors
+    and organizers (and site staff), and an unpublished event's only for its organizers. The boards are polled by
+    every browser in the room, so the event, the exercise and the person's roles come from a single query.
+    """
+    event_exercise = (
+        EventExercise.objects.select_related("event", "exercise")
+        .filter(event__slug=slug, exercise__slug=exercise_slug)
+        .annotate(**role_annotations(user, event_ref="event_id"))
+        .first()
+    )
+    audience = audience_of(user, roles_from_annotations(event_exercise)) if event_exercise else None
+    if audience is None or not (event_exercise.event.published or audience is Audience.ORGANIZER):
+        raise Http404("Only the event's participants, tutors and organizers see its boards.")
+    return event_exercise, audience
 
 
 def my_submissions(user: AnyUser, event_exercise: EventExercise) -> QuerySet[Submission]:

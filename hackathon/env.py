@@ -94,6 +94,24 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any]
     return config
 
 
+def cache_from_url(url: str, *, name: str = "CACHE_URL") -> dict[str, Any]:
+    """Turn a cache URL into Django's CACHES entry: redis://host:port/db shared by every process, or locmem://."""
+    if url in ("locmem://", "locmem"):
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        # Django's Redis cache raises when Redis is down: short timeouts, and the boards then compute from the
+        # database (grading.boards.cached_board). Sessions stay in the database, so signing in never needs Redis.
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "ml-infn",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    raise ImproperlyConfigured(
+        f"{name}={url!r} is not a cache URL this platform supports. Use redis://host:6379/1 or locmem://."
+    )
+
+
 def development_secret(var_dir: Path, name: str) -> str:
     """Return a development secret kept in var/<name>, creating it on first use."""
     path = var_dir / name

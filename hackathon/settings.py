@@ -8,6 +8,7 @@ import django
 from django.core.exceptions import ImproperlyConfigured
 
 from hackathon.env import (
+    cache_from_url,
     database_from_url,
     development_secret,
     env_bool,
@@ -200,6 +201,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200, minimum=60)}
 )
+# One cache shared by every web and worker process in production (the boards), so that a board is computed
+# once per site and interval and a reveal or disqualification forgets it everywhere; per process otherwise.
+# Give it a Redis database of its own (CACHE_URL=redis://redis:6379/1): clearing the cache empties that database.
+CACHES = {"default": cache_from_url(env_str("CACHE_URL", "locmem://"))}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -20,3 +20,7 @@ def _isolated_storage(request: pytest.FixtureRequest, tmp_path):  # type: ignore
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A board cached by one test must not be read by the next, whose event may reuse the same ids.
+    from django.core.cache import cache
+
+    cache.clear()

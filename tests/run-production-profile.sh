@@ -32,6 +32,7 @@ SECRET_KEY="test-only-$(date +%s)" \
 HIDDEN_SET_SECRET="test-only-hidden-$(date +%s)" \
 DATABASE_URL="$pg_url" \
 CELERY_BROKER_URL="$redis_url" \
+CACHE_URL="${TEST_CACHE_URL:-redis://127.0.0.1:6379/14}" \
 ALLOWED_HOSTS="testserver,127.0.0.1,localhost" \
 SECURE_SSL_REDIRECT=false \
 VAR_DIR="${VAR_DIR:-$PWD/var/production-tests}" \

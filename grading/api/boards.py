@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import api_view
@@ -14,8 +13,6 @@ from rest_framework.response import Response
 from grading import boards, selectors
 from grading.api.views import errors
 from grading.boards import Part, Ranking
-from grading.permissions import board_audience
-from hackathon.selectors import get_visible_event
 
 
 class BoardRowSerializer(serializers.Serializer):
@@ -69,12 +66,8 @@ def _choice(request: Request, name: str, kind: type[Part] | type[Ranking], defau
 )
 @api_view(["GET"])
 def exercise_board(request: Request, slug: str, exercise_slug: str) -> Response:
-    event = get_visible_event(request.user, slug)
-    audience = board_audience(request.user, event)
-    if audience is None:
-        # As on the site: people outside the event do not learn that its boards exist.
-        raise Http404("Only the event's participants, tutors and organizers see its boards.")
-    event_exercise = selectors.get_open_event_exercise(event, exercise_slug)
+    # As on the site: people outside the event do not learn that its boards exist (404).
+    event_exercise, audience = selectors.get_board_access(request.user, slug, exercise_slug)
     part = _choice(request, "part", Part, Part.PUBLIC)
     ranking = _choice(request, "ranking", Ranking, Ranking.PARTICIPANTS)
     board = boards.cached_board(event_exercise, audience=audience, part=part, ranking=ranking)
