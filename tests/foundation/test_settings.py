@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from hackathon.env import database_from_url, env_bool, env_int, env_list
+from hackathon.env import cache_from_url, database_from_url, env_bool, env_int, env_list
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +32,15 @@ def load_settings(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedPr
 def test_a_bad_database_url_names_the_variable_and_the_accepted_forms():
     with pytest.raises(ImproperlyConfigured, match=r"DATABASE_URL='mysqlx://db' is not a database URL.*postgres://"):
         database_from_url("mysqlx://db")
+
+
+def test_a_cache_url_is_redis_shared_by_every_process_or_locmem_and_nothing_else():
+    shared = cache_from_url("redis://cache.example:6379/1")
+    assert shared["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert shared["LOCATION"] == "redis://cache.example:6379/1"
+    assert cache_from_url("locmem://")["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    with pytest.raises(ImproperlyConfigured, match=r"CACHE_URL='memcached://x'.*redis://host:6379/1"):
+        cache_from_url("memcached://x")
 
 
 def test_a_database_url_without_a_scheme_is_refused():
