@@ -89,8 +89,7 @@ class Backend(base.Backend):
         try:
             import docker.errors
 
-            runtimes = sorted(self.config.docker_images) or ["cpu"]
-            for runtime in runtimes:
+            for runtime in self.needed_runtimes():
                 image = self.image_for(runtime)
                 try:
                     client.images.get(image)
@@ -109,6 +108,15 @@ class Backend(base.Backend):
         client = docker.from_env(version="auto", timeout=ENGINE_TIMEOUT_S)
         client.ping()
         return client
+
+    def needed_runtimes(self) -> list[str]:
+        """Return the runtimes whose images this worker needs: the GPU image only where it has GPUs.
+
+        A CPU-only host builds no GPU image (deploy/sandbox/build-images.sh without --gpu); asking for it here
+        refused every job of such a worker. A GPU job that still reaches it is refused with its image named.
+        """
+        runtimes = sorted(self.config.docker_images) or ["cpu"]
+        return [runtime for runtime in runtimes if runtime != "gpu" or self.config.gpus]
 
     def image_for(self, runtime: str) -> str:
         return self.config.docker_images.get(runtime) or DEFAULT_IMAGE.format(runtime=runtime)

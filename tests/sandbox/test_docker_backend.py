@@ -279,6 +279,14 @@ def test_a_missing_image_is_named_with_the_command_that_builds_it(tmp_path: Path
     assert "deploy/sandbox/build-images.sh" in reason
 
 
+def test_a_worker_without_gpus_runs_jobs_without_the_gpu_image(tmp_path: Path) -> None:
+    images = {"cpu": docker_backend.Backend(make_config(tmp_path)).image_for("cpu"), "gpu": "ml-infn/no-gpu-image:0"}
+    assert docker_backend.Backend(make_config(tmp_path, docker_images=images)).unavailable_reason() is None
+    with_gpus = make_config(tmp_path, docker_images=images, gpus=(GpuDevice(id="GPU-test-0", model="T4"),))
+    reason = docker_backend.Backend(with_gpus).unavailable_reason()
+    assert reason is not None and "ml-infn/no-gpu-image:0" in reason
+
+
 def test_an_engine_that_does_not_answer_is_named_with_the_command_that_starts_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
