@@ -196,7 +196,11 @@ def run_and_score(
         if result.outcome is not sandbox.Outcome.OK:
             reason = REASON_OF_OUTCOME[result.outcome]
             status = Submission.Status.FAILED
-            message = INFRASTRUCTURE_MESSAGE if reason == Submission.Reason.INFRASTRUCTURE else result.message
+            message = result.message
+            if reason == Submission.Reason.INFRASTRUCTURE:
+                # The participant reads that it is not their fault; the operators need the sandbox's own words.
+                logger.warning("The sandbox could not run a notebook of %s: %s", exercise.slug, result.message)
+                message = INFRASTRUCTURE_MESSAGE
             return Grading(status=status, reason=reason, message=message, result=result)
         bundle = bundle_of(exercise)
         try:

@@ -117,7 +117,7 @@ def infrastructure_failure(*args, **kwargs) -> sandbox.Result:
     return sandbox.Result(outcome=sandbox.Outcome.INFRASTRUCTURE, duration_s=0.0, message="dockerd went away")
 
 
-def test_a_platform_failure_is_retried_and_does_not_use_quota(settings):
+def test_a_platform_failure_is_retried_and_does_not_use_quota(settings, caplog):
     settings.GRADING_MAX_ATTEMPTS = 2
     submission = submitted(CONSTANT_SCORES)
     with mock.patch("sandbox.run_job", side_effect=infrastructure_failure):
@@ -127,7 +127,8 @@ def test_a_platform_failure_is_retried_and_does_not_use_quota(settings):
         assert first.enqueue_mock.call_args.kwargs["countdown"] > 0
         second = graded(submission)
     assert (second.status, second.reason, second.attempts) == ("failed", "infrastructure", 2)
-    assert "not your fault" in second.message
+    assert "not your fault" in second.message and "dockerd" not in second.message
+    assert "dockerd went away" in caplog.text  # the operators' log keeps what the sandbox said
     left = services.remaining_today(participant=second.participant, event_exercise=second.event_exercise)
     assert left == services.submissions_per_day(second.event_exercise)
 
