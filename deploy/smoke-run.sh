@@ -2,8 +2,9 @@
 # Smoke-run the production stack on this machine with locally built images and the host's PostgreSQL and Redis.
 #
 #   sudo deploy/smoke-run.sh          start migrate, web, worker-cpu, beat and flower; grade one submission; stop
-#   KEEP=1 sudo deploy/smoke-run.sh   leave the containers running afterwards (remove: docker rm -f $(docker ps
-#                                     -aq --filter label=ml-infn.smoke))
+#   KEEP=1 sudo deploy/smoke-run.sh   leave the containers, their database and their secrets folder (named at
+#                                     the end) in place; remove them with docker rm -f $(docker ps -aq --filter
+#                                     label=ml-infn.smoke) and rm -rf /tmp/ml-infn-smoke-secrets.*
 #
 # It runs the containers compose.yaml describes, one `docker run` each, because no compose CLI can be installed
 # here (Debian's docker.io has none, and nothing can be pulled): same image, same user, same secrets as files
@@ -20,6 +21,7 @@ database=hackathon_smoke
 port="${SMOKE_PORT:-8765}"
 flower_port="${SMOKE_FLOWER_PORT:-5565}"
 redis_url="redis://127.0.0.1:6379/${SMOKE_REDIS_DB:-11}"
+cache_url="redis://127.0.0.1:6379/${SMOKE_CACHE_DB:-12}"
 secrets="$(mktemp -d /tmp/ml-infn-smoke-secrets.XXXXXX)"
 started=$SECONDS
 
@@ -34,6 +36,7 @@ pg_isready -q -h 127.0.0.1 || fail "no PostgreSQL answers on 127.0.0.1:5432."
 psql -q "postgres://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" \
     -c "CREATE DATABASE $database"
 redis-cli -u "$redis_url" flushdb >/dev/null
+redis-cli -u "$cache_url" flushdb >/dev/null
 mkdir -p "$root"/{app,work,sandbox,private,media}
 chown 10000:10000 "$root"/{app,work,sandbox,private,media}
 python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > "$secrets/secret_key"
@@ -48,7 +51,7 @@ common=(--label ml-infn.smoke=1 --network host --user 10000:10000 --init --cap-d
     --security-opt no-new-privileges:true -v "$secrets:/run/secrets:ro"
     -e HACKATHON_ENV=production -e SECRET_KEY_FILE=/run/secrets/secret_key
     -e HIDDEN_SET_SECRET_FILE=/run/secrets/hidden_set_secret -e DATABASE_URL_FILE=/run/secrets/database_url
-    -e CELERY_BROKER_URL="$redis_url" -e ALLOWED_HOSTS=localhost -e SITE_URL="http://localhost:$port"
+    -e CELERY_BROKER_URL="$redis_url" -e CACHE_URL="$cache_url" -e ALLOWED_HOSTS=localhost -e SITE_URL="http://localhost:$port"
     -e SECURE_SSL_REDIRECT=false -e MEDIA_ROOT=$root/media -e PRIVATE_DATA_ROOT=$root/private
     -e GRADING_WORK_DIR=$root/work -e SANDBOX_STATE_DIR=$root/sandbox -e APP_DIR=$root/app -e LOG_LEVEL=INFO)
 worker=(-v /var/run/docker.sock:/var/run/docker.sock --group-add "$docker_gid"
@@ -56,10 +59,14 @@ worker=(-v /var/run/docker.sock:/var/run/docker.sock --group-add "$docker_gid"
     -v "$root/sandbox:$root/sandbox" -v "$root/app:$root/app" -e SANDBOX_BACKEND=docker)
 
 cleanup() {
-    if [ "${KEEP:-0}" != 1 ]; then
-        docker rm -f $(docker ps -aq --filter label=ml-infn.smoke) >/dev/null 2>&1 || true
-        psql -q "postgres://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" || true
+    if [ "${KEEP:-0}" = 1 ]; then
+        # The kept containers read their secrets from this folder (the healthchecks on every run, the entrypoint
+        # on a restart): removing it would leave them failing.
+        say "KEEP=1: the containers, the database $database and the secrets in $secrets are left in place."
+        return
     fi
+    docker rm -f $(docker ps -aq --filter label=ml-infn.smoke) >/dev/null 2>&1 || true
+    psql -q "postgres://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" || true
     rm -rf "$secrets"
 }
 trap cleanup EXIT
@@ -94,6 +101,11 @@ say "the site answers: $(curl -s -o /dev/null -w '%{http_code}' -H 'Host: localh
 say "static files: $(curl -s -o /dev/null -w '%{http_code}' -H 'Host: localhost' "http://127.0.0.1:$port/static/admin/css/base.css") on /static/admin/css/base.css (WhiteNoise)"
 say "the web container sees no engine: $(docker exec ml-infn-smoke-web sh -c 'test -e /var/run/docker.sock && echo SOCKET || echo no socket')"
 say "the web container sees no private data: $(docker exec ml-infn-smoke-web sh -c "ls $root/private 2>/dev/null | wc -l") entries in $root/private"
+say "the web and the worker share one cache: $(docker exec ml-infn-smoke-web /opt/ml-infn/app/deploy/entrypoint.sh \
+    manage shell -c "from django.core.cache import cache; cache.set('smoke', 'shared', 60)" >/dev/null && \
+    docker exec ml-infn-smoke-worker-cpu /opt/ml-infn/app/deploy/entrypoint.sh manage shell -c \
+    "from django.core.cache import cache; print(cache.get('smoke'))")"
 say "grading one submission through the worker (docker sandbox)"
-docker run --rm -i "${common[@]}" -v "$root/media:$root/media" "$image" manage shell < "$here/smoke_submission.py"
+docker run --rm -i "${common[@]}" -v "$root/media:$root/media" "$image" manage shell < "$here/smoke_submission.py" \
+    || fail "the submission was not scored (its status and message are above; the worker's log: docker logs ml-infn-smoke-worker-cpu)."
 say "done in $((SECONDS - started)) s."
