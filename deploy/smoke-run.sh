@@ -102,8 +102,8 @@ say "static files: $(curl -s -o /dev/null -w '%{http_code}' -H 'Host: localhost'
 say "the web container sees no engine: $(docker exec ml-infn-smoke-web sh -c 'test -e /var/run/docker.sock && echo SOCKET || echo no socket')"
 say "the web container sees no private data: $(docker exec ml-infn-smoke-web sh -c "ls $root/private 2>/dev/null | wc -l") entries in $root/private"
 say "the web and the worker share one cache: $(docker exec ml-infn-smoke-web /opt/ml-infn/app/deploy/entrypoint.sh \
-    manage shell -c "from django.core.cache import cache; cache.set('smoke', 'shared', 60)" >/dev/null && \
-    docker exec ml-infn-smoke-worker-cpu /opt/ml-infn/app/deploy/entrypoint.sh manage shell -c \
+    manage shell -v 0 -c "from django.core.cache import cache; cache.set('smoke', 'shared', 60)" >/dev/null && \
+    docker exec ml-infn-smoke-worker-cpu /opt/ml-infn/app/deploy/entrypoint.sh manage shell -v 0 -c \
     "from django.core.cache import cache; print(cache.get('smoke'))")"
 say "grading one submission through the worker (docker sandbox)"
 docker run --rm -i "${common[@]}" -v "$root/media:$root/media" "$image" manage shell < "$here/smoke_submission.py" \
