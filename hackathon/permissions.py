@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from hackathon.models import Event, EventRole, Group, Registration
@@ -27,35 +26,6 @@ def roles_in(user: AnyUser, event: Event) -> frozenset[Role]:
     if Registration.objects.filter(event=event, user=user, status=Registration.Status.CONFIRMED).exists():
         roles.add(Role.PARTICIPANT)
     return frozenset(roles)
-
-
-def role_annotations(user: AnyUser, *, event_ref: str = "pk") -> dict[str, Exists]:
-    """Return annotations that answer roles_in() inside the query that loads the event (found at `event_ref`).
-
-    A page polled by a room of browsers (the boards) then learns the event and the person's roles in one query
-    instead of three; roles_from_annotations() reads them back.
-    """
-    user_id = user.pk if user.is_authenticated else None
-    staff = EventRole.objects.filter(event_id=OuterRef(event_ref), user_id=user_id)
-    return {
-        "holds_organizer": Exists(staff.filter(role=EventRole.Role.ORGANIZER)),
-        "holds_tutor": Exists(staff.filter(role=EventRole.Role.TUTOR)),
-        "holds_participant": Exists(
-            Registration.objects.filter(
-                event_id=OuterRef(event_ref), user_id=user_id, status=Registration.Status.CONFIRMED
-            )
-        ),
-    }
-
-
-def roles_from_annotations(row: object) -> frozenset[Role]:
-    """Return the roles that role_annotations() put on a loaded row."""
-    held = {
-        Role.ORGANIZER: getattr(row, "holds_organizer", False),
-        Role.TUTOR: getattr(row, "holds_tutor", False),
-        Role.PARTICIPANT: getattr(row, "holds_participant", False),
-    }
-    return frozenset(role for role, holds in held.items() if holds)
 
 
 def is_site_staff(user: AnyUser) -> bool:
