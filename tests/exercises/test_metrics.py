@@ -7,7 +7,16 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from exercises.errors import InvalidBundle, InvalidPredictions
-from exercises.metrics import METRICS, dice, dice_per_image, is_better, reconstruction_loss, roc_auc, roc_points
+from exercises.metrics import (
+    METRICS,
+    average_ranks,
+    dice,
+    dice_per_image,
+    is_better,
+    reconstruction_loss,
+    roc_auc,
+    roc_points,
+)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -16,6 +25,16 @@ def test_roc_auc_equals_scikit_learn_on_random_scores_with_ties(seed: int) -> No
     labels = rng.integers(0, 2, 300)
     scores = rng.integers(0, 7, 300).astype(float)  # few distinct values: many ties
     assert roc_auc(labels, scores) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_average_ranks_equal_scipys_rankdata_with_ties(seed: int) -> None:
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 12, size=int(rng.integers(1, 300))).astype(float) / 4  # many ties
+    assert np.array_equal(average_ranks(values), rankdata(values, method="average"))
+    assert np.array_equal(average_ranks(np.array([2.0])), [1.0])
 
 
 def test_a_constant_score_has_an_auc_of_exactly_one_half() -> None:
