@@ -84,3 +84,33 @@ def test_a_cpu_job_sees_no_gpu(tmp_path, backend_name):
     log = run_probe(tmp_path, backend_name, gpu=False)
     assert "NODES []" in log
     assert "TORCH 0 " in log
+
+
+def test_a_gpu_notebook_computes_on_its_leased_device_through_the_kernel(tmp_path):
+    """A notebook job (runner, kernel and nbclient, as grading runs it) on bwrap with a leased GPU."""
+    import nbformat
+
+    config = SandboxConfig(state_dir=tmp_path / "state", runtime_python={"gpu": Path(sys.executable)}, gpus=tuple(GPUS))
+    backend = get_backend("bwrap", config)
+    if reason := backend.unavailable_reason():
+        pytest.skip(f"bwrap cannot run here: {reason}")
+    cell = (
+        "import torch\n"
+        "x = torch.ones(1024, 1024, device='cuda')\n"
+        "print('GPU NOTEBOOK', torch.cuda.device_count(), torch.cuda.get_device_name(0), (x @ x).sum().item())\n"
+    )
+    notebook = tmp_path / "gpu.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), notebook)
+    (tmp_path / "output").mkdir()
+    job = Job(
+        output_dir=tmp_path / "output",
+        notebook=notebook,
+        gpu=True,
+        runtime="gpu",
+        limits=Limits(wall_seconds=300, memory_bytes=16 * 2**30, processes=512),
+    )
+    result = backend.run(job)
+    print("bwrap notebook gpu", result.outcome, result.gpu_device, f"{result.duration_s:.1f} s\n", result.log)
+    assert result.ok, result.message + result.log
+    assert result.gpu_device == GPUS[0].id
+    assert f"GPU NOTEBOOK 1 {GPUS[0].model} {float(1024**3)}" in result.log
