@@ -205,6 +205,9 @@ class Backend(base.Backend):
                 "mode=0755",
             },
             "mounts": mounts,
+            # Data loaders (PyTorch's workers, tf.data) pass batches through /dev/shm: the same room as bwrap gives,
+            # not Docker's 64 MiB. Its pages count against the memory limit like any other tmpfs.
+            "shm_size": limits.disk_bytes,
             "mem_limit": memory,
             "memswap_limit": memory,  # equal: no swap beyond memory
             "pids_limit": limits.processes,

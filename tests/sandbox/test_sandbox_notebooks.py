@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -120,3 +121,16 @@ def test_the_report_survives_a_round_trip_through_json() -> None:
     report = Report(Outcome.ERROR, "Cell 2 raised KeyError", 1.5, failed_cell=2, executed_notebook={"cells": []})
     assert read_report("noise\n" + report.to_json() + "\n") == report
     assert read_report(json.dumps({"event": "ready"})) is None
+
+
+@pytest.mark.parametrize("backend", ["bwrap"])  # the process backend has no /dev/shm of its own to size
+def test_dev_shm_holds_a_data_loaders_batches_beyond_dockers_default_64_mib(tmp_path: Path, backend: str) -> None:
+    """PyTorch's DataLoader workers and tf.data pass batches through /dev/shm; it gets the job's disk budget."""
+    limits = dataclasses.replace(SMALL, memory_bytes=512 * 1024 * 1024, disk_bytes=256 * 1024 * 1024)
+    cell = (
+        "import os\nwith open('/dev/shm/batch', 'wb') as f:\n    f.write(b'x' * (100 << 20))\n"
+        "print(os.path.getsize('/dev/shm/batch'))"
+    )
+    result, _, _ = run_notebook(tmp_path, backend, cell, limits=limits)
+    assert result.outcome is Outcome.OK, result.message + result.log
+    assert str(100 << 20) in result.log
