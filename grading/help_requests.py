@@ -108,7 +108,10 @@ def claim_help_request(
 
 
 def answer_help_request(*, help_request: HelpRequest, author: AbstractBaseUser, text: str) -> HelpMessage:
-    """Add a message to the thread; a tutor's answer takes the request if it was waiting and emails the participant."""
+    """Add a message to the thread, emailed to the other side: the participant, or whoever handles the request.
+
+    A tutor's answer takes the request if it was waiting.
+    """
     is_participant = help_request.participant_id == author.pk
     is_handler = can_handle_help_request(author, help_request)
     if not (is_participant or is_handler):
@@ -120,7 +123,9 @@ def answer_help_request(*, help_request: HelpRequest, author: AbstractBaseUser, 
         if is_handler and not is_participant and help_request.status == HelpRequest.Status.OPEN:
             claim_help_request(help_request=help_request, tutor=author)
         reply = HelpMessage.objects.create(request=help_request, author=author, text=text)
-        if not is_participant:
+        if is_participant:
+            transaction.on_commit(lambda: _email_handlers_of(reply))
+        else:
             transaction.on_commit(lambda: _email_participant(reply))
     return reply
 
@@ -186,6 +191,25 @@ def _email_participant(reply: HelpMessage) -> None:
         ),
         from_email=None,
         recipient_list=[help_request.participant.email],
+    )
+
+
+def _email_handlers_of(reply: HelpMessage) -> None:
+    """Tell the tutor who took the request (or, while nobody has, its helpers) that the participant wrote back."""
+    help_request = reply.request
+    handlers = [help_request.claimed_by] if help_request.claimed_by_id else helpers_of(help_request)
+    recipients = [person.email for person in handlers if person.email]
+    if not recipients:
+        return
+    participant = help_request.participant
+    send_mail(
+        subject=f"{participant.get_full_name() or participant.email} replied to their help request",
+        message=(
+            f"{participant.get_full_name() or participant.email} wrote at {help_request.event.title}:\n\n"
+            f"{reply.text}\n\nAnswer or resolve it here: {help_request_url(help_request)}\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
     )
 
 

@@ -58,11 +58,14 @@ def test_the_whole_life_of_a_request_from_raising_to_resolving(
     panel = client.get(reverse("my_help", args=[setting.event.slug])).content.decode()
     assert "early stopping" in panel and "tina@example.org is on it" in panel
 
-    # The participant replies in the thread; the tutor resolves the request.
-    client.post(
-        reverse("answer_help_request", args=[setting.event.slug, request.pk]),
-        {"text": "That worked, thanks!", "back": "my_event"},
-    )
+    # The participant replies in the thread, which mails the tutor who took it; the tutor resolves the request.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("answer_help_request", args=[setting.event.slug, request.pk]),
+            {"text": "That worked, thanks!", "back": "my_event"},
+        )
+    assert mailoutbox[-1].to == ["tina@example.org"]
+    assert "That worked, thanks!" in mailoutbox[-1].body and "replied" in mailoutbox[-1].subject
     client.force_login(setting.tutor)
     client.post(reverse("resolve_help_request", args=[setting.event.slug, request.pk]))
     request.refresh_from_db()
@@ -206,6 +209,18 @@ def test_a_request_without_a_group_goes_to_the_organizers(setting, mailoutbox, d
     assert [m.to for m in mailoutbox] == [["olga@example.org"]]
     assert list(help_requests.help_queue(setting.organizer, setting.event)) == [request]
     assert list(help_requests.help_queue(setting.tutor, setting.event)) == []
+
+
+def test_a_participants_follow_up_on_a_waiting_request_goes_to_the_groups_tutors(
+    setting, mailoutbox, django_capture_on_commit_callbacks
+):
+    request = help_requests.raise_help_request(participant=setting.ada, event=setting.event, message="Loss is NaN.")
+    with django_capture_on_commit_callbacks(execute=True):
+        help_requests.answer_help_request(help_request=request, author=setting.ada, text="It starts at epoch 3.")
+    assert [m.to for m in mailoutbox] == [["tina@example.org"]]
+    assert "It starts at epoch 3." in mailoutbox[0].body
+    request.refresh_from_db()
+    assert request.status == OPEN  # a participant's own message takes nothing
 
 
 def test_organizers_see_every_open_request_and_how_long_it_has_waited(client, setting):
