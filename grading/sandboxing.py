@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Max
 
 import sandbox
 from exercises.models import Exercise
 from sandbox.gpus import parse_inventory
 
 MiB = 1024 * 1024
+# A sandbox older than the longest job by this much ran no job anymore: its worker died before removing it.
+LEFTOVER_MARGIN_SECONDS = 600
+
+logger = logging.getLogger(__name__)
 
 
 def sandbox_config() -> sandbox.SandboxConfig:
@@ -49,3 +55,19 @@ def job_limits(exercise: Exercise) -> sandbox.Limits:
 def needs_gpu(exercise: Exercise) -> bool:
     """A GPU-bound exercise takes a GPU lease; a GPU-preferred one takes one when this worker has GPUs."""
     return exercise.device == Exercise.Device.GPU or (exercise.gpu_preferred and bool(sandbox_config().gpus))
+
+
+def remove_leftover_sandboxes() -> list[str]:
+    """Remove the sandboxes that outlived any job they could run (beat runs this every ten minutes).
+
+    A worker killed in the middle of a job cannot remove that job's container; the container keeps its memory.
+    Only sandboxes older than the longest exercise's wall clock plus a margin go, so no running job is touched.
+    """
+    backend = sandbox_backend()
+    if backend.unavailable_reason() is not None:
+        return []
+    longest = Exercise.objects.aggregate(longest=Max("wall_seconds"))["longest"] or 0
+    removed = backend.remove_leftovers(older_than_s=float(longest) + LEFTOVER_MARGIN_SECONDS)
+    if removed:
+        logger.warning("Removed %d sandboxes left by dead workers: %s", len(removed), ", ".join(removed))
+    return removed

@@ -21,3 +21,11 @@ def reveal_due_boards_task() -> None:
     from grading import board_services
 
     board_services.reveal_due_boards()
+
+
+@shared_task(ignore_result=True)
+def remove_leftover_sandboxes_task() -> None:
+    """Remove sandboxes that dead workers left running (run by beat every ten minutes)."""
+    from grading import sandboxing
+
+    sandboxing.remove_leftover_sandboxes()

@@ -227,8 +227,13 @@ class Backend(base.Backend):
             return [*args, "--command", "-", "--", *job.command]
         return [*args, notebook_name_for(job) or "submission.ipynb", "-"]
 
-    def remove_leftovers(self, older_than_s: float = 0.0) -> list[str]:
-        """Remove job containers a dead worker left behind; return their names. Run at worker start."""
+    def remove_leftovers(self, older_than_s: float) -> list[str]:
+        """Remove job containers older than `older_than_s` (0: all of them); return their names.
+
+        A job's container outlives its worker when the worker is killed mid-run (its PID 1 sleeps forever, and
+        its tmpfs holds memory). The periodic cleanup (grading.sandboxing.remove_leftover_sandboxes) passes an age
+        beyond the longest job, so containers of live jobs, this worker's or another's on the same engine, stay.
+        """
         client = self.client()
         removed = []
         try:
@@ -281,7 +286,7 @@ def remove_container(client: Any, container: Any) -> None:
         except docker.errors.APIError as exc:
             log.warning("Removing sandbox container %s failed (%s); retrying.", container.name, exc)
             time.sleep(0.5 * (attempt + 1))
-    log.error("Sandbox container %s could not be removed; remove_leftovers() will.", container.name)
+    log.error("Sandbox container %s could not be removed; the periodic cleanup will.", container.name)
 
 
 class RunnerExec:

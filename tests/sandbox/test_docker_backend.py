@@ -308,6 +308,8 @@ def test_remove_leftovers_removes_a_job_container_a_dead_worker_left(tmp_path: P
     finally:
         client.close()
     assert any(name for name in job_containers())
-    removed = backend.remove_leftovers()
+    assert backend.remove_leftovers(older_than_s=3600) == []  # younger than the age: a live job's, kept
+    assert job_containers() != []
+    removed = backend.remove_leftovers(older_than_s=0)
     assert removed
     assert job_containers() == []
