@@ -367,9 +367,19 @@ class NotebookRun:
 
     async def run_silently(self, code: str) -> None:
         """Run setup code in the kernel without a trace in the notebook or its history; raise if it fails."""
+        from queue import Empty
+
         msg_id = self.kc.execute(code, silent=True, store_history=False)
         while True:
-            reply = await self.kc.get_shell_msg(timeout=max(1.0, self.deadline - time.monotonic()))
+            try:
+                reply = await self.kc.get_shell_msg(timeout=1.0)
+            except Empty:
+                # A kernel that died here (killed, out of memory while preloading) answers nothing, ever.
+                if not await self.km.is_alive():
+                    raise RuntimeError("the kernel died while running setup code") from None
+                if time.monotonic() > self.deadline:
+                    raise RuntimeError("the setup code did not finish within the job's time") from None
+                continue
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
         content = reply.get("content", {})

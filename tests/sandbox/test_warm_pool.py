@@ -293,3 +293,23 @@ def test_a_pool_is_shared_by_every_backend_of_one_configuration(tmp_path: Path) 
         assert Backend(make_config(tmp_path)).warm_pool is None
     finally:
         first.close()
+
+
+def test_a_kernel_that_dies_while_warming_up_ends_the_sandbox_at_once(tmp_path: Path) -> None:
+    """The runner has no heartbeat channel: it must see a dead kernel itself, not wait out the warm-up hour."""
+    from sandbox.runner import read_report
+
+    started = time.monotonic()
+    finished = subprocess.run(
+        [sys.executable, "-m", "sandbox.runner", "--preload", "os; os._exit(3)", "--warm", "-"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = read_report(finished.stdout)
+    assert report is not None and report.outcome is Outcome.INFRASTRUCTURE, finished.stdout + finished.stderr
+    assert "kernel died" in report.message
+    assert time.monotonic() - started < 60
