@@ -99,13 +99,14 @@ def cache_from_url(url: str, *, name: str = "CACHE_URL") -> dict[str, Any]:
     if url in ("locmem://", "locmem"):
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if url.startswith(("redis://", "rediss://", "unix://")):
-        # Django's Redis cache raises when Redis is down: short timeouts, and the boards then compute from the
-        # database (grading.boards.cached_board). Sessions stay in the database, so signing in never needs Redis.
+        # Django's Redis cache raises when Redis is down, and the boards then compute from the database
+        # (grading.boards.cached_board); sessions stay in the database, so signing in never needs Redis. Redis
+        # answers in a millisecond: a quarter second means it hangs, and every polling browser would wait on it.
         return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "ml-infn",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
     raise ImproperlyConfigured(
         f"{name}={url!r} is not a cache URL this platform supports. Use redis://host:6379/1 or locmem://."

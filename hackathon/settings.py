@@ -205,6 +205,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 # once per site and interval and a reveal or disqualification forgets it everywhere; per process otherwise.
 # Give it a Redis database of its own (CACHE_URL=redis://redis:6379/1): clearing the cache empties that database.
 CACHES = {"default": cache_from_url(env_str("CACHE_URL", "locmem://"))}
+if CACHES["default"].get("LOCATION") == CELERY_BROKER_URL:
+    raise ImproperlyConfigured(
+        "CACHE_URL names the broker's Redis database, and clearing the cache would drop the queued submissions. "
+        "Give the cache a database of its own, e.g. redis://host:6379/1 beside the broker's /0."
+    )
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 
@@ -20,7 +22,6 @@ def _isolated_storage(request: pytest.FixtureRequest, tmp_path):  # type: ignore
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # A board cached by one test must not be read by the next, whose event may reuse the same ids.
-    from django.core.cache import cache
-
-    cache.clear()
+    # A board cached by one test must not be read by the next, whose event may reuse the same ids: each test gets
+    # keys of its own. (Not cache.clear(): on Redis that empties a whole database, whatever else it holds.)
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}

@@ -5,11 +5,12 @@ cd "$(dirname "$0")/.."
 py=.venv/bin/python
 pg_url="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/hackathon}"
 redis_url="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+cache_url="${TEST_CACHE_URL:-${redis_url%/*}/14}"  # the broker's Redis server, a database of its own
 
-reason=$("$py" - "$pg_url" "$redis_url" <<'PY'
+reason=$("$py" - "$pg_url" "$redis_url" "$cache_url" <<'PY'
 import sys
 import psycopg, redis
-pg, rd = sys.argv[1], sys.argv[2]
+pg, rd, cache = sys.argv[1], sys.argv[2], sys.argv[3]
 try:
     psycopg.connect(pg.rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close()
 except Exception as error:
@@ -19,6 +20,11 @@ try:
     redis.Redis.from_url(rd, socket_connect_timeout=3).flushdb()
 except Exception as error:
     print(f"Redis is not reachable at {rd} ({type(error).__name__})")
+    sys.exit()
+try:
+    redis.Redis.from_url(cache, socket_connect_timeout=3).ping()
+except Exception as error:
+    print(f"the cache's Redis is not reachable at {cache} ({type(error).__name__})")
 PY
 )
 if [ -n "$reason" ]; then
@@ -26,13 +32,13 @@ if [ -n "$reason" ]; then
   exit 0
 fi
 
-echo "Production-profile run: PostgreSQL $pg_url, Redis $redis_url"
+echo "Production-profile run: PostgreSQL $pg_url, Redis $redis_url (broker), $cache_url (cache)"
 HACKATHON_ENV=production \
 SECRET_KEY="test-only-$(date +%s)" \
 HIDDEN_SET_SECRET="test-only-hidden-$(date +%s)" \
 DATABASE_URL="$pg_url" \
 CELERY_BROKER_URL="$redis_url" \
-CACHE_URL="${TEST_CACHE_URL:-redis://127.0.0.1:6379/14}" \
+CACHE_URL="$cache_url" \
 ALLOWED_HOSTS="testserver,127.0.0.1,localhost" \
 SECURE_SSL_REDIRECT=false \
 VAR_DIR="${VAR_DIR:-$PWD/var/production-tests}" \

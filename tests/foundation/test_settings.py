@@ -138,6 +138,15 @@ def test_the_production_profile_starts_when_given_what_it_needs(tmp_path):
     assert done.stdout.strip() == "django.db.backends.postgresql"
 
 
+def test_a_cache_in_the_brokers_redis_database_is_refused(tmp_path):
+    broker = "redis://localhost:6379/0"
+    done = load_settings({"CELERY_BROKER_URL": broker, "CACHE_URL": broker}, tmp_path)
+    assert done.returncode != 0
+    assert "CACHE_URL names the broker's Redis database" in done.stderr
+    own_database = {"CELERY_BROKER_URL": broker, "CACHE_URL": "redis://localhost:6379/1"}
+    assert load_settings(own_database, tmp_path).returncode == 0
+
+
 def test_private_data_under_the_media_folder_is_refused(tmp_path):
     done = load_settings({"MEDIA_ROOT": str(tmp_path / "m"), "PRIVATE_DATA_ROOT": str(tmp_path / "m" / "p")}, tmp_path)
     assert done.returncode != 0
