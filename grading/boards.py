@@ -59,6 +59,15 @@ def board_cache_seconds() -> int:
     return settings.BOARD_CACHE_SECONDS
 
 
+# In the cached boards' keys: change it with the Board or BoardRow fields, so that during a rolling upgrade the new
+# code never unpickles a board the old code cached (nor the old code a new one).
+BOARD_CACHE_FORMAT = 2
+
+
+def _cache_key(event_exercise_id: int, audience: Audience, part: Part, ranking: Ranking) -> str:
+    return f"board:v{BOARD_CACHE_FORMAT}:{event_exercise_id}:{audience}:{part}:{ranking}"
+
+
 # --- Values crossing into pages, CSV and JSON ---------------------------------------------------------------
 
 
@@ -459,7 +468,7 @@ def cached_board(
     seconds = board_cache_seconds()
     if seconds <= 0:
         return exercise_board(event_exercise, audience=audience, part=part, ranking=ranking)
-    key = f"board:{event_exercise.pk}:{audience}:{part}:{ranking}"
+    key = _cache_key(event_exercise.pk, audience, part, ranking)
     try:
         board = cache.get(key)
     except Exception:  # a cache that is down slows the boards, it does not break them
@@ -477,7 +486,7 @@ def cached_board(
 def forget_cached_boards(event_exercise: EventExercise) -> None:
     """Drop the exercise's cached boards, so a reveal, a freeze or a disqualification shows at once."""
     keys = [
-        f"board:{event_exercise.pk}:{audience}:{part}:{ranking}"
+        _cache_key(event_exercise.pk, audience, part, ranking)
         for audience in Audience
         for part in Part
         for ranking in Ranking

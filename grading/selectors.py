@@ -52,7 +52,7 @@ def get_board_access(user: AnyUser, slug: str, exercise_slug: str) -> tuple[Even
     test_board_access.py holds the two to the same answers). Every browser in the room polls the boards, so the
     event, the exercise and the person's roles come from one hand-written query: the same through the ORM cost
     3 ms of CPU to build, most of a cached board's price. The event and the exercise carry the columns the board
-    pages show; any other field loads on first use.
+    pages show and a board's computation reads; any other field loads on first use (a query each).
     """
     user_id = user.pk if user.is_authenticated else None
     params = [
@@ -79,6 +79,8 @@ def get_board_access(user: AnyUser, slug: str, exercise_slug: str) -> tuple[Even
         title=row.exercise_title,
         metric=row.exercise_metric,
         direction=row.exercise_direction,
+        target_baseline=row.exercise_target_baseline,
+        target_reference=row.exercise_target_reference,
     )
     return row, audience
 
@@ -98,7 +100,8 @@ def _board_access_sql() -> str:
     return (
         "SELECT ee.*, e.slug AS event_slug, e.title AS event_title, e.published AS event_published, "  # noqa: S608
         "x.slug AS exercise_slug, x.title AS exercise_title, x.metric AS exercise_metric, "
-        "x.direction AS exercise_direction, "
+        "x.direction AS exercise_direction, x.target_baseline AS exercise_target_baseline, "
+        "x.target_reference AS exercise_target_reference, "
         f"EXISTS ({holds_role}) AS holds_organizer, EXISTS ({holds_role}) AS holds_tutor, "
         "EXISTS (SELECT 1 FROM {g} g WHERE g.event_id = e.id AND g.user_id = %s AND g.status = %s) "
         "AS holds_participant "

@@ -9,7 +9,7 @@ import redis
 from django.urls import reverse
 
 from grading import board_services
-from grading.boards import Audience, Part, cached_board
+from grading.boards import BOARD_CACHE_FORMAT, Audience, Part, cached_board
 from grading.templatetags import board_rows
 from hackathon.env import cache_from_url
 from tests.boards.board_builders import person, scored
@@ -47,6 +47,25 @@ def test_a_cached_board_costs_three_queries_whatever_its_size(client, settings, 
         assert client.get(url).status_code == 200  # computes the board and caches the session
         # Who is asking (session, user) and what they may see (event, exercise and roles in one query): no more.
         with django_assert_max_num_queries(3):
+            assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("people", [3, 30])
+def test_computing_a_board_for_a_page_costs_the_same_few_queries_whatever_its_size(
+    client, settings, django_assert_max_num_queries, people
+):  # type: ignore[no-untyped-def]
+    settings.BOARD_CACHE_SECONDS = 0  # every request computes the board
+    event_exercise = open_event_exercise()
+    viewer = person(event_exercise.event, "Ada Viewer")
+    scored(event_exercise, viewer, 0.7)
+    for i in range(people):
+        scored(event_exercise, person(event_exercise.event, f"Person {i}"), 0.5 + i / 100)
+    client.force_login(viewer)
+    for url in _board_urls(event_exercise):
+        assert client.get(url).status_code == 200
+        # Session, user, access; then the board's settings, scored submissions and people: nothing per row, and
+        # nothing the access query left out (the exercise's targets are read for the orientation rows).
+        with django_assert_max_num_queries(6):
             assert client.get(url).status_code == 200
 
 
@@ -103,8 +122,8 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_the_production_profile_shares_one_cache_between_processes(settings):  # type: ignore[no-untyped-def]
-    """Where CACHE_URL names Redis, a board computed by one gunicorn worker is the board every worker serves."""
+def test_the_production_profile_keeps_boards_in_the_redis_cache_that_every_process_reads(settings):  # type: ignore[no-untyped-def]
+    """Where CACHE_URL names Redis, a computed board lies there, where every gunicorn worker finds it."""
     from django.core.cache import cache
 
     if settings.CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
@@ -114,4 +133,4 @@ def test_the_production_profile_shares_one_cache_between_processes(settings):  #
     board = cached_board(event_exercise, audience=Audience.PARTICIPANT)
     stored = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]).keys("*board:*")
     assert [key for key in stored if f"board:{event_exercise.pk}:".encode() in key]
-    assert cache.get(f"board:{event_exercise.pk}:participant:public:participants") == board
+    assert cache.get(f"board:v{BOARD_CACHE_FORMAT}:{event_exercise.pk}:participant:public:participants") == board
