@@ -7,16 +7,12 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Max
 
 import sandbox
 from exercises.models import Exercise
 from sandbox.gpus import parse_inventory
 
 MiB = 1024 * 1024
-# A sandbox older than the longest job by this much ran no job anymore: its worker died before removing it.
-LEFTOVER_MARGIN_SECONDS = 600
-
 logger = logging.getLogger(__name__)
 
 
@@ -58,16 +54,15 @@ def needs_gpu(exercise: Exercise) -> bool:
 
 
 def remove_leftover_sandboxes() -> list[str]:
-    """Remove the sandboxes that outlived any job they could run (beat runs this every ten minutes).
+    """Remove the sandboxes that outlived their job (beat runs this every ten minutes); return their names.
 
-    A worker killed in the middle of a job cannot remove that job's container; the container keeps its memory.
-    Only sandboxes older than the longest exercise's wall clock plus a margin go, so no running job is touched.
+    A worker killed in the middle of a job cannot remove that job's container, which keeps its memory. Each
+    container knows when it has surely outlived its job (sandbox.backends.docker), so no running job is touched.
     """
     backend = sandbox_backend()
     if backend.unavailable_reason() is not None:
         return []
-    longest = Exercise.objects.aggregate(longest=Max("wall_seconds"))["longest"] or 0
-    removed = backend.remove_leftovers(older_than_s=float(longest) + LEFTOVER_MARGIN_SECONDS)
+    removed = backend.remove_leftovers()
     if removed:
         logger.warning("Removed %d sandboxes left by dead workers: %s", len(removed), ", ".join(removed))
     return removed

@@ -27,9 +27,9 @@ class Backend(abc.ABC):
     def close(self) -> None:  # noqa: B027 - an optional hook, not a duty of every backend
         """Stop whatever the backend keeps running between jobs (a warm pool); the default keeps nothing."""
 
-    def remove_leftovers(self, older_than_s: float) -> list[str]:
-        """Remove sandboxes a dead worker left running, older than `older_than_s`; return their names.
+    def remove_leftovers(self, *, every: bool = False) -> list[str]:
+        """Remove sandboxes that dead workers left running and that have outlived any job (`every`: all of them).
 
-        The default has nothing to remove: bwrap and process jobs die with the worker that started them.
+        Return their names. The default has nothing to remove: bwrap and process jobs die with their worker.
         """
         return []

@@ -13,11 +13,12 @@ The runner is started in it with `docker exec` and reports on the exec's stdout,
 kernel cannot reach (the runner is non-dumpable). When the runner is done, every process of the job's uid is
 killed, then output/ is streamed out of the still running container with `tar` (regular files and folders
 only; the engine's archive API cannot see tmpfs mounts), then the container is removed, also on any
-exception. Containers carry the label `ml-infn.sandbox` so that `remove_leftovers` finds any a dead worker
-left.
+exception. Containers carry the label `ml-infn.sandbox`, and `ml-infn.sandbox.expires` saying when the job is
+surely over, so that `remove_leftovers` removes any a dead worker left, and no live one.
 
 tmpfs pages count against the container's memory cgroup, so its memory limit is `memory_bytes + disk_bytes`:
-a job may use its whole memory and fill its disk, and no more.
+a job may use its whole memory and fill its disk, and no more. /dev/shm is a second tmpfs of `disk_bytes` (data
+loaders pass batches through it, as on bwrap); what a job keeps there counts against that same memory limit.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ from sandbox.runner import MESSAGES, limits_to_json, read_report
 log = logging.getLogger(__name__)
 
 LABEL = "ml-infn.sandbox"  # every job container carries it; the value is the job's id
+# When (Unix seconds) the container has surely outlived its job: the wall clock, the runner's own backstop and the
+# copying out fit well within this margin. remove_leftovers() removes only containers past it.
+EXPIRES_LABEL = "ml-infn.sandbox.expires"
+LEFTOVER_MARGIN_S = 600
 USER = "10001:10001"  # the image's `participant`, who runs the job; fixed here so an image cannot choose root
 # The container's idle main process runs as another unprivileged uid, so the job can neither kill it (which
 # would stop the container and lose output/) nor read its environment, and `kill -9 -1` as the job's uid
@@ -192,7 +197,7 @@ class Backend(base.Backend):
             "image": image,
             "command": ["sleep", "infinity"],
             "name": f"ml-infn-sandbox-{job_id}",
-            "labels": {LABEL: job_id},
+            "labels": {LABEL: job_id, EXPIRES_LABEL: str(int(time.time() + limits.wall_seconds + LEFTOVER_MARGIN_S))},
             "user": KEEPER,
             "working_dir": WORKDIR,
             "environment": {"HOME": HOME, "PATH": RUNTIME_PATH, "LANG": "C.UTF-8"},
@@ -227,19 +232,22 @@ class Backend(base.Backend):
             return [*args, "--command", "-", "--", *job.command]
         return [*args, notebook_name_for(job) or "submission.ipynb", "-"]
 
-    def remove_leftovers(self, older_than_s: float) -> list[str]:
-        """Remove job containers older than `older_than_s` (0: all of them); return their names.
+    def remove_leftovers(self, *, every: bool = False) -> list[str]:
+        """Remove the job containers past their expiry label (`every`: all of them); return their names.
 
         A job's container outlives its worker when the worker is killed mid-run (its PID 1 sleeps forever, and
-        its tmpfs holds memory). The periodic cleanup (grading.sandboxing.remove_leftover_sandboxes) passes an age
-        beyond the longest job, so containers of live jobs, this worker's or another's on the same engine, stay.
+        its tmpfs holds memory). Each container is labelled at creation with when it has surely outlived its job,
+        so the periodic cleanup (grading.sandboxing.remove_leftover_sandboxes) never touches a live job's, this
+        worker's or another's on the same engine, whatever the exercises' limits have become since. A container
+        without that label (or with an unreadable one) is kept: only `every` (no worker running) removes it.
         """
         client = self.client()
         removed = []
+        now = time.time()
         try:
             for container in client.containers.list(all=True, filters={"label": LABEL}):
-                created = container.attrs.get("Created", "")
-                if older_than_s and not older_than(created, older_than_s):
+                expires = (container.labels or {}).get(EXPIRES_LABEL, "")
+                if not every and not (expires.isdigit() and int(expires) < now):
                     continue
                 with contextlib.suppress(Exception):
                     container.remove(force=True)
@@ -479,14 +487,3 @@ def judge(
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
-
-
-def older_than(created: str, seconds: float) -> bool:
-    """Tell whether an engine timestamp such as 2025-05-20T10:00:00.123456789Z is more than `seconds` ago."""
-    from datetime import UTC, datetime
-
-    try:
-        stamp = datetime.fromisoformat(created[:26].rstrip("Z") + "+00:00")
-    except ValueError:
-        return True
-    return (datetime.now(UTC) - stamp).total_seconds() > seconds

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -298,18 +299,32 @@ def test_an_engine_that_does_not_answer_is_named_with_the_command_that_starts_on
     assert "start-dockerd.sh" in reason
 
 
-def test_remove_leftovers_removes_a_job_container_a_dead_worker_left(tmp_path: Path) -> None:
+def test_remove_leftovers_removes_only_containers_past_their_expiry(tmp_path: Path) -> None:
+    """A container a dead worker left goes once it has surely outlived its job; a live job's container stays."""
     backend = docker_backend.Backend(make_config(tmp_path))
     client = backend.client()
+    now = int(time.time())
     try:
-        client.containers.create(
-            backend.image_for("cpu"), ["true"], labels={docker_backend.LABEL: "left-by-test"}, network_mode="none"
-        )
+        for name, expires in (("expired", now - 1), ("live", now + 3600), ("unlabelled", None)):
+            labels = {docker_backend.LABEL: f"left-by-test-{name}"}
+            if expires is not None:
+                labels[docker_backend.EXPIRES_LABEL] = str(expires)
+            client.containers.create(
+                backend.image_for("cpu"), ["true"], labels=labels, network_mode="none", name=f"ml-infn-test-{name}"
+            )
     finally:
         client.close()
-    assert any(name for name in job_containers())
-    assert backend.remove_leftovers(older_than_s=3600) == []  # younger than the age: a live job's, kept
-    assert job_containers() != []
-    removed = backend.remove_leftovers(older_than_s=0)
-    assert removed
+    try:
+        assert backend.remove_leftovers() == ["ml-infn-test-expired"]
+        assert sorted(job_containers()) == ["ml-infn-test-live", "ml-infn-test-unlabelled"]
+    finally:
+        assert sorted(backend.remove_leftovers(every=True)) == ["ml-infn-test-live", "ml-infn-test-unlabelled"]
     assert job_containers() == []
+
+
+def test_a_job_container_is_labelled_with_when_it_has_outlived_its_job(tmp_path: Path) -> None:
+    backend = docker_backend.Backend(make_config(tmp_path))
+    job = Job(output_dir=tmp_path, command=("true",), limits=Limits(wall_seconds=120))
+    labels = backend.container_options(job, backend.image_for("cpu"), "job-id", None)["labels"]
+    expires = int(labels[docker_backend.EXPIRES_LABEL]) - time.time()
+    assert 120 + docker_backend.LEFTOVER_MARGIN_S - 5 < expires <= 120 + docker_backend.LEFTOVER_MARGIN_S
