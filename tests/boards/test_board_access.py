@@ -23,7 +23,13 @@ def _people(event):  # type: ignore[no-untyped-def]
     make_tutor(event, organizer_and_tutor)
     tutor_and_participant = make_tutor(event)
     make_participant(event, tutor_and_participant)
+    inactive_staff, inactive_participant = make_user(staff=True), make_participant(event)
+    for user in (inactive_staff, inactive_participant):
+        user.is_active = False
+        user.save(update_fields=["is_active"])
     return {
+        "inactive staff": inactive_staff,
+        "inactive participant": inactive_participant,
         "organizer": make_organizer(event),
         "tutor": make_tutor(event),
         "participant": make_participant(event),
@@ -67,6 +73,7 @@ def test_every_kind_of_person_gets_the_same_answer_as_the_general_rule(published
         assert answers["participant"] is Audience.PARTICIPANT and answers["tutor"] is Audience.PARTICIPANT
         assert answers["organizer"] is Audience.ORGANIZER and answers["staff"] is Audience.ORGANIZER
         assert answers["pending"] is answers["waiting"] is answers["outsider"] is answers["anonymous"] is None
+        assert answers["inactive staff"] is None  # staff powers need an active account
     else:  # an unpublished event's boards are its organizers' alone
         assert {kind for kind, audience in answers.items() if audience} == {"organizer", "staff", "organizer and tutor"}
 
