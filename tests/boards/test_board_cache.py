@@ -132,5 +132,5 @@ def test_the_production_profile_keeps_boards_in_the_redis_cache_that_every_proce
     event_exercise = open_event_exercise()
     board = cached_board(event_exercise, audience=Audience.PARTICIPANT)
     stored = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"]).keys("*board:*")
-    assert [key for key in stored if f"board:{event_exercise.pk}:".encode() in key]
+    assert [key for key in stored if f"board:v{BOARD_CACHE_FORMAT}:{event_exercise.pk}:".encode() in key]
     assert cache.get(f"board:v{BOARD_CACHE_FORMAT}:{event_exercise.pk}:participant:public:participants") == board
