@@ -62,11 +62,9 @@ def can_handle_help_request(user: AnyUser, help_request: HelpRequest) -> bool:
 
 def board_audience(user: AnyUser, event: Event) -> Audience | None:
     """Return how the person reads the event's boards: organizers live, its people as participants, others not."""
-    if not user.is_authenticated:
-        return None
-    if permissions.is_site_staff(user):
-        return audience_of(user, frozenset())
-    return audience_of(user, permissions.roles_in(user, event))
+    # Site staff read every board as organizers: their roles in the event need no query.
+    roles = frozenset() if permissions.is_site_staff(user) else permissions.roles_in(user, event)
+    return audience_of(user, roles)
 
 
 def audience_of(user: AnyUser, roles: frozenset[permissions.Role]) -> Audience | None:

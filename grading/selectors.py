@@ -68,9 +68,9 @@ def get_board_access(user: AnyUser, slug: str, exercise_slug: str) -> tuple[Even
         Role.PARTICIPANT: bool(row.holds_participant),
     }
     audience = audience_of(user, frozenset(role for role, held in roles.items() if held))
-    if audience is None or not (row.event_published or audience is Audience.ORGANIZER):
-        raise Http404("Only the event's participants, tutors and organizers see its boards.")
     published = bool(row.event_published)  # SQLite answers 0 or 1
+    if audience is None or not (published or audience is Audience.ORGANIZER):
+        raise Http404("Only the event's participants, tutors and organizers see its boards.")
     row.event = _partial(Event, id=row.event_id, slug=row.event_slug, title=row.event_title, published=published)
     row.exercise = _partial(
         Exercise,

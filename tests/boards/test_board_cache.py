@@ -34,15 +34,21 @@ def _board_urls(event_exercise) -> list[str]:  # type: ignore[no-untyped-def]
     return [reverse(name, args=args) for name in ("exercise_board", "exercise_board_rows", "exercise_board_json")]
 
 
-@pytest.mark.parametrize("people", [3, 30])
-def test_a_cached_board_costs_three_queries_whatever_its_size(client, settings, django_assert_max_num_queries, people):  # type: ignore[no-untyped-def]
-    settings.BOARD_CACHE_SECONDS = 60
+def _board_viewed_by_one_of(people: int, client):  # type: ignore[no-untyped-def]
+    """Open an exercise scored by `people` participants and one viewer, whom the client signs in as."""
     event_exercise = open_event_exercise()
     viewer = person(event_exercise.event, "Ada Viewer")
     scored(event_exercise, viewer, 0.7)
     for i in range(people):
         scored(event_exercise, person(event_exercise.event, f"Person {i}"), 0.5 + i / 100)
     client.force_login(viewer)
+    return event_exercise
+
+
+@pytest.mark.parametrize("people", [3, 30])
+def test_a_cached_board_costs_three_queries_whatever_its_size(client, settings, django_assert_max_num_queries, people):  # type: ignore[no-untyped-def]
+    settings.BOARD_CACHE_SECONDS = 60
+    event_exercise = _board_viewed_by_one_of(people, client)
     for url in _board_urls(event_exercise):
         assert client.get(url).status_code == 200  # computes the board and caches the session
         # Who is asking (session, user) and what they may see (event, exercise and roles in one query): no more.
@@ -55,12 +61,7 @@ def test_computing_a_board_for_a_page_costs_the_same_few_queries_whatever_its_si
     client, settings, django_assert_max_num_queries, people
 ):  # type: ignore[no-untyped-def]
     settings.BOARD_CACHE_SECONDS = 0  # every request computes the board
-    event_exercise = open_event_exercise()
-    viewer = person(event_exercise.event, "Ada Viewer")
-    scored(event_exercise, viewer, 0.7)
-    for i in range(people):
-        scored(event_exercise, person(event_exercise.event, f"Person {i}"), 0.5 + i / 100)
-    client.force_login(viewer)
+    event_exercise = _board_viewed_by_one_of(people, client)
     for url in _board_urls(event_exercise):
         assert client.get(url).status_code == 200
         # Session, user, access; then the board's settings, scored submissions and people: nothing per row, and
