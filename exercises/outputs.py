@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import errno
 import io
+import math
 import os
 import stat
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.lib import format as npy_format
 
 from exercises.errors import InvalidPredictions
 
@@ -58,9 +65,44 @@ def read_untrusted_file(path: Path, max_bytes: int) -> bytes:
         os.close(fd)
 
 
+MAX_MODEL_ENTRIES = 256
+MAX_MODEL_UNPACKED_BYTES = 512 * MiB
+MAX_MODEL_RATIO = 100.0  # a zip bomb packs far more; Keras' weights (float32) hardly compress at all
+
+
+def check_keras_archive(raw: bytes, name: str) -> None:
+    """Check a `.keras` file's zip directory before anything unpacks it: entry count, declared sizes, config.
+
+    Keras 3 saves a model as a zip holding config.json, metadata.json and model.weights.h5. The sizes are
+    read from the central directory, which costs nothing to read and nothing to allocate; a file that
+    declares more than the limits, or that is no such zip, raises InvalidPredictions with a sentence.
+    """
+    fix = f"save it with model.save('output/{name}') (Keras 3's .keras format)"
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError):
+        raise InvalidPredictions(f"output/{name} is not a Keras model file (not a .keras zip); {fix}.") from None
+    if len(entries) > MAX_MODEL_ENTRIES:
+        raise InvalidPredictions(f"output/{name} holds {len(entries)} files, more than a Keras model has; {fix}.")
+    unpacked = sum(info.file_size for info in entries)
+    if unpacked > MAX_MODEL_UNPACKED_BYTES or unpacked > MAX_MODEL_RATIO * max(len(raw), 1) + MiB:
+        raise InvalidPredictions(
+            f"output/{name} declares {unpacked / MiB:.0f} MiB once unpacked, more than a model of this exercise "
+            f"needs ({MAX_MODEL_UNPACKED_BYTES / MiB:.0f} MiB at most, {MAX_MODEL_RATIO:.0f} times its size); {fix}."
+        )
+    if "config.json" not in {info.filename for info in entries}:
+        raise InvalidPredictions(f"output/{name} has no config.json, so it is not a Keras 3 model; {fix}.")
+
+
 def copy_untrusted_file(source: Path, destination: Path, max_bytes: int = MAX_MODEL_BYTES) -> None:
-    """Copy a regular file written by untrusted code, with the checks of read_untrusted_file."""
+    """Copy a regular file written by untrusted code, with the checks of read_untrusted_file.
+
+    A `.keras` model is also checked with check_keras_archive before it is copied.
+    """
     data = read_untrusted_file(source, max_bytes)
+    if Path(source).suffix == ".keras":
+        check_keras_archive(data, Path(source).name)
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_bytes(data)
 
@@ -70,58 +112,111 @@ def _describe_ids(ids: list[int] | np.ndarray, limit: int = 5) -> str:
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
-def parse_scores_csv(text: bytes, expected_ids: np.ndarray, name: str = "predictions.csv") -> np.ndarray:
-    """Parse `id,score` CSV text and return the scores in the order of `expected_ids`.
+def decode_csv_text(raw: bytes, name: str) -> str:
+    """Return the text of a participant's CSV file: UTF-8 with or without a byte-order mark.
 
-    Strict on purpose: one header `id,score`, then one `integer,number` per line, every expected
-    id exactly once, nothing else. A person learns exactly which line or id is wrong.
+    Raises InvalidPredictions naming the encoding to use when the bytes are UTF-16/32 or not text.
     """
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    ):
+        if raw.startswith(bom):
+            raise InvalidPredictions(
+                f"output/{name} is {encoding} text; save it as UTF-8 (pandas' to_csv does by default)."
+            )
     try:
-        content = text.decode("utf-8-sig")  # pandas and Excel may add a byte-order mark
+        return raw.decode("utf-8-sig")  # pandas with encoding="utf-8-sig" and Excel add a byte-order mark
     except UnicodeDecodeError:
-        raise InvalidPredictions(f"output/{name} is not UTF-8 text; write it with pandas' to_csv.") from None
-    lines = content.splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()  # a trailing blank line is harmless
-    if not lines:
-        raise InvalidPredictions(f"output/{name} is empty; write the header id,score and one row per id.")
-    header = [cell.strip() for cell in lines[0].split(",")]
-    if header != ["id", "score"]:
         raise InvalidPredictions(
-            f"The first line of output/{name} must be the header id,score, but it is {lines[0][:80]!r}; "
-            "write it with index=False."
+            f"output/{name} is not UTF-8 text; save it as UTF-8 (pandas' to_csv does by default)."
+        ) from None
+
+
+def _csv_dialect(first_line: str) -> type[csv.Dialect] | csv.Dialect:
+    """Pick the delimiter a CSV writer used from the header line: comma, semicolon or tab."""
+    try:
+        return csv.Sniffer().sniff(first_line, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def _cell_number(text: str, kind: type, line: int, column: str, name: str) -> Any:
+    value = text.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidPredictions(
+            f"Line {line} of output/{name}: the {column} {value[:40]!r} is not a number."
+        ) from None
+    if kind is int:
+        if not np.isfinite(number) or number != int(number) or abs(number) > 2**62:
+            raise InvalidPredictions(f"Line {line} of output/{name}: the id {value[:40]!r} is not a whole number.")
+        return int(number)
+    if not np.isfinite(number):
+        raise InvalidPredictions(
+            f"Line {line} of output/{name}: the score is {value[:40]}; "
+            "every score must be a finite number (no NaN or infinity)."
         )
-    ids = np.empty(len(lines) - 1, dtype=np.int64)
-    scores = np.empty(len(lines) - 1, dtype=np.float64)
-    for row, line in enumerate(lines[1:]):
-        cells = line.split(",")
-        if len(cells) != 2:
+    return number
+
+
+def parse_scores_csv(text: bytes, expected_ids: np.ndarray, name: str = "predictions.csv") -> np.ndarray:
+    """Parse CSV with an `id` and a `score` column and return the scores in the order of `expected_ids`.
+
+    Read with the standard library's CSV reader, so whatever a CSV writer produces works: quoted fields,
+    CRLF line ends, a byte-order mark, spaces around values, scientific notation, a comma, semicolon or tab
+    delimiter, other columns such as pandas' index (ignored). Every expected id must appear exactly once.
+    At most about twice len(expected_ids) rows are ever held: a longer file is refused while it is read.
+
+    Raises InvalidPredictions with a sentence saying which line or id is wrong and how to fix it.
+    """
+    expected = np.asarray(expected_ids, dtype=np.int64)
+    content = decode_csv_text(text, name)
+    if not content.strip():
+        raise InvalidPredictions(f"output/{name} is empty; write the header id,score and one row per id.")
+    first_line = content.lstrip().splitlines()[0]
+    reader = csv.reader(io.StringIO(content.lstrip(), newline=""), _csv_dialect(first_line))
+    try:
+        header = [cell.strip().strip("\ufeff").lower() for cell in next(reader)]
+        if "id" not in header or "score" not in header:
             raise InvalidPredictions(
-                f"Line {row + 2} of output/{name} must hold two values, id and score, but it holds "
-                f"{len(cells)}: {line[:80]!r}."
+                f"The first line of output/{name} must name the columns id and score, but it is "
+                f"{first_line[:80]!r}; write the file with pandas' to_csv from a DataFrame with those two columns."
             )
-        try:
-            ids[row] = int(cells[0].strip())
-        except (ValueError, OverflowError):
-            raise InvalidPredictions(
-                f"Line {row + 2} of output/{name}: the id {cells[0][:40]!r} is not a whole number."
-            ) from None
-        try:
-            scores[row] = float(cells[1].strip())
-        except ValueError:
-            raise InvalidPredictions(
-                f"Line {row + 2} of output/{name}: the score {cells[1][:40]!r} is not a number."
-            ) from None
-        if not np.isfinite(scores[row]):
-            raise InvalidPredictions(
-                f"Line {row + 2} of output/{name}: the score is {cells[1].strip()}; "
-                "every score must be a finite number (no NaN or infinity)."
-            )
+        if header.count("id") > 1 or header.count("score") > 1:
+            raise InvalidPredictions(f"The header of output/{name} names a column twice: {first_line[:80]!r}.")
+        id_column, score_column = header.index("id"), header.index("score")
+        ids: list[int] = []
+        scores: list[float] = []
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line, e.g. a trailing one, is harmless
+            if len(row) != len(header):
+                raise InvalidPredictions(
+                    f"Line {line} of output/{name} holds {len(row)} values but the header names {len(header)} "
+                    "columns; write one id and one score per row."
+                )
+            if len(ids) >= 2 * expected.size + 100:  # a few repeats or strays are reported by id below
+                raise InvalidPredictions(
+                    f"output/{name} has more rows than the {expected.size} test ids; write one row per row "
+                    "of data/test.csv."
+                )
+            ids.append(_cell_number(row[id_column], int, line, "id", name))
+            scores.append(_cell_number(row[score_column], float, line, "score", name))
+    except csv.Error as error:
+        raise InvalidPredictions(f"output/{name} is not readable as CSV (line {reader.line_num}: {error}).") from None
+    return _in_expected_order(np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64), expected, name)
+
+
+def _in_expected_order(ids: np.ndarray, scores: np.ndarray, expected: np.ndarray, name: str) -> np.ndarray:
     unique, counts = np.unique(ids, return_counts=True)
     duplicated = unique[counts > 1]
     if duplicated.size:
         raise InvalidPredictions(f"output/{name} repeats some ids ({_describe_ids(duplicated)}); give each id one row.")
-    expected = np.asarray(expected_ids, dtype=np.int64)
     missing = np.setdiff1d(expected, ids)
     if missing.size:
         raise InvalidPredictions(
@@ -145,31 +240,75 @@ def read_scores_csv(output_dir: Path, expected_ids: np.ndarray, max_bytes: int =
     return parse_scores_csv(raw, expected_ids)
 
 
-def parse_npy(raw: bytes, name: str) -> np.ndarray:
-    """Parse .npy bytes into a numeric array without ever unpickling."""
+NPY_HEADER_LIMIT = 10_000  # bytes; numpy's own default cap on a header it is willing to parse
+Shape = tuple[int | None, ...]  # None: any length along that axis
+
+
+def parse_npy(raw: bytes, name: str, shapes: Sequence[Shape] | None = None, *, shape_text: str = "") -> np.ndarray:
+    """Return the numeric array in `.npy` bytes, read-only and without copying, never unpickling.
+
+    The header is read and checked before anything is allocated: the dtype must be a plain number (bool,
+    int, float), the shape one of `shapes` when given, and the bytes it declares (shape x item size) must be
+    exactly the bytes the file holds, so a 128-byte file that declares terabytes is refused, not allocated.
+    `shape_text` describes the expected shape in the refusal (by default, `shapes` themselves).
+
+    Raises InvalidPredictions with a sentence naming what is wrong and how to save the file.
+    """
+    if raw.startswith(b"PK"):
+        raise InvalidPredictions(f"output/{name} is an .npz archive; save one array with np.save.")
+    stream = io.BytesIO(raw)
     try:
-        loaded = np.load(io.BytesIO(raw), allow_pickle=False)
-    except ValueError as error:
-        if "pickle" in str(error).lower():
+        version = npy_format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = npy_format.read_array_header_1_0(stream, max_header_size=NPY_HEADER_LIMIT)
+        else:
+            shape, fortran_order, dtype = npy_format.read_array_header_2_0(stream, max_header_size=NPY_HEADER_LIMIT)
+    except (ValueError, EOFError, SyntaxError, TypeError) as error:
+        if "pickle" in str(error).lower() or raw[:1] == b"\x80":
             raise InvalidPredictions(
                 f"output/{name} holds Python objects (pickle), which are refused; save a numeric array with np.save."
             ) from None
-        raise InvalidPredictions(f"output/{name} is not a valid .npy array ({error}); save it with np.save.") from None
-    except (OSError, EOFError) as error:
-        raise InvalidPredictions(f"output/{name} is not a valid .npy array ({error}); save it with np.save.") from None
-    if not isinstance(loaded, np.ndarray):
-        loaded.close()  # an .npz archive: np.load returned an NpzFile
-        raise InvalidPredictions(f"output/{name} is an .npz archive; save one array with np.save.")
-    if loaded.dtype.kind not in NUMERIC_KINDS:
         raise InvalidPredictions(
-            f"output/{name} holds values of type {loaded.dtype}; save numbers (bool, int or float)."
+            f"output/{name} is not a valid .npy array ({str(error)[:200]}); save it with np.save."
+        ) from None
+    if dtype.hasobject:
+        raise InvalidPredictions(
+            f"output/{name} holds Python objects (pickle), which are refused; save a numeric array with np.save."
         )
-    return loaded
+    if dtype.kind not in NUMERIC_KINDS or dtype.names is not None or dtype.subdtype is not None:
+        raise InvalidPredictions(f"output/{name} holds values of type {dtype}; save numbers (bool, int or float).")
+    if shapes is not None and not any(_shape_fits(shape, allowed) for allowed in shapes):
+        described = shape_text or " or ".join(str(tuple("any" if n is None else n for n in a)) for a in shapes)
+        raise InvalidPredictions(f"output/{name} must have shape {described}, but it declares {shape}.")
+    declared = math.prod(shape) * dtype.itemsize  # Python integers: no overflow, nothing allocated
+    present = len(raw) - stream.tell()
+    if declared != present:
+        raise InvalidPredictions(
+            f"output/{name} is not a valid .npy array: its header declares shape {shape} ({declared} bytes of "
+            f"{dtype}) but the file holds {present} bytes of data; save it again with np.save."
+        )
+    array = np.frombuffer(raw, dtype=dtype, count=math.prod(shape), offset=stream.tell())
+    return array.reshape(shape, order="F" if fortran_order else "C")
 
 
-def read_npy(path: Path, max_bytes: int = MAX_NPY_BYTES) -> np.ndarray:
-    """Read one untrusted numeric .npy array."""
-    return parse_npy(read_untrusted_file(path, max_bytes), Path(path).name)
+def _shape_fits(shape: tuple[int, ...], allowed: Shape) -> bool:
+    return len(shape) == len(allowed) and all(
+        want is None or want == got for got, want in zip(shape, allowed, strict=True)
+    )
+
+
+def npy_bytes_for(shapes: Sequence[Shape], *, any_length: int = 0) -> int:
+    """Return the largest size in bytes a `.npy` file of one of `shapes` can rightly have (float64 values).
+
+    `any_length` bounds an axis given as None. The header (at most NPY_HEADER_LIMIT) is included.
+    """
+    largest = max(math.prod(any_length if n is None else n for n in shape) for shape in shapes)
+    return largest * 8 + NPY_HEADER_LIMIT + 128
+
+
+def read_npy(path: Path, max_bytes: int = MAX_NPY_BYTES, shapes: Sequence[Shape] | None = None) -> np.ndarray:
+    """Read one untrusted numeric .npy array of one of `shapes`, at most `max_bytes` bytes on disk."""
+    return parse_npy(read_untrusted_file(path, max_bytes), Path(path).name, shapes)
 
 
 def read_masks_npy(
@@ -179,14 +318,14 @@ def read_masks_npy(
 
     A trailing channel of size 1 (Keras' (images, height, width, 1)) is accepted and dropped.
     """
-    masks = read_npy(Path(output_dir) / "masks.npy", max_bytes)
-    if masks.ndim == 4 and masks.shape[-1] == 1:
-        masks = masks[..., 0]
     expected = (count, *image_shape)
-    if masks.ndim != 3 or masks.shape[1:] != tuple(image_shape):
-        raise InvalidPredictions(
-            f"output/masks.npy must have shape {expected} (images, height, width), but it has {masks.shape}."
-        )
+    # Any number of masks passes the header check, so that a wrong count gets its own sentence below.
+    shapes: list[Shape] = [(None, *image_shape), (None, *image_shape, 1)]
+    path = Path(output_dir) / "masks.npy"
+    raw = read_untrusted_file(path, min(max_bytes, npy_bytes_for([(2 * count, *image_shape)])))
+    masks = parse_npy(raw, "masks.npy", shapes, shape_text=f"{expected} (images, height, width)")
+    if masks.ndim == 4:
+        masks = masks[..., 0]
     if masks.shape[0] != count:
         raise InvalidPredictions(
             f"output/masks.npy must hold one mask per test image, {count} in all, in the order of the "
