@@ -35,6 +35,7 @@ class Limits:
     processes: int = 256
     output_bytes: int = 1 * MiB  # captured log; more than this is an `output` flood
     cell_output_bytes: int = 64 * 1024  # each output kept in the executed notebook is cut here
+    notebook_bytes: int = 2 * MiB  # all outputs kept in the executed notebook together; later ones become a note
     disk_bytes: int = 512 * MiB  # output/ and /tmp together
     cpus: float = 1.0
     output_files: int = 10_000  # entries (files, folders, links) in output/; more is a `disk` outcome

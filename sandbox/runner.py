@@ -62,6 +62,8 @@ from sandbox.jobs import Limits, Outcome
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 PR_SET_DUMPABLE = 4
+# What IPython reports as the value of SystemExit for sys.exit(), sys.exit(0), sys.exit(None) and sys.exit(False).
+CLEAN_EXIT_VALUES = {"", "0", "None", "False"}
 KERNEL_START_SECONDS = 60.0
 
 
@@ -229,8 +231,12 @@ def kernel_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def cap_outputs(nb: dict[str, Any], limit: int) -> None:
-    """Cut every output kept in the executed notebook to `limit` bytes, in place."""
+def cap_outputs(nb: dict[str, Any], limit: int, total: int | None = None) -> None:
+    """Cut every output kept in the executed notebook to `limit` bytes, and all of them to `total`, in place.
+
+    Outputs past `total` are removed; the first cell that loses any gets a note saying how many and why,
+    so the stored notebook stays bounded however many outputs a run displays.
+    """
     note = "\n[output truncated by the sandbox]\n"
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []) or []:
@@ -249,6 +255,37 @@ def cap_outputs(nb: dict[str, Any], limit: int) -> None:
                 size = len(json.dumps(out["data"]))
                 if size > limit:
                     out["data"] = {"text/plain": f"[output of {size} bytes removed by the sandbox]"}
+    if total is not None:
+        _cap_notebook(nb, total)
+
+
+def _cap_notebook(nb: dict[str, Any], total: int) -> None:
+    used = 0
+    removed = removed_bytes = 0
+    noted_cell: dict[str, Any] | None = None
+    for cell in nb.get("cells", []):
+        kept = []
+        for out in cell.get("outputs", []) or []:
+            size = len(json.dumps(out))
+            if used + size <= total and not removed:
+                used += size
+                kept.append(out)
+            else:
+                removed += 1
+                removed_bytes += size
+                if noted_cell is None:
+                    noted_cell = cell
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    if noted_cell is not None:
+        noted_cell["outputs"].append(
+            {
+                "output_type": "stream",
+                "name": "stderr",
+                "text": f"[{removed} outputs ({removed_bytes / 1e6:.1f} MB) from here on were removed by the "
+                f"sandbox: the executed notebook keeps {total / 1e6:.1f} MB of outputs in all]\n",
+            }
+        )
 
 
 # --- notebooks ------------------------------------------------------------------------------------------
@@ -397,6 +434,7 @@ class NotebookRun:
 
         run = self
         cell_cap = 4 * self.limits.cell_output_bytes  # memory bound while running; cut exactly at the end
+        notebook_cap = 2 * self.limits.notebook_bytes
         stored: dict[int, int] = {}
 
         class CappedClient(NotebookClient):
@@ -407,7 +445,7 @@ class NotebookRun:
                 if msg.get("msg_type") == "stream":
                     run.log.add(content.get("text", ""))
                 size = len(json.dumps(content, default=str))
-                if stored.get(cell_index, 0) + size > cell_cap:
+                if stored.get(cell_index, 0) + size > cell_cap or sum(stored.values()) + size > notebook_cap:
                     return None
                 stored[cell_index] = stored.get(cell_index, 0) + size
                 return super().output(outs, msg, display_id, cell_index)
@@ -456,7 +494,15 @@ class NotebookRun:
         except CellExecutionError as exc:
             traceback = exc.traceback
             outcome = classify_error(exc.ename, exc.evalue, exc.traceback)
-            if exc.ename == "StdinNotImplementedError":
+            if exc.ename == "SystemExit" and exc.evalue.strip() in CLEAN_EXIT_VALUES:
+                # sys.exit(0) or sys.exit() stops the notebook as exit() does: graded on what it wrote
+                outcome, traceback = Outcome.OK, None
+                message = (
+                    f"The notebook stopped cleanly at cell {self.current_cell} (sys.exit); later cells did not run."
+                )
+            elif exc.ename == "SystemExit":
+                message = f"Cell {self.current_cell} stopped the notebook with sys.exit({exc.evalue.strip()[:200]})."
+            elif exc.ename == "StdinNotImplementedError":
                 message = f"Cell {self.current_cell} waits for input(); notebooks cannot read input when graded."
             elif outcome is Outcome.ERROR:
                 message = f"Cell {self.current_cell} raised {exc.ename}: {exc.evalue}"[:500]
@@ -479,7 +525,7 @@ class NotebookRun:
             outcome, message = Outcome.TIMEOUT, MESSAGES[Outcome.TIMEOUT]
         executed = nbformat.from_dict(nb)
         data = json.loads(nbformat.writes(executed))
-        cap_outputs(data, self.limits.cell_output_bytes)
+        cap_outputs(data, self.limits.cell_output_bytes, self.limits.notebook_bytes)
         return Report(
             outcome=outcome,
             message=message,
