@@ -31,3 +31,11 @@ class InvalidPredictions(UserFacingError):
 
 class InvalidBundle(UserFacingError):
     """An exercise bundle is incomplete or its data (such as a hidden set) cannot be used."""
+
+
+class ScoringFailed(Exception):
+    """The platform itself could not score an output (a sandboxed scoring step did not start or run).
+
+    Not a UserFacingError: it is never the participant's fault, and grading retries it as an infrastructure
+    failure, where anything a participant's file causes is InvalidPredictions.
+    """

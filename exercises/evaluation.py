@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from exercises.bundles import Bundle
-from exercises.errors import InvalidBundle, InvalidPredictions
+from exercises.errors import InvalidBundle, InvalidPredictions, ScoringFailed
 from exercises.metrics import dice_per_image, reconstruction_errors, roc_auc, roc_points
-from exercises.outputs import copy_untrusted_file, read_masks_npy, read_npy, read_scores_csv
+from exercises.outputs import copy_untrusted_file, npy_bytes_for, read_masks_npy, read_npy, read_scores_csv
 from sandbox.jobs import Job, Limits, MiB, Mount, Outcome, Result
 
 JOB_SCRIPTS_DIR = Path(__file__).resolve().parent / "jobscripts"
@@ -26,6 +26,9 @@ MAX_LATENT_SIZE = 8
 LATENT_NOISE = 0.1
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 MAX_JOB_SECONDS = 300.0
+# Pictures drawn on hidden labels group at least this many cases per curve step or histogram bin: a
+# participant who gives one chosen case an extreme value must not read its label off a picture.
+HIDDEN_MIN_CASES = 10
 
 
 @dataclass(frozen=True)
@@ -97,22 +100,26 @@ def evaluate(
     *,
     run_job: RunJob,
     work_dir: Path,
+    labels_known: bool = False,
 ) -> Scores:
     """Score the files in `output_dir` against `answers_path`; raise InvalidPredictions saying what to fix.
 
     `run_job` runs sandboxed work (only the autoencoder kind needs it); `work_dir` is an empty
-    trusted folder for that work's inputs and outputs.
+    trusted folder for that work's inputs and outputs. `labels_known` says that the participant already
+    has these answers (the public sample of a check run): only then do the figures show single cases.
+    Otherwise every figure is aggregate, each step or bin covering at least HIDDEN_MIN_CASES cases.
     """
     kind = bundle.manifest.output.kind
     answers = load_answers(kind, Path(answers_path))
+    min_cases = 1 if labels_known else HIDDEN_MIN_CASES
     if kind == "scores_csv":
-        return _evaluate_scores_csv(Path(output_dir), answers)
+        return _evaluate_scores_csv(Path(output_dir), answers, min_cases)
     if kind == "masks_npy":
-        return _evaluate_masks_npy(Path(output_dir), answers)
-    return _evaluate_autoencoder(bundle, Path(output_dir), answers, run_job, Path(work_dir))
+        return _evaluate_masks_npy(Path(output_dir), answers, per_case=labels_known)
+    return _evaluate_autoencoder(bundle, Path(output_dir), answers, run_job, Path(work_dir), min_cases)
 
 
-def _evaluate_scores_csv(output_dir: Path, answers: dict[str, np.ndarray]) -> Scores:
+def _evaluate_scores_csv(output_dir: Path, answers: dict[str, np.ndarray], min_cases: int) -> Scores:
     scores = read_scores_csv(output_dir, answers["ids"])
     labels = answers["labels"]
     public, private = _parts(answers["public"])
@@ -121,35 +128,47 @@ def _evaluate_scores_csv(output_dir: Path, answers: dict[str, np.ndarray]) -> Sc
         private=roc_auc(labels[private], scores[private]),
         secondary={},
         figures={
-            "roc": roc_points(labels[public], scores[public]),
-            "score_histogram": _histograms(scores[public], labels[public].astype(bool), ("negative", "positive")),
+            "roc": roc_points(labels[public], scores[public], min_cases=min_cases),
+            "score_histogram": _histograms(
+                scores[public], labels[public].astype(bool), ("negative", "positive"), min_cases=min_cases
+            ),
         },
     )
 
 
-def _evaluate_masks_npy(output_dir: Path, answers: dict[str, np.ndarray]) -> Scores:
+def _evaluate_masks_npy(output_dir: Path, answers: dict[str, np.ndarray], *, per_case: bool) -> Scores:
     truth = answers["masks"]
     predicted = read_masks_npy(output_dir, truth.shape[1:], truth.shape[0])
     per_image = dice_per_image(truth, predicted)
     public, private = _parts(answers["public"])
-    public_indices = np.flatnonzero(public)
-    order = public_indices[np.argsort(per_image[public_indices], kind="stable")]
-    # worst, median and best public images: what a tutor would look at first
-    picks = sorted({int(order[0]), int(order[len(order) // 2]), int(order[-1])})
     counts, edges = np.histogram(per_image[public], bins=10, range=(0.0, 1.0))
+    figures: dict[str, Any] = {"dice_histogram": {"edges": edges.tolist(), "counts": counts.tolist()}}
+    if per_case:
+        # Worst, median and best images, with their true outline: only on answers the participant has, since
+        # on hidden ones a participant could make any chosen image the "worst" and see its label.
+        public_indices = np.flatnonzero(public)
+        order = public_indices[np.argsort(per_image[public_indices], kind="stable")]
+        picks = sorted({int(order[0]), int(order[len(order) // 2]), int(order[-1])})
+        figures["overlays"] = [{"index": i, "dice": float(per_image[i])} for i in picks]
     return Scores(
         public=float(per_image[public].mean()),
         private=float(per_image[private].mean()),
         secondary={},
-        figures={
-            "overlays": [{"index": i, "dice": float(per_image[i])} for i in picks],
-            "dice_histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
-        },
+        figures=figures,
     )
 
 
-def _histograms(values: np.ndarray, positive: np.ndarray, names: tuple[str, str], bins: int = 30) -> dict[str, Any]:
-    edges = np.histogram_bin_edges(values, bins=bins)
+def _histograms(
+    values: np.ndarray, positive: np.ndarray, names: tuple[str, str], bins: int = 30, min_cases: int = 1
+) -> dict[str, Any]:
+    """Return per-class histograms; with `min_cases` > 1 the bins are quantiles holding that many cases each."""
+    if min_cases > 1:
+        count = max(1, min(bins, values.size // min_cases))
+        edges = np.unique(np.quantile(values, np.linspace(0.0, 1.0, count + 1)))
+        if edges.size < 2:
+            edges = np.array([edges[0] - 0.5, edges[0] + 0.5]) if edges.size else np.array([0.0, 1.0])
+    else:
+        edges = np.histogram_bin_edges(values, bins=bins)
     return {
         "edges": edges.tolist(),
         names[0]: np.histogram(values[~positive], bins=edges)[0].tolist(),
@@ -216,6 +235,8 @@ def _run_model_job(
     input_file: str,
     input_array: np.ndarray,
     result_name: str,
+    result_shape: tuple[int | None, ...],
+    any_length: int = 0,
 ) -> np.ndarray:
     """Run one sandboxed step (encode or decode) on a copy of the model and one input array."""
     step_dir = work_dir / step
@@ -236,18 +257,24 @@ def _run_model_job(
     result = run_job(job)
     if result.outcome is Outcome.INFRASTRUCTURE:
         # not the participant's fault: let the caller retry or report a generic failure
-        raise RuntimeError(f"The sandbox failed while running the {step} step: {result.message}")
+        raise ScoringFailed(f"The sandbox failed while running the {step} step: {result.message}")
     if not result.ok:
         detail = result.log.strip().splitlines()[-1][:400] if result.log.strip() else ""
         raise InvalidPredictions(
             f"The {step} step with your {model_file.stem} did not finish: {result.message}"
             + (f" ({detail})" if detail else "")
         )
-    return read_npy(output / result_name)
+    shapes = [result_shape]
+    return read_npy(output / result_name, npy_bytes_for(shapes, any_length=any_length), shapes)
 
 
 def _evaluate_autoencoder(
-    bundle: Bundle, output_dir: Path, answers: dict[str, np.ndarray], run_job: RunJob, work_dir: Path
+    bundle: Bundle,
+    output_dir: Path,
+    answers: dict[str, np.ndarray],
+    run_job: RunJob,
+    work_dir: Path,
+    min_cases: int = HIDDEN_MIN_CASES,
 ) -> Scores:
     events = answers["events"].astype(np.float32)
     # Copy both files first: a missing decoder is reported before any sandbox time is spent.
@@ -264,6 +291,9 @@ def _evaluate_autoencoder(
         input_file="events.npy",
         input_array=events,
         result_name="latent.npy",
+        # any width passes here, so that too wide a latent space gets prepare_latent_codes' own sentence
+        result_shape=(events.shape[0], None),
+        any_length=8 * MAX_LATENT_SIZE,
     )
     latent = prepare_latent_codes(codes, events.shape[0], noise_seed_for(events))
     # The decoder sees the noisy codes alone, never the events they came from.
@@ -277,14 +307,22 @@ def _evaluate_autoencoder(
         input_file="latent.npy",
         input_array=latent,
         result_name="reconstructed.npy",
+        result_shape=events.shape,
     )
-    return score_reconstruction(events, answers["is_anomaly"].astype(bool), answers["public"], rebuilt)
+    return score_reconstruction(events, answers["is_anomaly"].astype(bool), answers["public"], rebuilt, min_cases)
 
 
 def score_reconstruction(
-    events: np.ndarray, is_anomaly: np.ndarray, public_rows: np.ndarray, rebuilt: np.ndarray
+    events: np.ndarray,
+    is_anomaly: np.ndarray,
+    public_rows: np.ndarray,
+    rebuilt: np.ndarray,
+    min_cases: int = HIDDEN_MIN_CASES,
 ) -> Scores:
-    """Score a reconstruction: MSE over the normal events of each part and the anomaly AUC of the errors."""
+    """Score a reconstruction: MSE over the normal events of each part and the anomaly AUC of the errors.
+
+    The figures group at least `min_cases` events per curve step and histogram bin (see `evaluate`).
+    """
     errors = reconstruction_errors(events, rebuilt)
     public, private = _parts(public_rows)
     normal = ~is_anomaly
@@ -292,12 +330,12 @@ def score_reconstruction(
     figures: dict[str, Any] = {}
     if is_anomaly[public].any() and normal[public].any():
         secondary["anomaly_auc"] = roc_auc(is_anomaly[public].astype(np.uint8), errors[public])
-        figures["roc"] = roc_points(is_anomaly[public].astype(np.uint8), errors[public])
+        figures["roc"] = roc_points(is_anomaly[public].astype(np.uint8), errors[public], min_cases=min_cases)
     if is_anomaly[private].any() and normal[private].any():
         secondary["anomaly_auc_private"] = roc_auc(is_anomaly[private].astype(np.uint8), errors[private])
     # log-spaced bins: anomalies sit orders of magnitude above normal events
     log_errors = np.log10(np.maximum(errors[public], 1e-12))
-    figures["error_histogram"] = _histograms(log_errors, is_anomaly[public], ("normal", "anomaly"))
+    figures["error_histogram"] = _histograms(log_errors, is_anomaly[public], ("normal", "anomaly"), min_cases=min_cases)
     figures["error_histogram"]["axis"] = "log10(mean squared error per event)"
     return Scores(
         public=float(errors[public & normal].mean()),

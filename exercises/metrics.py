@@ -87,14 +87,27 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def roc_points(labels: Any, scores: Any, max_points: int = 200) -> dict[str, list[float]]:
-    """Return ROC curve points (false and true positive rates) for a picture, at most `max_points`."""
+def roc_points(labels: Any, scores: Any, max_points: int = 200, min_cases: int = 1) -> dict[str, list[float]]:
+    """Return ROC curve points (false and true positive rates) for a picture, at most `max_points`.
+
+    Each step of the curve covers at least `min_cases` cases (ties kept together), so that a curve drawn on
+    hidden labels never shows the label of one case a participant singled out with an extreme score.
+    """
     truth = _binary_truth(labels, "labels")
     values = _finite_vector(scores, "scores", length=truth.shape[0])
     order = np.argsort(-values, kind="stable")
     sorted_values, sorted_truth = values[order], truth[order]
     # one point per distinct threshold, so that ties move the curve diagonally as they should
     last_of_run = np.r_[np.flatnonzero(np.diff(sorted_values)), sorted_values.size - 1]
+    if min_cases > 1:
+        kept, since = [], 0
+        for position in last_of_run:
+            if position + 1 - since >= min_cases or position == sorted_values.size - 1:
+                kept.append(position)
+                since = position + 1
+        if len(kept) > 1 and kept[-1] + 1 - (kept[-2] + 1) < min_cases:
+            del kept[-2]  # the last step would be short: merge it into the one before
+        last_of_run = np.asarray(kept)
     tpr = np.r_[0.0, np.cumsum(sorted_truth)[last_of_run] / sorted_truth.sum()]
     fpr = np.r_[0.0, np.cumsum(~sorted_truth)[last_of_run] / (~sorted_truth).sum()]
     if fpr.size > max_points:

@@ -17,12 +17,12 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 import sandbox
-from exercises.errors import InvalidBundle, InvalidPredictions
+from exercises.errors import InvalidBundle, InvalidPredictions, ScoringFailed
 from exercises.evaluation import Scores, evaluate, load_answers
 from exercises.models import Exercise
 from exercises.outputs import read_masks_npy
@@ -50,6 +50,11 @@ INFRASTRUCTURE_MESSAGE = (
     "The platform could not run your notebook. This is not your fault and does not count toward your "
     "quota; it will be run again shortly."
 )
+FINAL_INFRASTRUCTURE_MESSAGE = (
+    "The platform failed to run your notebook {runs}; it will not be run again. This is not your fault and "
+    "does not count toward your quota: submit it again later, and tell a tutor if it keeps happening."
+)
+NUL_STAND_IN = "\u2400"  # SYMBOL FOR NULL: PostgreSQL text and jsonb cannot hold NUL, and a person can see it
 
 
 # --- Submitting ---------------------------------------------------------------------------------------------
@@ -115,7 +120,7 @@ def submit_notebook(
             event_exercise=event_exercise,
             participant=participant,
             kind=kind,
-            original_name=Path(filename).name[:255],
+            original_name=storable(Path(filename).name[:255]),
             queue=event_exercise.exercise.queue,
             queued_at=timezone.now(),
         )
@@ -171,8 +176,13 @@ def run_and_score(
     answers_path: Path,
     backend: sandbox.Backend | None = None,
     figures_dir: Path | None = None,
+    labels_known: bool = False,
 ) -> Grading:
-    """Run the notebook with `data_dir` as its data/, then score its output/ in this trusted process."""
+    """Run the notebook with `data_dir` as its data/, then score its output/ in this trusted process.
+
+    `labels_known`: the answers are ones the participant has (a check run's public sample), so the figures
+    may show single cases; see exercises.evaluation.evaluate.
+    """
     backend = backend or sandbox_backend()
     config = sandbox_config()
     work_root = Path(settings.GRADING_WORK_DIR)
@@ -210,12 +220,26 @@ def run_and_score(
                 answers_path,
                 run_job=lambda extra: sandbox.run_job(extra, config, backend),
                 work_dir=work / "evaluation",
+                labels_known=labels_known,
             )
         except InvalidPredictions as error:
             return Grading(
                 status=Submission.Status.INVALID,
                 reason=Submission.Reason.PREDICTIONS,
                 message=error.message,
+                result=result,
+            )
+        except (InvalidBundle, ScoringFailed):
+            raise  # the platform's own data or sandbox: retried as an infrastructure failure
+        except Exception as error:
+            # Whatever else reading or scoring the participant's files raises comes from those files: the
+            # sandboxed run itself succeeded. It is the participant's to fix, never a platform failure.
+            logger.exception("Scoring the output of a notebook of %s failed", exercise.slug)
+            return Grading(
+                status=Submission.Status.INVALID,
+                reason=Submission.Reason.PREDICTIONS,
+                message=f"Your output files could not be scored ({type(error).__name__}); check that they are "
+                "written as the exercise's notebook asks (names, shapes, one value per test case).",
                 result=result,
             )
         images = draw_figures(exercise, scores, output, data_dir, answers_path, figures_dir) if figures_dir else []
@@ -327,20 +351,12 @@ def grade_submission(submission_id: int) -> None:
         return
     attempt = submission.attempts
     if attempt > settings.GRADING_MAX_ATTEMPTS:
-        _finish(
-            submission,
-            attempt,
-            Grading(
-                status=Submission.Status.FAILED,
-                reason=Submission.Reason.INFRASTRUCTURE,
-                message=f"The platform failed to run your notebook {attempt - 1} times. This does not count toward "
-                "your quota; submit again later or ask a tutor.",
-            ),
-        )
+        _finish(submission, attempt, _platform_failure(runs=attempt - 1))
         return
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(submission.pk, attempt, stop), daemon=True)
     beat.start()
+    retry = True
     try:
         data_dir, answers = dataset_for(submission)
         grading = run_and_score(
@@ -349,6 +365,7 @@ def grade_submission(submission_id: int) -> None:
             data_dir=data_dir,
             answers_path=answers,
             figures_dir=results_dir(submission),
+            labels_known=submission.kind == Submission.Kind.CHECK,
         )
     except InvalidBundle as error:
         logger.error("Hidden set of %s unusable: %s", submission.event_exercise, error)
@@ -358,7 +375,7 @@ def grade_submission(submission_id: int) -> None:
             message="The exercise's test data is broken; the organizers have been told. "
             "This does not count toward your quota.",
         )
-        attempt = settings.GRADING_MAX_ATTEMPTS  # no retry can mend the data
+        retry = False  # no retry can mend the data
     except Exception:
         logger.exception("Grading submission %s failed", submission.pk)
         grading = Grading(
@@ -367,10 +384,22 @@ def grade_submission(submission_id: int) -> None:
     finally:
         stop.set()
         beat.join(timeout=5)
-    if grading.reason == Submission.Reason.INFRASTRUCTURE and attempt < settings.GRADING_MAX_ATTEMPTS:
-        _retry(submission, attempt)
-        return
+    if grading.reason == Submission.Reason.INFRASTRUCTURE and retry:
+        if attempt < settings.GRADING_MAX_ATTEMPTS:
+            _retry(submission, attempt)
+            return
+        grading = _platform_failure(runs=attempt, result=grading.result)
     _finish(submission, attempt, grading)
+
+
+def _platform_failure(*, runs: int, result: sandbox.Result | None = None) -> Grading:
+    """Return the final word on a submission the platform could not run: no further run is promised."""
+    return Grading(
+        status=Submission.Status.FAILED,
+        reason=Submission.Reason.INFRASTRUCTURE,
+        message=FINAL_INFRASTRUCTURE_MESSAGE.format(runs="once" if runs == 1 else f"{runs} times"),
+        result=result,
+    )
 
 
 def _retry(submission: Submission, attempt: int) -> None:
@@ -385,35 +414,61 @@ def _retry(submission: Submission, attempt: int) -> None:
         enqueue(submission, countdown=min(300, 10 * attempt))
 
 
+def storable(value: Any) -> Any:
+    """Return `value` with every NUL character in its text replaced by a visible stand-in (␀).
+
+    Text printed by a notebook may hold NUL, which PostgreSQL's text and jsonb cannot store (SQLite can):
+    without this the final write of a result fails on PostgreSQL only. Walks dicts and lists (JSON).
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_STAND_IN)
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
+    return value
+
+
 def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
-    """Store the one final result, unless another worker took this run over meanwhile."""
+    """Store the one final result, unless another worker took this run over meanwhile.
+
+    The write never leaves the row `running` because of what the run produced: if the full result cannot be
+    stored, the outcome is stored without the run's log and notebook, saying so.
+    """
     result = grading.result
     fields: dict[str, Any] = {
         "status": grading.status,
         "reason": grading.reason,
-        "message": grading.message,
+        "message": storable(grading.message),
         "finished_at": timezone.now(),
     }
-    if result is not None:
-        fields.update(
-            log=result.log,
-            failed_cell=result.failed_cell,
-            traceback=result.traceback or "",
-            executed_notebook=result.executed_notebook,
-            duration_s=result.duration_s,
-            peak_memory_bytes=result.peak_memory_bytes,
-            backend=result.backend,
-        )
     if grading.scores is not None:
         fields.update(
             score=grading.scores.public,
             private_score=grading.scores.private,
             secondary=grading.scores.secondary,
-            figures={"data": grading.scores.figures, "images": grading.images},
+            figures=storable({"data": grading.scores.figures, "images": grading.images}),
         )
-    stored = Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING, attempts=attempt).update(
-        **fields
-    )
+    outcome_only = dict(fields)
+    if result is not None:
+        fields.update(
+            log=storable(result.log),
+            failed_cell=result.failed_cell,
+            traceback=storable(result.traceback or ""),
+            executed_notebook=storable(result.executed_notebook),
+            duration_s=result.duration_s,
+            peak_memory_bytes=result.peak_memory_bytes,
+            backend=result.backend,
+        )
+    running = Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING, attempts=attempt)
+    try:
+        with transaction.atomic():
+            stored = running.update(**fields)
+    except DatabaseError:
+        logger.exception("The result of submission %s could not be stored whole; storing its outcome", submission.pk)
+        outcome_only["message"] += " (The run's log and notebook could not be stored.)"
+        with transaction.atomic():
+            stored = running.update(**outcome_only)
     if not stored:
         logger.warning("Submission %s attempt %s was taken over; its result is dropped", submission.pk, attempt)
 
