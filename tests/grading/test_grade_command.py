@@ -60,13 +60,21 @@ def test_a_file_that_is_no_notebook_is_graded_invalid(tmp_path):
     assert "not a Jupyter notebook" in report["message"]
 
 
-def test_an_unknown_exercise_or_missing_file_is_a_usage_error(tmp_path):
+def grade_refused(slug: str, notebook: Path) -> tuple[int, dict]:
+    out = StringIO()
+    with pytest.raises(SystemExit) as stopped:
+        call_command("grade", slug, str(notebook), "--json", stdout=out)
+    return stopped.value.code, json.loads(out.getvalue())
+
+
+def test_an_unknown_exercise_or_missing_file_is_a_usage_error_in_json(tmp_path):
     path = tmp_path / "x.ipynb"
     path.write_bytes(notebook_bytes("1"))
-    with pytest.raises(CommandError, match="There is no exercise 'no-such'. Known exercises: breast-cancer"):
-        grade("no-such", path)
-    with pytest.raises(CommandError, match="There is no notebook file"):
-        grade("breast-cancer", tmp_path / "missing.ipynb")
+    code, report = grade_refused("no-such", path)
+    assert code == 2 and (report["status"], report["reason"]) == ("error", "usage")
+    assert "There is no exercise 'no-such'. Known exercises: breast-cancer" in report["message"]
+    code, report = grade_refused("breast-cancer", tmp_path / "missing.ipynb")
+    assert code == 2 and "There is no notebook file" in report["message"]
 
 
 def test_an_unknown_backend_is_a_usage_error(tmp_path):
