@@ -13,6 +13,24 @@ def notebook_upload_path(submission: Submission, filename: str) -> str:
     return f"submissions/{submission.event_exercise.event_id}/{submission.uid}.ipynb"
 
 
+# What a run left that can be large (up to the sandbox's caps: megabytes a row): loaded only by the pages
+# that show one submission's result, never by lists, boards or the queue.
+RESULT_FIELDS = ("executed_notebook", "log", "traceback")
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def with_results(self) -> SubmissionQuerySet:
+        """Load the run's notebook, log and traceback too (one submission's result page)."""
+        return self.defer(None)
+
+
+class SubmissionManager(models.Manager.from_queryset(SubmissionQuerySet)):  # type: ignore[misc]
+    """Leaves RESULT_FIELDS out of every query unless `with_results()` asks for them."""
+
+    def get_queryset(self) -> SubmissionQuerySet:
+        return super().get_queryset().defer(*RESULT_FIELDS)
+
+
 class Submission(models.Model):
     """One notebook a participant sent for one exercise of one event, and what grading made of it."""
 
@@ -68,6 +86,8 @@ class Submission(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubmissionManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -21,10 +21,14 @@ from hackathon.models import Event, EventExercise, EventRole, Registration
 from hackathon.permissions import AnyUser, Role
 
 
-def get_visible_submission(user: AnyUser, uid: str) -> Submission:
-    """Return the submission if the person may open it; 404 otherwise, so others' submissions stay unseen."""
+def get_visible_submission(user: AnyUser, uid: str, *, with_results: bool = False) -> Submission:
+    """Return the submission if the person may open it; 404 otherwise, so others' submissions stay unseen.
+
+    `with_results` loads the run's notebook, log and traceback too, for the one page that shows them.
+    """
+    submissions = Submission.objects.with_results() if with_results else Submission.objects.all()
     submission = (
-        Submission.objects.select_related("event_exercise__event", "event_exercise__exercise", "participant")
+        submissions.select_related("event_exercise__event", "event_exercise__exercise", "participant")
         .filter(uid=uid)
         .first()
     )

@@ -291,7 +291,7 @@ class SubmissionDetail(generics.RetrieveAPIView):
 
     def get_object(self) -> Submission:
         # Own, one's groups' (tutors) or all (organizers): the same rule as the site's submission page.
-        return selectors.get_visible_submission(self.request.user, str(self.kwargs["uid"]))
+        return selectors.get_visible_submission(self.request.user, str(self.kwargs["uid"]), with_results=True)
 
 
 @extend_schema(exclude=True)

@@ -110,7 +110,7 @@ def _detail_context(request: HttpRequest, submission: Submission) -> dict:
 
 @login_required
 def submission_detail(request: HttpRequest, uid: str) -> HttpResponse:
-    submission = selectors.get_visible_submission(request.user, uid)
+    submission = selectors.get_visible_submission(request.user, uid, with_results=True)
     context = _detail_context(request, submission)
     if submission.executed_notebook:
         context["notebook_html"] = notebook_html(submission.executed_notebook, failed_cell=submission.failed_cell)
