@@ -436,6 +436,7 @@ class NotebookRun:
         cell_cap = 4 * self.limits.cell_output_bytes  # memory bound while running; cut exactly at the end
         notebook_cap = 2 * self.limits.notebook_bytes
         stored: dict[int, int] = {}
+        dropped: dict[int, int] = {}
 
         class CappedClient(NotebookClient):
             """nbclient that logs streams as they arrive and stores no more output than the caps allow."""
@@ -446,6 +447,7 @@ class NotebookRun:
                     run.log.add(content.get("text", ""))
                 size = len(json.dumps(content, default=str))
                 if stored.get(cell_index, 0) + size > cell_cap or sum(stored.values()) + size > notebook_cap:
+                    dropped[cell_index] = dropped.get(cell_index, 0) + 1
                     return None
                 stored[cell_index] = stored.get(cell_index, 0) + size
                 return super().output(outs, msg, display_id, cell_index)
@@ -523,6 +525,15 @@ class NotebookRun:
             outcome, message = Outcome.OUTPUT, MESSAGES[Outcome.OUTPUT]
         elif self.wall_expired:
             outcome, message = Outcome.TIMEOUT, MESSAGES[Outcome.TIMEOUT]
+        for cell_index, count in dropped.items():
+            nb.cells[cell_index].outputs.append(
+                nbformat.v4.new_output(
+                    "stream",
+                    name="stderr",
+                    text=f"[{count} more outputs of this cell were not kept by the sandbox: the executed notebook "
+                    "keeps a bounded amount of output per cell and in all]\n",
+                )
+            )
         executed = nbformat.from_dict(nb)
         data = json.loads(nbformat.writes(executed))
         cap_outputs(data, self.limits.cell_output_bytes, self.limits.notebook_bytes)
