@@ -78,6 +78,14 @@ def check_keras_archive(raw: bytes, name: str) -> None:
     declares more than the limits, or that is no such zip, raises InvalidPredictions with a sentence.
     """
     fix = f"save it with model.save('output/{name}') (Keras 3's .keras format)"
+    # The end-of-central-directory record states the entry count: check it before zipfile parses every entry.
+    end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 65_557))
+    if end >= 0 and len(raw) >= end + 22:
+        declared_entries = int.from_bytes(raw[end + 10 : end + 12], "little")
+        if declared_entries > MAX_MODEL_ENTRIES:
+            raise InvalidPredictions(
+                f"output/{name} declares {declared_entries} files, more than a Keras model has; {fix}."
+            )
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             entries = archive.infolist()
@@ -135,16 +143,37 @@ def decode_csv_text(raw: bytes, name: str) -> str:
         ) from None
 
 
-def _csv_dialect(first_line: str) -> type[csv.Dialect] | csv.Dialect:
-    """Pick the delimiter a CSV writer used from the header line: comma, semicolon or tab."""
-    try:
-        return csv.Sniffer().sniff(first_line, delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
+def _csv_delimiter(header_line: str) -> str:
+    """Return the delimiter a CSV writer used, from the header: the most frequent of comma, semicolon, tab.
+
+    Counting is linear and bounded to the line's first 4096 characters (csv.Sniffer is quadratic on a long
+    line, which a participant controls). A tie, or none of them, means comma.
+    """
+    prefix = header_line[:4096]
+    counts = {delimiter: prefix.count(delimiter) for delimiter in (",", ";", "\t")}
+    best = max(counts, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] > counts[","] else ","
+
+
+def _first_line(content: str) -> str:
+    """Return the first line that is not blank, without splitting the whole text."""
+    start = 0
+    while start < len(content):
+        end = content.find("\n", start)
+        end = len(content) if end < 0 else end
+        line = content[start:end].rstrip("\r")
+        if line.strip():
+            return line
+        start = end + 1
+    return ""
 
 
 def _cell_number(text: str, kind: type, line: int, column: str, name: str) -> Any:
     value = text.strip()
+    if kind is int and value.lstrip("+-").isdigit() and len(value) <= 20:
+        whole = int(value)  # exact: float() would round ids above 2**53
+        if abs(whole) <= 2**62:
+            return whole
     try:
         number = float(value)
     except ValueError:
@@ -175,12 +204,16 @@ def parse_scores_csv(text: bytes, expected_ids: np.ndarray, name: str = "predict
     """
     expected = np.asarray(expected_ids, dtype=np.int64)
     content = decode_csv_text(text, name)
-    if not content.strip():
+    first_line = _first_line(content)
+    if not first_line:
         raise InvalidPredictions(f"output/{name} is empty; write the header id,score and one row per id.")
-    first_line = content.lstrip().splitlines()[0]
-    reader = csv.reader(io.StringIO(content.lstrip(), newline=""), _csv_dialect(first_line))
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=_csv_delimiter(first_line), skipinitialspace=True)
     try:
-        header = [cell.strip().strip("\ufeff").lower() for cell in next(reader)]
+        header: list[str] = []
+        for row in reader:  # blank lines before the header are harmless
+            header = [cell.strip().strip("\ufeff").lower() for cell in row]
+            if any(header):
+                break
         if "id" not in header or "score" not in header:
             raise InvalidPredictions(
                 f"The first line of output/{name} must name the columns id and score, but it is "
@@ -189,8 +222,10 @@ def parse_scores_csv(text: bytes, expected_ids: np.ndarray, name: str = "predict
         if header.count("id") > 1 or header.count("score") > 1:
             raise InvalidPredictions(f"The header of output/{name} names a column twice: {first_line[:80]!r}.")
         id_column, score_column = header.index("id"), header.index("score")
-        ids: list[int] = []
-        scores: list[float] = []
+        capacity = 2 * expected.size + 100  # a few repeats or strays are reported by id below
+        ids = np.empty(capacity, dtype=np.int64)
+        scores = np.empty(capacity, dtype=np.float64)
+        count = 0
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
@@ -200,16 +235,17 @@ def parse_scores_csv(text: bytes, expected_ids: np.ndarray, name: str = "predict
                     f"Line {line} of output/{name} holds {len(row)} values but the header names {len(header)} "
                     "columns; write one id and one score per row."
                 )
-            if len(ids) >= 2 * expected.size + 100:  # a few repeats or strays are reported by id below
+            if count >= capacity:
                 raise InvalidPredictions(
                     f"output/{name} has more rows than the {expected.size} test ids; write one row per row "
                     "of data/test.csv."
                 )
-            ids.append(_cell_number(row[id_column], int, line, "id", name))
-            scores.append(_cell_number(row[score_column], float, line, "score", name))
+            ids[count] = _cell_number(row[id_column], int, line, "id", name)
+            scores[count] = _cell_number(row[score_column], float, line, "score", name)
+            count += 1
     except csv.Error as error:
         raise InvalidPredictions(f"output/{name} is not readable as CSV (line {reader.line_num}: {error}).") from None
-    return _in_expected_order(np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64), expected, name)
+    return _in_expected_order(ids[:count], scores[:count], expected, name)
 
 
 def _in_expected_order(ids: np.ndarray, scores: np.ndarray, expected: np.ndarray, name: str) -> np.ndarray:
@@ -263,14 +299,20 @@ def parse_npy(raw: bytes, name: str, shapes: Sequence[Shape] | None = None, *, s
             shape, fortran_order, dtype = npy_format.read_array_header_1_0(stream, max_header_size=NPY_HEADER_LIMIT)
         else:
             shape, fortran_order, dtype = npy_format.read_array_header_2_0(stream, max_header_size=NPY_HEADER_LIMIT)
-    except (ValueError, EOFError, SyntaxError, TypeError) as error:
+    except Exception as error:  # numpy's header parser raises many types on hostile headers (TokenError...)
         if "pickle" in str(error).lower() or raw[:1] == b"\x80":
             raise InvalidPredictions(
                 f"output/{name} holds Python objects (pickle), which are refused; save a numeric array with np.save."
             ) from None
         raise InvalidPredictions(
-            f"output/{name} is not a valid .npy array ({str(error)[:200]}); save it with np.save."
+            f"output/{name} is not a valid .npy array ({type(error).__name__}: {str(error)[:120]}); "
+            "save it with np.save."
         ) from None
+    if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise InvalidPredictions(
+            f"output/{name} is not a valid .npy array: its header declares the shape {str(shape)[:60]}; "
+            "save it with np.save."
+        )
     if dtype.hasobject:
         raise InvalidPredictions(
             f"output/{name} holds Python objects (pickle), which are refused; save a numeric array with np.save."

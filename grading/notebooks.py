@@ -59,6 +59,13 @@ def parse_uploaded_notebook(raw: bytes, *, max_bytes: int) -> nbformat.NotebookN
             nbformat.validate(notebook)
         except ValidationError as error:
             raise NotebookInvalid(f"The notebook cannot be repaired ({error.message}). {SAVE_AGAIN}") from None
+    try:
+        nbformat.writes(notebook).encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotebookInvalid(
+            "The notebook holds text that is not valid Unicode (an unpaired surrogate escape such as \\ud800); "
+            f"remove it. {SAVE_AGAIN}"
+        ) from None
     if not any(cell.cell_type == "code" and cell.source.strip() for cell in notebook.cells):
         raise NotebookInvalid("The notebook has no code to run. Upload the notebook with your solution.")
     return notebook
@@ -111,22 +118,29 @@ def _as_version_4(document: dict[str, Any]) -> dict[str, Any]:
     """Return the document in nbformat 4; older major versions are converted by nbformat itself."""
     major = document.get("nbformat", 4)
     if not isinstance(major, int) or isinstance(major, bool):
-        raise NotebookInvalid(f"The notebook's format version {major!r} is not a number. {SAVE_AGAIN}")
+        raise NotebookInvalid(f"The notebook's format version {_quoted(major)} is not a number. {SAVE_AGAIN}")
     if major == 4:
         return document
     if major > 4:
         raise NotebookInvalid(
-            f"The notebook uses format version {major}, newer than this platform reads (4); save it as a "
+            f"The notebook uses format version {_quoted(major)}, newer than this platform reads (4); save it as a "
             "version-4 notebook (the format JupyterLab 4 and Notebook 7 save)."
         )
     try:
         converted = nbformat.convert(nbformat.from_dict(document), 4)
     except Exception as error:  # nbformat's converters raise many types on malformed old documents
         raise NotebookInvalid(
-            f"The notebook uses the old format version {major} and cannot be converted ({type(error).__name__}); "
+            f"The notebook uses the old format version {_quoted(major)} and cannot be converted "
+            f"({type(error).__name__}); "
             "open it in JupyterLab and save it again, which upgrades it."
         ) from None
     return dict(converted)
+
+
+def _quoted(value: Any, limit: int = 40) -> str:
+    """Return a short quotation of a value from the file for a message: a hostile file can hold megabytes."""
+    text = repr(value) if not isinstance(value, int) else str(value) if value.bit_length() < 200 else "(huge)"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _rebuild(document: dict[str, Any]) -> nbformat.NotebookNode:
@@ -141,7 +155,8 @@ def _rebuild(document: dict[str, Any]) -> nbformat.NotebookNode:
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
             raise NotebookInvalid(f"Cell {number} of the notebook is not a cell. {SAVE_AGAIN}")
-        make = CELL_TYPES.get(cell.get("cell_type"))
+        cell_type = cell.get("cell_type")
+        make = CELL_TYPES.get(cell_type) if isinstance(cell_type, str) else None
         if make is None:
             raise NotebookInvalid(
                 f"Cell {number} has the unknown type {str(cell.get('cell_type'))[:40]!r}; "
