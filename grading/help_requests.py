@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exercises.errors import UserFacingError
-from grading.models import HelpMessage, HelpRequest, Submission
+from grading.models import HelpMessage, HelpRequest, Submission, result_fields_through
 from grading.permissions import can_handle_help_request, handleable_help_requests
 from hackathon import permissions
 from hackathon.models import Event, EventRole, Registration
@@ -223,6 +223,7 @@ def open_help_request_of(participant: AnyUser, event: Event) -> HelpRequest | No
     return (
         HelpRequest.objects.filter(event=event, participant_id=participant.pk, status__in=UNRESOLVED)
         .select_related("claimed_by", "submission")
+        .defer(*result_fields_through("submission"))
         .first()
     )
 
@@ -251,6 +252,7 @@ def help_queue(user: AnyUser, event: Event) -> QuerySet[HelpRequest]:
         handleable_help_requests(user, event)
         .filter(status__in=UNRESOLVED)
         .select_related("participant", "group", "claimed_by", "submission")
+        .defer(*result_fields_through("submission"))
         .order_by("created_at", "id")
     )
 

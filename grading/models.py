@@ -18,6 +18,11 @@ def notebook_upload_path(submission: Submission, filename: str) -> str:
 RESULT_FIELDS = ("executed_notebook", "log", "traceback")
 
 
+def result_fields_through(relation: str) -> list[str]:
+    """Return RESULT_FIELDS as seen through a relation, for `.defer()` after `select_related(relation)`."""
+    return [f"{relation}__{field}" for field in RESULT_FIELDS]
+
+
 class SubmissionQuerySet(models.QuerySet):
     def with_results(self) -> SubmissionQuerySet:
         """Load the run's notebook, log and traceback too (one submission's result page)."""

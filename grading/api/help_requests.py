@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from grading import help_requests
 from grading.api.views import errors
-from grading.models import HelpMessage, HelpRequest, Submission
+from grading.models import HelpMessage, HelpRequest, Submission, result_fields_through
 from grading.permissions import can_handle_help_request, visible_help_requests
 from hackathon import permissions
 from hackathon.models import Event
@@ -95,6 +95,7 @@ def _requests_of(request: Request, event: Event) -> QuerySet[HelpRequest]:
     return (
         visible_help_requests(request.user, event)
         .select_related("participant", "group", "claimed_by", "submission")
+        .defer(*result_fields_through("submission"))
         .prefetch_related("messages__author")
         .order_by("created_at", "id")
     )

@@ -195,6 +195,16 @@ class SubmissionSerializer(serializers.ModelSerializer):
         return _absolute(self.context, submission.get_absolute_url())
 
 
+class SubmissionSummarySerializer(SubmissionSerializer):
+    """A submission in a list: everything but the traceback, which only its own answer carries.
+
+    A list never loads a run's notebook, log or traceback from the database (grading.models.RESULT_FIELDS).
+    """
+
+    class Meta(SubmissionSerializer.Meta):
+        fields = [name for name in SubmissionSerializer.Meta.fields if name != "traceback"]
+
+
 class SubmissionUploadSerializer(serializers.Serializer):
     """A notebook to grade: which exercise, of which event (optional when only one fits), graded or a check."""
 

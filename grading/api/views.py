@@ -28,6 +28,7 @@ from grading.api.serializers import (
     ExerciseSerializer,
     RegistrationSerializer,
     SubmissionSerializer,
+    SubmissionSummarySerializer,
     SubmissionUploadSerializer,
 )
 from grading.models import Submission
@@ -227,7 +228,7 @@ def check_upload_size(request: Request) -> None:
             OpenApiParameter("exercise", str, description="Only this exercise's (its slug)."),
             OpenApiParameter("status", str, enum=Submission.Status.values, description="Only in this status."),
         ],
-        responses={200: SubmissionSerializer, **errors(400, 401)},
+        responses={200: SubmissionSummarySerializer, **errors(400, 401)},
     ),
     post=extend_schema(
         tags=["submissions"],
@@ -239,7 +240,7 @@ def check_upload_size(request: Request) -> None:
     ),
 )
 class SubmissionList(generics.ListCreateAPIView):
-    serializer_class = SubmissionSerializer
+    serializer_class = SubmissionSummarySerializer
 
     def get_queryset(self) -> QuerySet[Submission]:
         submissions = Submission.objects.filter(participant_id=self.request.user.pk).select_related(

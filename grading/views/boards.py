@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from grading import board_services, boards, selectors
 from grading.board_services import BoardActionRefused
 from grading.boards import Audience, Part, Ranking
-from grading.models import AuditEntry, BoardSettings, Disqualification, Submission
+from grading.models import AuditEntry, BoardSettings, Disqualification, Submission, result_fields_through
 from grading.permissions import board_audience
 from hackathon.models import Event, EventExercise
 from hackathon.selectors import get_visible_event
@@ -179,6 +179,7 @@ def organizer_boards(request: HttpRequest, slug: str) -> HttpResponse:
     context["audit"] = (
         AuditEntry.objects.filter(event_exercise__event=event)
         .select_related("actor", "submission", "event_exercise__exercise")
+        .defer(*result_fields_through("submission"))
         .order_by("-at", "-id")[:50]
     )
     return render(request, "grading/boards/organizer.html", context)
