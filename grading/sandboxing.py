@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
@@ -14,6 +16,14 @@ from sandbox.gpus import parse_inventory
 
 MiB = 1024 * 1024
 logger = logging.getLogger(__name__)
+# What a warm sandbox of each runtime imports before its job arrives. "keras" is the CPU interpreter with
+# TensorFlow loaded (about 7 s of every cold start of a Keras exercise); "gpu" the same on a GPU worker.
+WARM_IMPORTS = {
+    "cpu": ("numpy", "pandas", "sklearn"),
+    "keras": ("numpy", "pandas", "sklearn", "tensorflow", "keras"),
+    "gpu": ("numpy", "pandas", "sklearn", "tensorflow", "keras"),
+}
+KERAS_TOOL = "Keras/TensorFlow"  # the catalog's tool label of the exercises solved with Keras
 
 
 def sandbox_config() -> sandbox.SandboxConfig:
@@ -23,11 +33,15 @@ def sandbox_config() -> sandbox.SandboxConfig:
         runtime_python = Path(sys.executable)
     return sandbox.SandboxConfig(
         state_dir=Path(settings.SANDBOX_STATE_DIR),
-        runtime_python={"cpu": runtime_python, "gpu": runtime_python},
-        docker_images={"cpu": settings.SANDBOX_DOCKER_IMAGE_CPU, "gpu": settings.SANDBOX_DOCKER_IMAGE_GPU},
+        runtime_python={runtime: runtime_python for runtime in WARM_IMPORTS},
+        docker_images={
+            "cpu": settings.SANDBOX_DOCKER_IMAGE_CPU,
+            "keras": settings.SANDBOX_DOCKER_IMAGE_CPU,
+            "gpu": settings.SANDBOX_DOCKER_IMAGE_GPU,
+        },
         gpus=parse_inventory(settings.SANDBOX_GPUS) if settings.SANDBOX_GPUS else (),
         warm_pool_size=settings.SANDBOX_WARM_POOL,
-        warm_imports={"cpu": ("numpy", "pandas", "sklearn"), "gpu": ("numpy", "pandas", "sklearn", "tensorflow")},
+        warm_imports=WARM_IMPORTS,
         allow_process_backend=settings.SANDBOX_ALLOW_PROCESS,
     )
 
@@ -46,6 +60,52 @@ def job_limits(exercise: Exercise) -> sandbox.Limits:
         processes=exercise.processes,
         cpus=exercise.cpus,
     )
+
+
+def runtime_of(exercise: Exercise, *, gpu: bool) -> str:
+    """Return the runtime a run of the exercise's notebook uses: `gpu`, `keras` (TensorFlow warm) or `cpu`."""
+    if gpu:
+        return "gpu"
+    if exercise.labels.filter(dimension="tool", name=KERAS_TOOL).exists():
+        return "keras"
+    return "cpu"
+
+
+def warm_up() -> dict[str, sandbox.Limits]:
+    """Start warming sandboxes for the exercises that run now or within a day; return what each runtime got.
+
+    Called when a worker process starts, so that the first participant finds a warm sandbox rather than
+    paying for the imports. Per runtime the pool warms for the limits most exercises of that runtime use
+    (a sandbox fits only jobs with its own limits); a job with other limits re-warms the pool for its own.
+    """
+    from django.utils import timezone
+
+    from hackathon.models import EventExercise
+
+    backend = sandbox_backend()
+    pool = getattr(backend, "warm_pool", None)
+    if pool is None or backend.unavailable_reason() is not None:
+        return {}
+    now = timezone.now()
+    soon = EventExercise.objects.filter(closes_at__gt=now, opens_at__lt=now + dt.timedelta(days=1))
+    exercises = [row.exercise for row in soon.select_related("exercise")] or list(
+        Exercise.objects.filter(published=True, device=Exercise.Device.CPU)
+    )
+    chosen: dict[str, Counter[sandbox.Limits]] = {}
+    gpus = bool(sandbox_config().gpus)
+    for exercise in exercises:
+        gpu = exercise.device == Exercise.Device.GPU or (exercise.gpu_preferred and gpus)
+        chosen.setdefault(runtime_of(exercise, gpu=gpu), Counter())[job_limits(exercise)] += 1
+    warmed = {}
+    for runtime, counts in chosen.items():
+        if runtime == "gpu":
+            continue  # GPU jobs take a lease first and always start cold
+        limits = counts.most_common(1)[0][0]
+        pool.prepare(runtime, limits)
+        warmed[runtime] = limits
+    if warmed:
+        logger.info("Warming sandboxes for %s", ", ".join(sorted(warmed)))
+    return warmed
 
 
 def needs_gpu(exercise: Exercise) -> bool:

@@ -31,7 +31,7 @@ from grading import figures
 from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
-from grading.sandboxing import job_limits, needs_gpu, sandbox_backend, sandbox_config
+from grading.sandboxing import job_limits, needs_gpu, runtime_of, sandbox_backend, sandbox_config
 from hackathon import permissions
 from hackathon.models import EventExercise, Registration
 
@@ -200,7 +200,7 @@ def run_and_score(
             notebook=notebook,
             limits=job_limits(exercise),
             gpu=gpu,
-            runtime="gpu" if gpu else "cpu",
+            runtime=runtime_of(exercise, gpu=gpu),
         )
         result = sandbox.run_job(job, config, backend)
         if result.outcome is not sandbox.Outcome.OK:

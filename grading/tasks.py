@@ -1,6 +1,9 @@
 """Celery tasks of grading: thin wrappers that load ids and call the services."""
 
+import logging
+
 from celery import shared_task
+from celery.signals import worker_process_init
 
 from grading import services
 
@@ -29,3 +32,14 @@ def remove_leftover_sandboxes_task() -> None:
     from grading import sandboxing
 
     sandboxing.remove_leftover_sandboxes()
+
+
+@worker_process_init.connect
+def warm_sandboxes_at_start(**kwargs: object) -> None:
+    """Warm this worker process's sandboxes before its first job (the pool otherwise fills only after one)."""
+    from grading.sandboxing import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # a worker that cannot warm still grades, cold
+        logging.getLogger(__name__).exception("Could not warm the sandboxes at worker start")

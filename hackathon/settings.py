@@ -233,7 +233,7 @@ SANDBOX_RUNTIME_PYTHON = env_path("SANDBOX_RUNTIME_PYTHON", BASE_DIR / ".venv" /
 SANDBOX_DOCKER_IMAGE_CPU = env_str("SANDBOX_DOCKER_IMAGE_CPU", "ml-infn/runtime-cpu:latest")
 SANDBOX_DOCKER_IMAGE_GPU = env_str("SANDBOX_DOCKER_IMAGE_GPU", "ml-infn/runtime-gpu:latest")
 SANDBOX_GPUS = env_str("SANDBOX_GPUS")  # e.g. "T4:GPU-uuid-1,A100 MIG 1g.10gb:MIG-uuid-2"
-SANDBOX_WARM_POOL = env_int("SANDBOX_WARM_POOL", 0, minimum=0)
+SANDBOX_WARM_POOL = env_int("SANDBOX_WARM_POOL", 1, minimum=0)  # per worker process and runtime; 0: off
 GRADING_WORK_DIR = env_path("GRADING_WORK_DIR", VAR_DIR / "work")
 SUBMISSION_MAX_BYTES = env_int("SUBMISSION_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 SUBMISSIONS_PER_DAY = env_int("SUBMISSIONS_PER_DAY", 10, minimum=1)

@@ -1,0 +1,60 @@
+"""A worker warms its sandboxes when it starts, for the runtimes of the exercises open now, and grades warm."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from exercises.bundles import builtin_bundle
+from exercises.services import save_exercise
+from grading.models import Submission
+from grading.sandboxing import runtime_of, sandbox_backend, warm_up
+from grading.tasks import warm_sandboxes_at_start
+from tests.grading.builders import CONSTANT_SCORES, open_event_exercise
+from tests.grading.test_grading_runs import graded, submitted
+
+pytestmark = [pytest.mark.django_db]
+
+
+def test_each_exercise_runs_in_the_runtime_its_tools_need():
+    lung = save_exercise(builtin_bundle("lung-segmentation"), builtin=True)
+    breast = save_exercise(builtin_bundle("breast-cancer"), builtin=True)
+    assert runtime_of(lung, gpu=False) == "keras"
+    assert runtime_of(breast, gpu=False) == "cpu"
+    assert runtime_of(breast, gpu=True) == "gpu"
+
+
+def test_warm_sandboxes_are_on_by_default_outside_the_tests(settings):
+    env = {key: value for key, value in os.environ.items() if key != "SANDBOX_WARM_POOL"}
+    out = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SANDBOX_WARM_POOL)"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "hackathon.settings"},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "1"
+
+
+def test_nothing_is_warmed_when_the_pool_is_off(bwrap, settings):
+    settings.SANDBOX_WARM_POOL = 0
+    open_event_exercise()
+    assert warm_up() == {}
+
+
+@pytest.mark.slow
+def test_a_worker_process_warms_at_start_and_the_first_submission_runs_warm(bwrap, settings):
+    settings.SANDBOX_WARM_POOL = 1
+    submission = submitted("import sys\nassert 'sklearn' in sys.modules, 'cold'", CONSTANT_SCORES)
+    warm_sandboxes_at_start()  # what Celery's worker_process_init signal calls in each worker process
+    backend = sandbox_backend()
+    try:
+        assert backend.warm_pool.wait_ready("cpu", 120), "the pool did not warm at start"
+        final = graded(submission)
+    finally:
+        backend.close()
+    assert final.status == Submission.Status.SCORED, final.message
