@@ -1,4 +1,8 @@
-"""Measure `grade` on the breast-cancer reference notebook against a plain python script and nbgrader autograde."""
+"""Measure `grade` on an exercise's reference notebook against a plain python script and nbgrader autograde.
+
+`--exercise` picks the exercise (breast-cancer by default; lung-segmentation and microcalcifications are the
+Keras ones, whose cold start pays TensorFlow's import). Every variant runs side by side in each round.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 if not PYTHON.exists():
     PYTHON = Path(sys.executable)
-EXERCISE = "breast-cancer"
+EXERCISE = "breast-cancer"  # replaced by --exercise in main()
 REFERENCE = ROOT / "exercises" / "bundles" / EXERCISE / "source.ipynb"
+OUTPUT_FILES = {"scores_csv": "predictions.csv", "masks_npy": "masks.npy"}
 # The modules the reference notebook imports, for the import share of the breakdown.
 NOTEBOOK_IMPORTS = (
     "import numpy, pandas, sklearn.linear_model, sklearn.model_selection, sklearn.pipeline, sklearn.preprocessing"
@@ -111,12 +116,12 @@ def plain_script(notebook: Path, folder: Path, data: Path) -> Path:
     return script
 
 
-def run_plain(script: Path) -> dict[str, Any]:
-    predictions = script.parent / "output" / "predictions.csv"
+def run_plain(script: Path, output_file: str) -> dict[str, Any]:
+    predictions = script.parent / "output" / output_file
     predictions.unlink(missing_ok=True)
     run_checked([str(PYTHON), script.name], cwd=script.parent)
     if not predictions.is_file():
-        raise BenchmarkFailed("the plain script wrote no output/predictions.csv")
+        raise BenchmarkFailed(f"the plain script wrote no output/{output_file}")
     return {}
 
 
@@ -137,7 +142,7 @@ def nbgrader_course(notebook: Path, course: Path, data: Path) -> dict[str, str]:
     return env
 
 
-def run_nbgrader(course: Path, env: dict[str, str]) -> dict[str, Any]:
+def run_nbgrader(course: Path, env: dict[str, str], output_file: str) -> dict[str, Any]:
     shutil.rmtree(course / "autograded", ignore_errors=True)
     argv = [str(PYTHON.parent / "nbgrader"), "autograde", EXERCISE, "--create", "--force"]
     run_checked(argv, cwd=course, env=env)
@@ -146,10 +151,7 @@ def run_nbgrader(course: Path, env: dict[str, str]) -> dict[str, Any]:
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         submission = gradebook.find_submission(EXERCISE, "student1")
         score, max_score = submission.score, submission.max_score
-    if (
-        not (course / "autograded" / "student1" / EXERCISE / "output" / "predictions.csv").is_file()
-        or score != max_score
-    ):
+    if not (course / "autograded" / "student1" / EXERCISE / "output" / output_file).is_file() or score != max_score:
         raise BenchmarkFailed(f"nbgrader autograde gave {score}/{max_score} or wrote no predictions")
     return {"points": f"{score:g}/{max_score:g}"}
 
@@ -166,15 +168,16 @@ def run_grade_in_worker(exercise: Any, backend: str, warm: bool) -> dict[str, An
     """Call the `grade` command's service in this long-lived process, as a worker would, cold or warm."""
     from django.conf import settings
 
-    from grading.sandboxing import job_limits, sandbox_backend
+    from grading.sandboxing import job_limits, runtime_of, sandbox_backend
     from grading.services import grade_notebook_file
 
     settings.SANDBOX_WARM_POOL = 1 if warm else 0
+    runtime = runtime_of(exercise, gpu=False)
     taken: set[int] = set()
     if warm:
         pool = sandbox_backend(backend).warm_pool
-        pool.prepare("cpu", job_limits(exercise))
-        if not pool.wait_ready("cpu", 300):
+        pool.prepare(runtime, job_limits(exercise))
+        if not pool.wait_ready(runtime, 300):
             raise BenchmarkFailed("the warm pool did not get a sandbox ready within 300 s")
         taken = {id(s) for s in pool.idle}
     started = time.monotonic()
@@ -184,7 +187,7 @@ def run_grade_in_worker(exercise: Any, backend: str, warm: bool) -> dict[str, An
         # The call took the waiting sandbox if it is gone from the pool: proof the run really was warm.
         if taken & {id(s) for s in pool.idle}:
             raise BenchmarkFailed("the warm run did not take the pool's warm sandbox")
-        pool.wait_ready("cpu", 300)  # let its replacement warm up now, not during the next variant
+        pool.wait_ready(runtime, 300)  # let its replacement warm up now, not during the next variant
     if report["status"] != "scored":
         raise BenchmarkFailed(f"in-process grade gave {report['status']}: {report['message']}")
     return {"sandbox_s": report["duration_s"], "score": report["score"], "seconds": seconds}
@@ -263,7 +266,8 @@ def markdown(timings: list[Timing], parts: dict[str, float], rounds: int, info: 
     median = {name: statistics.median(t.seconds for t in runs) for name, runs in by_variant.items()}
     plain, nbgrader = median["plain python script"], median["nbgrader autograde"]
     lines = [
-        f"Measured by `bench/grading_latency.py --rounds {rounds}` on `{info['uname']}`; {info['nproc']} CPUs; "
+        f"Measured by `bench/grading_latency.py --exercise {EXERCISE} --rounds {rounds}` on `{info['uname']}`; "
+        f"{info['nproc']} CPUs; "
         f"{info['cpu']}; load average (1 min) {info['load_at_start']} at the start, {info['load']} at the end.",
         "",
         "| variant | median (s) | min (s) | max (s) | / plain | / nbgrader | sandbox's own time, median (s) |",
@@ -277,8 +281,9 @@ def markdown(timings: list[Timing], parts: dict[str, float], rounds: int, info: 
             f"| {name} | {median[name]:.2f} | {min(seconds):.2f} | {max(seconds):.2f} | "
             f"{median[name] / plain:.2f} | {median[name] / nbgrader:.2f} | {inside_text} |"
         )
-    lines += ["", "| part, measured on its own | median (s) |", "|---|---|"]
-    lines += [f"| {name} | {seconds:.2f} |" for name, seconds in parts.items()]
+    if parts:
+        lines += ["", "| part, measured on its own | median (s) |", "|---|---|"]
+        lines += [f"| {name} | {seconds:.2f} |" for name, seconds in parts.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -287,7 +292,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of every variant, interleaved (default 5)")
     parser.add_argument("--no-warm", action="store_true", help="leave out the warm-pool rows")
     parser.add_argument("--json", type=Path, help="also write every timing to this JSON file")
+    parser.add_argument("--exercise", default="breast-cancer", help="the built-in exercise (default breast-cancer)")
+    parser.add_argument("--no-breakdown", action="store_true", help="leave out the parts measured on their own")
     args = parser.parse_args()
+    global EXERCISE, REFERENCE
+    EXERCISE = args.exercise
+    REFERENCE = ROOT / "exercises" / "bundles" / EXERCISE / "source.ipynb"
 
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         work = Path(tmp)
@@ -302,10 +312,11 @@ def main() -> None:
         hidden = ensure_dataset(exercise, default_secret_seed(EXERCISE)).hidden_data
         script = plain_script(REFERENCE, work / "plain", hidden)
         course_env = nbgrader_course(REFERENCE, work / "course", hidden)
+        output_file = OUTPUT_FILES[exercise.output_kind]
 
         variants: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-            ("plain python script", lambda: run_plain(script)),
-            ("nbgrader autograde", lambda: run_nbgrader(work / "course", course_env)),
+            ("plain python script", lambda: run_plain(script, output_file)),
+            ("nbgrader autograde", lambda: run_nbgrader(work / "course", course_env, output_file)),
         ]
         backends = [
             b for b in ("docker", "bwrap") if sandbox.get_backend(b, sandbox_config()).unavailable_reason() is None
@@ -331,7 +342,7 @@ def main() -> None:
                 timing = timed(name, action)
                 timings.append(timing)
                 print(f"round {round_number}: {name}: {timing.seconds:.2f} s {timing.detail}", flush=True)
-        parts = breakdown(exercise, work / "plain", work, repeats=3)
+        parts = {} if args.no_breakdown else breakdown(exercise, work / "plain", work, repeats=3)
         info = {**machine(), "load_at_start": load_at_start}
         print()
         print(markdown(timings, parts, args.rounds, info))
