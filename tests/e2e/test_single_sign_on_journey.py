@@ -7,6 +7,7 @@ Each test gives its people addresses of their own, so the tests share one site a
 
 from __future__ import annotations
 
+import quopri
 from typing import Any
 
 import pytest
@@ -57,6 +58,16 @@ def sign_in_through_the_provider(page: Any, site: SignOnSite, username: str, sho
     page.get_by_role("button", name="Continue").click()
     through_the_issuer(page, username, f"{shot}-issuer")
     shoot(page, shot)
+
+
+def account_exists_email(site: SignOnSite, email: str) -> str:
+    """Return the body of the 'account already exists' email sent to `email` (the console mailer prints it)."""
+    text = site.server_log.read_text(errors="replace")
+    at = text.rfind(f"To: {email}")
+    assert at >= 0, f"no email to {email} in the site's output"
+    body = quopri.decodestring(text[at:].split("-" * 40, 1)[0].encode()).decode(errors="replace")
+    assert "Account Already Exists" in text[max(0, text.rfind("Subject:", 0, at)) : at]
+    return " ".join(body.split())
 
 
 def sign_in_with_password(page: Any, site: SignOnSite, email: str, password: str = PASSWORD) -> None:
@@ -126,6 +137,8 @@ def test_an_address_the_issuer_has_not_confirmed_never_opens_the_account_that_ho
     sign_in_through_the_provider(page, site, "intruso", "sso-04-unverified-email-refused")
     assert signed_in_as(page) == ""
     assert (accounts_with(site, email), links_to(site, email)) == (1, 0)
+    # The page cannot say why without telling a stranger the address has an account: the address's owner is told.
+    assert "If it was not you, you need not do anything" in account_exists_email(site, email)
     # The owner still signs in with the password.
     owner = new_person()
     sign_in_with_password(owner, site, email)
@@ -144,3 +157,52 @@ def test_an_address_the_site_has_not_confirmed_is_never_matched_to_the_account_t
     sign_in_through_the_provider(page, site, "conteso", "sso-05-unmatched-email-refused")
     assert signed_in_as(page) == ""
     assert (accounts_with(site, email), links_to(site, email)) == (1, 0)
+    # The address's owner is told what to do next: recover the account by email, then connect the provider.
+    told = account_exists_email(site, email)
+    assert "/accounts/password/reset/" in told
+    assert f"To sign in through {PROVIDER} from now on, connect it to that account" in told
+
+
+def sign_up_with_a_password(page: Any, site: SignOnSite, email: str, password: str) -> None:
+    """Create an account through the sign-up form, confirm it by the emailed link, and end signed in."""
+    page.goto(site.page_url("/accounts/signup/"))
+    page.locator("#id_email").fill(email)
+    page.locator("#id_password1").fill(password)
+    page.locator("#id_password2").fill(password)
+    page.locator("main form").get_by_role("button", name="Sign Up").click()
+    page.get_by_role("heading", name="Verify Your Email Address").wait_for()
+    page.goto(site.confirmation_link(email))
+    page.locator("main form").get_by_role("button", name="Confirm").click()
+    if not signed_in_as(page):
+        sign_in_with_password(page, site, email, password)
+    assert signed_in_as(page) == email
+
+
+def test_a_person_who_signed_up_with_a_password_connects_the_provider_from_their_account_then_signs_in_through_it(
+    sign_on_site: SignOnSite, new_person: Any
+) -> None:
+    site, email, password = sign_on_site, "con.password@example.org", "a-long-enough-passphrase-42"
+    # At the institution the person has another address: only connecting from the account can tie the two.
+    institutional = "maria.rossi@infn.example.org"
+    site.add_issuer_account("mrossi", institutional, verified=True)
+
+    page = new_person()
+    sign_up_with_a_password(page, site, email, password)
+    page.get_by_role("link", name="Account").click()
+    shoot(page, "sso-06-account-email-addresses")
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Sign-in providers").click()
+    shoot(page, "sso-07-account-sign-in-providers")
+    page.get_by_role("button", name=f"Connect {PROVIDER}").click()
+    page.context.issuer_url = site.issuer_url
+    through_the_issuer(page, "mrossi", "sso-08-connect-at-the-issuer")
+    shoot(page, "sso-09-provider-connected")
+    assert page.get_by_role("heading", name="Sign-in providers").count() == 1
+    assert page.get_by_text(f"{PROVIDER}: ").count() == 1
+    assert signed_in_as(page) == email
+    assert (links_to(site, email), accounts_with(site, institutional)) == (1, 0)
+    sign_out(page)
+
+    page = new_person()
+    sign_in_through_the_provider(page, site, "mrossi", "sso-10-sign-in-through-the-connected-provider")
+    assert signed_in_as(page) == email
+    assert (accounts_with(site, email), accounts_with(site, institutional)) == (1, 0)
