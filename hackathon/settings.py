@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "hackathon.sign_on.IssuerUnreachableMiddleware",
 ]
 
 if PRODUCTION:  # runserver serves static files in development; WhiteNoise does it behind gunicorn.
