@@ -110,6 +110,25 @@ def test_the_first_sign_in_through_the_provider_creates_the_account_and_the_next
     assert (accounts_with(site, email), links_to(site, email)) == (1, 1)
 
 
+def test_a_first_sign_in_with_an_address_the_issuer_has_not_confirmed_waits_for_the_person_to_confirm_it_here(
+    sign_on_site: SignOnSite, new_person: Any
+) -> None:
+    site, email = sign_on_site, "nuovo.non.confermato@infn.example.org"
+    site.add_issuer_account("nonconfermato", email, verified=False)
+
+    page = new_person()
+    sign_in_through_the_provider(page, site, "nonconfermato", "sso-03-unverified-new-account")
+    assert signed_in_as(page) == ""
+    page.get_by_role("heading", name="Verify Your Email Address").wait_for()
+    assert (accounts_with(site, email), links_to(site, email)) == (1, 1)
+    # Following the emailed link proves the address; the next sign-in through the provider then opens the account.
+    page.goto(site.confirmation_link(email))
+    page.locator("main form").get_by_role("button", name="Confirm").click()
+    page = new_person()
+    sign_in_through_the_provider(page, site, "nonconfermato", "sso-03-unverified-new-account-confirmed")
+    assert signed_in_as(page) == email
+
+
 def test_a_first_sign_in_with_an_address_both_sides_confirmed_opens_the_account_that_holds_it(
     sign_on_site: SignOnSite, new_person: Any
 ) -> None:
@@ -118,7 +137,7 @@ def test_a_first_sign_in_with_an_address_both_sides_confirmed_opens_the_account_
     site.add_issuer_account("registrata", email, verified=True)
 
     page = new_person()
-    sign_in_through_the_provider(page, site, "registrata", "sso-03-linked-by-verified-email")
+    sign_in_through_the_provider(page, site, "registrata", "sso-04-linked-by-verified-email")
     assert signed_in_as(page) == email
     assert (accounts_with(site, email), links_to(site, email)) == (1, 1)
     # The password still opens the account: linking took nothing away from its owner.
@@ -136,7 +155,7 @@ def test_an_address_the_issuer_has_not_confirmed_never_opens_the_account_that_ho
     site.add_issuer_account("intruso", email, verified=False)
 
     page = new_person()
-    sign_in_through_the_provider(page, site, "intruso", "sso-04-unverified-email-refused")
+    sign_in_through_the_provider(page, site, "intruso", "sso-05-unverified-email-refused")
     assert signed_in_as(page) == ""
     assert (accounts_with(site, email), links_to(site, email)) == (1, 0)
     # The page cannot say why without telling a stranger the address has an account: the address's owner is told.
@@ -156,7 +175,7 @@ def test_an_address_the_site_has_not_confirmed_is_never_matched_to_the_account_t
     site.add_issuer_account("conteso", email, verified=True)
 
     page = new_person()
-    sign_in_through_the_provider(page, site, "conteso", "sso-05-unmatched-email-refused")
+    sign_in_through_the_provider(page, site, "conteso", "sso-06-unmatched-email-refused")
     assert signed_in_as(page) == ""
     assert (accounts_with(site, email), links_to(site, email)) == (1, 0)
     # The address's owner is told what to do next: recover the account by email, then connect the provider.
@@ -191,12 +210,12 @@ def test_a_person_who_signed_up_with_a_password_connects_the_provider_from_their
     page = new_person()
     sign_up_with_a_password(page, site, email, password)
     page.get_by_role("link", name="Account").click()
-    shoot(page, "sso-06-account-email-addresses")
+    shoot(page, "sso-07-account-email-addresses")
     page.get_by_role("navigation", name="Your account").get_by_role("link", name="Sign-in providers").click()
-    shoot(page, "sso-07-account-sign-in-providers")
+    shoot(page, "sso-08-account-sign-in-providers")
     page.get_by_role("button", name=f"Connect {PROVIDER}").click()
-    through_the_issuer(page, site, "mrossi", "sso-08-connect-at-the-issuer")
-    shoot(page, "sso-09-provider-connected")
+    through_the_issuer(page, site, "mrossi", "sso-09-connect-at-the-issuer")
+    shoot(page, "sso-10-provider-connected")
     assert page.get_by_role("heading", name="Sign-in providers").count() == 1
     assert page.get_by_text(f"{PROVIDER}: ").count() == 1
     assert signed_in_as(page) == email
@@ -204,6 +223,6 @@ def test_a_person_who_signed_up_with_a_password_connects_the_provider_from_their
     sign_out(page)
 
     page = new_person()
-    sign_in_through_the_provider(page, site, "mrossi", "sso-10-sign-in-through-the-connected-provider")
+    sign_in_through_the_provider(page, site, "mrossi", "sso-11-sign-in-through-the-connected-provider")
     assert signed_in_as(page) == email
     assert (accounts_with(site, email), accounts_with(site, institutional)) == (1, 0)
