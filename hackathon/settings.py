@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "hackathon.sign_on.IssuerUnreachableMiddleware",
 ]
 
 if PRODUCTION:  # runserver serves static files in development; WhiteNoise does it behind gunicorn.
@@ -138,7 +139,13 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
-SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+# A first sign-in through the provider opens the account that holds the same address when both the issuer
+# (email_verified) and this site have confirmed it, and connects the provider to it, so the next sign-in finds the
+# account even if either address changes. Anything less confirmed never opens an existing account
+# (hackathon/sign_on.py; tests/e2e/test_single_sign_on_journey.py).
+SOCIALACCOUNT_ADAPTER = "hackathon.sign_on.SignOnAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_ONLY = False
 
 OIDC_PROVIDER_ID = env_str("OIDC_PROVIDER_ID", "infn-aai")

@@ -72,12 +72,7 @@ class Site:
 
     def run_script(self, *args: str) -> str:
         """Run tests/e2e/site_data.py against the site's database, as the site's own processes see it."""
-        done = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "e2e" / "site_data.py"), *args],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done.stdout
+        return _run(["tests/e2e/site_data.py", *args], self.env)
 
     def count(self, sql: str, *params: Any) -> int:
         """Read one number from the site's database (read-only), for waits that no page shows."""
@@ -86,18 +81,7 @@ class Site:
 
     def confirmation_link(self, email: str, timeout_s: float = 60) -> str:
         """Return the address-confirmation link mailed to the person (the console mailer prints it in the log)."""
-        pattern = re.compile(r"(http://127\.0\.0\.1:\d+/accounts/confirm-email/[^\s/]+/)")
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            text = self.server_log.read_text(errors="replace")
-            at = text.rfind(f"To: {email}")
-            if at >= 0:
-                # The console mailer prints the message as sent: quoted-printable, long lines broken with "=".
-                body = quopri.decodestring(text[at:].split("-" * 40, 1)[0].encode()).decode(errors="replace")
-                if match := pattern.search(body):
-                    return match.group(1)
-            time.sleep(0.5)
-        raise AssertionError(f"no confirmation email for {email} in the site's output:\n{text[-3000:]}")
+        return confirmation_link(self.server_log, email, timeout_s)
 
     def wait_until_worker_idle(self, timeout_s: float = 240) -> None:
         """Wait until no submission is queued or running, so that the next one is the only one in the queue."""
@@ -123,6 +107,69 @@ class Site:
             yield release
         finally:
             release()
+
+
+@dataclass(frozen=True)
+class SignOnSite:
+    """The site started with single sign-on through a live test issuer (tests/oidc_issuer/), and that issuer."""
+
+    url: str
+    folder: Path
+    database: Path
+    server_log: Path
+    env: dict[str, str]
+    issuer_url: str
+    issuer_env: dict[str, str]
+    issuer_log: Path
+
+    def page_url(self, path: str) -> str:
+        return self.url + path
+
+    def run_script(self, *args: str) -> str:
+        """Run tests/e2e/site_data.py against the site's database, as the site's own processes see it."""
+        return _run(["tests/e2e/site_data.py", *args], self.env)
+
+    def add_issuer_account(self, username: str, email: str, *, verified: bool) -> None:
+        """Create an account at the issuer, with ISSUER_PASSWORD; `verified` makes it say email_verified=true."""
+        verification = "verified" if verified else "unverified"
+        _run(["tests/oidc_issuer/issuer.py", "person", username, ISSUER_PASSWORD, email, verification], self.issuer_env)
+
+    def count(self, sql: str, *params: Any) -> int:
+        """Read one number from the site's database (read-only)."""
+        with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=20)) as db:
+            return int(db.execute(sql, params).fetchone()[0])
+
+    def confirmation_link(self, email: str, timeout_s: float = 60) -> str:
+        return confirmation_link(self.server_log, email, timeout_s)
+
+
+# The password of every account at the test issuer: what a person types on the issuer's own sign-in page.
+ISSUER_PASSWORD = "issuer-side-passphrase-7"
+
+
+def _run(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def confirmation_link(server_log: Path, email: str, timeout_s: float = 60) -> str:
+    """Return the address-confirmation link mailed to the person (the console mailer prints it in the log)."""
+    pattern = re.compile(r"(http://127\.0\.0\.1:\d+/accounts/confirm-email/[^\s/]+/)")
+    deadline = time.monotonic() + timeout_s
+    text = ""
+    while time.monotonic() < deadline:
+        text = server_log.read_text(errors="replace")
+        at = text.rfind(f"To: {email}")
+        if at >= 0:
+            # The console mailer prints the message as sent: quoted-printable, long lines broken with "=".
+            body = quopri.decodestring(text[at:].split("-" * 40, 1)[0].encode()).decode(errors="replace")
+            if match := pattern.search(body):
+                return match.group(1)
+        time.sleep(0.5)
+    raise AssertionError(f"no confirmation email for {email} in the site's output:\n{text[-3000:]}")
 
 
 def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:

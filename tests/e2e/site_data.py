@@ -5,6 +5,8 @@ test process: the site, the worker and this script share one file database that 
 
     python tests/e2e/site_data.py prepare         # migrate and seed; prints the seeded facts as JSON
     python tests/e2e/site_data.py enrol SLUG      # make the seeded tutor and a second participant part of SLUG
+    python tests/e2e/site_data.py migrate         # only migrate (the single sign-on journey seeds its own people)
+    python tests/e2e/site_data.py account EMAIL verified|unverified   # an account with PASSWORD and that address
 """
 
 from __future__ import annotations
@@ -94,14 +96,14 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _person(email: str, first: str = "", last: str = "", *, staff: bool = False):  # type: ignore[no-untyped-def]
+def _person(email: str, first: str = "", last: str = "", *, staff: bool = False, verified: bool = True):  # type: ignore[no-untyped-def]
     from allauth.account.models import EmailAddress
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user(
         username=email.split("@")[0], email=email, password=PASSWORD, is_staff=staff, first_name=first, last_name=last
     )
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
     return user
 
 
@@ -206,11 +208,30 @@ def enrol(slug: str) -> None:
     _confirmed(event, people.get(email=OTHER_MEMBER[0]), use_case)
 
 
+def migrate() -> None:
+    _setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def account(email: str, verification: str) -> None:
+    """Create an account that signs in with PASSWORD, its address confirmed (`verified`) or not (`unverified`)."""
+    if verification not in ("verified", "unverified"):
+        raise SystemExit(f"{verification!r}: say verified or unverified.")
+    _setup_django()
+    _person(email, verified=verification == "verified")
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["prepare"]:
         print(json.dumps(asdict(prepare())))
     elif len(argv) == 2 and argv[0] == "enrol":
         enrol(argv[1])
+    elif argv == ["migrate"]:
+        migrate()
+    elif len(argv) == 3 and argv[0] == "account":
+        account(argv[1], argv[2])
     else:
         raise SystemExit(__doc__)
 
