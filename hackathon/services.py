@@ -71,6 +71,13 @@ def create_event(*, organizer: AbstractBaseUser, **fields: object) -> Event:
     return event
 
 
+def default_exercise_window(event: Event) -> tuple[dt.datetime, dt.datetime]:
+    """Return the window an exercise gets when attached: from the event's first midnight to its last day's 23:59."""
+    opens = timezone.make_aware(dt.datetime.combine(event.starts_on, dt.time.min))
+    closes = timezone.make_aware(dt.datetime.combine(event.ends_on, dt.time(23, 59)))
+    return opens, closes
+
+
 def set_event_exercises(*, event: Event, exercises: list, opens_at: dt.datetime, closes_at: dt.datetime) -> None:
     """Open exactly these exercises in the event, keeping the seeds and windows of those already open."""
     wanted = {e.pk for e in exercises}
