@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.forms import inlineformset_factory
+from django.utils.text import slugify
 
 from exercises.models import Exercise, Label
 from hackathon.models import (
@@ -15,6 +16,7 @@ from hackathon.models import (
     DEFAULT_PARTICIPANTS_PER_TUTOR,
     STRUCTURES,
     Event,
+    EventExercise,
     Group,
     Registration,
     Session,
@@ -30,7 +32,8 @@ class EventForm(forms.ModelForm):
         queryset=Exercise.objects.filter(published=True),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="The use cases the event opens; their submission window is the event's dates.",
+        help_text="The use cases the event opens. A newly ticked one takes submissions over the event's dates; "
+        "change its window below after saving.",
     )
 
     class Meta:
@@ -73,6 +76,36 @@ class EventForm(forms.ModelForm):
             self.fields[name].required = False
         if self.instance.pk:
             self.fields["exercises"].initial = [ee.exercise_id for ee in self.instance.event_exercises.all()]
+        else:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = "The event's address; leave empty to derive it from the title."
+
+    # How the page lays the fields out: the fields of one row sit side by side when the screen is wide enough.
+    LAYOUT = (
+        ("title", "slug"),
+        ("description",),
+        ("level", "mode", "compute"),
+        ("venue",),
+        ("starts_on", "ends_on"),
+        ("registration_opens_at", "registration_closes_at"),
+        ("capacity", "participants_per_tutor", "group_size"),
+        ("needs_approval", "has_waiting_list"),
+        ("requires_prerequisite", "published"),
+    )
+
+    def layout(self) -> list[list[forms.BoundField]]:
+        return [[self[name] for name in row] for row in self.LAYOUT]
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data.get("slug") or ""
+        if slug or self.instance.pk:
+            return slug
+        base = slugify(self.data.get(self.add_prefix("title"), ""))[:70] or "event"
+        slug, n = base, 1
+        while Event.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -117,6 +150,29 @@ class SessionForm(forms.ModelForm):
 
 
 ProgrammeFormSet = inlineformset_factory(Event, Session, form=SessionForm, extra=3, can_delete=True)
+
+
+class ExerciseWindowForm(forms.ModelForm):
+    """When one attached exercise takes submissions, and how many a day."""
+
+    class Meta:
+        model = EventExercise
+        fields = ["opens_at", "closes_at", "submissions_per_day"]
+        widgets = {
+            "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+        labels = {"opens_at": "Opens at", "closes_at": "Closes at", "submissions_per_day": "Submissions a day"}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", "An exercise must close after it opens.")
+        return data
+
+
+ExerciseWindowFormSet = inlineformset_factory(Event, EventExercise, form=ExerciseWindowForm, extra=0, can_delete=False)
 
 
 class RegistrationForm(forms.Form):

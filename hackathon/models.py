@@ -327,3 +327,30 @@ class EventExercise(models.Model):
     def is_open(self, at: dt.datetime | None = None) -> bool:
         moment = at or timezone.now()
         return self.opens_at <= moment < self.closes_at
+
+    def window_text(self, at: dt.datetime | None = None) -> str:
+        """Say where the submission window stands: "Opens on ...", "Open until ..." or "Closed on ..."."""
+        moment = at or timezone.now()
+        if moment < self.opens_at:
+            return f"Opens on {_when(self.opens_at)}"
+        if moment < self.closes_at:
+            return f"Open until {_when(self.closes_at)}"
+        return f"Closed on {_when(self.closes_at)}"
+
+    def window_refusal(self, at: dt.datetime | None = None) -> str:
+        """Return why a notebook cannot be submitted at this moment, as a sentence, or "" while the window is open."""
+        moment = at or timezone.now()
+        if moment < self.opens_at:
+            return (
+                f"{self.exercise.title} is not open yet: it opens on {_when(self.opens_at)}. Come back then to submit."
+            )
+        if moment >= self.closes_at:
+            return (
+                f"{self.exercise.title} closed on {_when(self.closes_at)} and takes no more submissions. "
+                "Your earlier submissions and their scores are kept."
+            )
+        return ""
+
+
+def _when(moment: dt.datetime) -> str:
+    return f"{timezone.localtime(moment):%d %b %Y at %H:%M}"

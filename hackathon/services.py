@@ -78,14 +78,88 @@ def default_exercise_window(event: Event) -> tuple[dt.datetime, dt.datetime]:
     return opens, closes
 
 
-def set_event_exercises(*, event: Event, exercises: list, opens_at: dt.datetime, closes_at: dt.datetime) -> None:
-    """Open exactly these exercises in the event, keeping the seeds and windows of those already open."""
+class ExerciseChangeRefused(UserFacingError):
+    """A change to an event's exercises that would silently lose participants' work or groups."""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def what_detaching_removes(event_exercise: EventExercise) -> str:
+    """Say what removing the exercise from its event would delete with it, or "" when nothing would be lost."""
+    # Reverse relations by name: submissions live on a higher floor (grading/) that this module must not import.
+    submissions = event_exercise.submissions.count()
+    groups = event_exercise.groups.count()
+    members = Registration.objects.filter(group__event_exercise=event_exercise).count()
+    lost = []
+    if submissions:
+        lost.append(_plural(submissions, "submission"))
+    if groups:
+        lost.append(f"{_plural(groups, 'group')} with {_plural(members, 'participant')} in them")
+    return " and ".join(lost)
+
+
+def set_event_exercises(
+    *, event: Event, exercises: list, opens_at: dt.datetime | None = None, closes_at: dt.datetime | None = None
+) -> list[EventExercise]:
+    """Attach exactly these exercises to the event, keeping the seeds and windows of those already attached.
+
+    A newly attached exercise takes submissions over the given window, by default the event's dates. Removing one
+    that has submissions or groups is refused with a sentence naming what would be lost: it never deletes a group
+    silently.
+    """
     wanted = {e.pk for e in exercises}
-    event.event_exercises.exclude(exercise_id__in=wanted).delete()
+    leaving = list(event.event_exercises.exclude(exercise_id__in=wanted).select_related("exercise"))
+    losses = [(ee, lost) for ee in leaving if (lost := what_detaching_removes(ee))]
+    if losses:
+        named = "; ".join(f"{ee.exercise.title} has {lost}" for ee, lost in losses)
+        raise ExerciseChangeRefused(
+            f"Nothing was saved: {named}, and removing it from the event would delete them. Keep it attached "
+            "and set its closing time to end its submissions instead."
+        )
+    for ee in leaving:
+        ee.delete()
     have = set(event.event_exercises.values_list("exercise_id", flat=True))
-    for exercise in exercises:
-        if exercise.pk not in have:
-            EventExercise.objects.create(event=event, exercise=exercise, opens_at=opens_at, closes_at=closes_at)
+    default_opens, default_closes = default_exercise_window(event)
+    opens_at, closes_at = opens_at or default_opens, closes_at or default_closes
+    return [
+        EventExercise.objects.create(event=event, exercise=exercise, opens_at=opens_at, closes_at=closes_at)
+        for exercise in exercises
+        if exercise.pk not in have
+    ]
+
+
+def follow_event_dates(*, event: Event, old_starts: dt.date, old_ends: dt.date) -> list[str]:
+    """After the event's dates moved, move the windows that were the old dates' default to the new dates.
+
+    A window the organizers set themselves is kept as it is (it was chosen on purpose), and named in the
+    sentences returned, so that nobody believes it moved.
+    """
+    if (old_starts, old_ends) == (event.starts_on, event.ends_on):
+        return []
+    old = (
+        timezone.make_aware(dt.datetime.combine(old_starts, dt.time.min)),
+        timezone.make_aware(dt.datetime.combine(old_ends, dt.time(23, 59))),
+    )
+    new = default_exercise_window(event)
+    notes = []
+    for ee in event.event_exercises.select_related("exercise"):
+        if (ee.opens_at, ee.closes_at) == old:
+            ee.opens_at, ee.closes_at = new
+            ee.save(update_fields=["opens_at", "closes_at"])
+            notes.append(f"{ee.exercise.title} moved with the event: it now {_window(ee)}.")
+        else:
+            notes.append(
+                f"{ee.exercise.title} kept its own window (it {_window(ee)}); change it under "
+                "Exercise windows if it should follow the new dates."
+            )
+    return notes
+
+
+def _window(ee: EventExercise) -> str:
+    opens, closes = timezone.localtime(ee.opens_at), timezone.localtime(ee.closes_at)
+    return f"takes submissions from {opens:%d %b %Y %H:%M} to {closes:%d %b %Y %H:%M}"
 
 
 # --- Registration -----------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import logging
 from collections.abc import Callable
@@ -76,34 +75,39 @@ def event_create(request: HttpRequest) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k != "exercises"}
         with transaction.atomic():
             event = services.create_event(organizer=request.user, **data)
-            _open_exercises(event, form)
-        messages.success(request, f"{event.title} is created. Add its programme below.")
+            services.set_event_exercises(event=event, exercises=list(form.cleaned_data["exercises"]))
+        messages.success(request, f"{event.title} is created. Add its programme and staff below.")
         return redirect("event_edit", slug=event.slug)
-    return render(request, "hackathon/event_form.html", {"form": form, "formset": None, "event": None})
-
-
-def _open_exercises(event: Event, form: forms.EventForm) -> None:
-    # New exercises open for the whole event; organizers narrow a window in the admin when needed.
-    opens = timezone.make_aware(dt.datetime.combine(event.starts_on, dt.time.min))
-    closes = timezone.make_aware(dt.datetime.combine(event.ends_on, dt.time(23, 59)))
-    services.set_event_exercises(
-        event=event, exercises=list(form.cleaned_data["exercises"]), opens_at=opens, closes_at=closes
-    )
+    return render(request, "hackathon/event_form.html", {"form": form, "event": None})
 
 
 @login_required
 def event_edit(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed_event(request, slug)
-    form = forms.EventForm(request.POST or None, instance=event)
-    formset = forms.ProgrammeFormSet(request.POST or None, instance=event, prefix="sessions")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        with transaction.atomic():
-            event = form.save()
-            formset.save()
-            _open_exercises(event, form)
-        messages.success(request, "The event and its programme are saved.")
-        return redirect("event_detail", slug=event.slug)
-    return render(request, "hackathon/event_form.html", {"form": form, "formset": formset, "event": event})
+    old_dates = {"old_starts": event.starts_on, "old_ends": event.ends_on}
+    data = request.POST or None
+    form = forms.EventForm(data, instance=event)
+    formset = forms.ProgrammeFormSet(data, instance=event, prefix="sessions")
+    windows = forms.ExerciseWindowFormSet(
+        data, instance=event, prefix="windows", queryset=event.event_exercises.select_related("exercise")
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid() and windows.is_valid():
+        try:
+            with transaction.atomic():
+                event = form.save()
+                formset.save()
+                windows.save()
+                notes = services.follow_event_dates(event=event, **old_dates)
+                services.set_event_exercises(event=event, exercises=list(form.cleaned_data["exercises"]))
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            for note in notes:
+                messages.info(request, note)
+            messages.success(request, "The event, its exercises and its programme are saved.")
+            return redirect("event_detail", slug=event.slug)
+    context = {"form": form, "formset": formset, "windows": windows, "event": event}
+    return render(request, "hackathon/event_form.html", context)
 
 
 # --- Registration -----------------------------------------------------------------------------------------

@@ -70,6 +70,8 @@ def test_the_organizer_adds_sessions_and_the_event_page_shows_them_as_a_timetabl
         "participants_per_tutor": "5",
         "sessions-TOTAL_FORMS": "3",
         "sessions-INITIAL_FORMS": "0",
+        "windows-TOTAL_FORMS": "0",
+        "windows-INITIAL_FORMS": "0",
         "sessions-0-day": event.starts_on.isoformat(),
         "sessions-0-starts_at": "14:00",
         "sessions-0-ends_at": "15:30",
@@ -84,7 +86,7 @@ def test_the_organizer_adds_sessions_and_the_event_page_shows_them_as_a_timetabl
     }
     response = client.post(reverse("event_edit", args=[event.slug]), data, follow=True)
     page = response.content.decode()
-    assert "The event and its programme are saved." in page
+    assert "The event, its exercises and its programme are saved." in page
     assert Session.objects.filter(event=event).count() == 2
     assert re.search(r"Day 1:.*Theoretical introduction to ML.*Day 2:.*Exercises with tutors", page, re.S)
     assert "14:00–15:30" in page

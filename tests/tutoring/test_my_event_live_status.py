@@ -123,6 +123,6 @@ def test_an_exercise_not_yet_open_shows_when_it_opens_and_no_download(client, se
     EventExercise.objects.filter(pk=later.pk).update(opens_at=timezone.now() + dt.timedelta(hours=2))
     client.force_login(setting.ada)
     body = client.get(reverse("my_event", args=[setting.event.slug])).content.decode()
-    assert later.exercise.title in body and "opens " in body
+    assert later.exercise.title in body and "Opens on " in body
     assert reverse("download_exercise", args=[setting.event.slug, later.exercise.slug]) not in body
     assert reverse("download_exercise", args=[setting.event.slug, setting.event_exercise.exercise.slug]) in body
