@@ -294,6 +294,26 @@ def cancel_registration(*, registration: Registration, now: dt.datetime | None =
     return registration
 
 
+def what_cancelling_gives_up(registration: Registration) -> list[str]:
+    """Say, before it happens, what cancelling this registration gives up."""
+    event = registration.event
+    lines = []
+    if registration.status in Registration.HOLDING_A_PLACE:
+        waiting = event.registrations.filter(status=Status.WAITING).count()
+        passes = (
+            f"it passes at once to the first of the {waiting} people on the waiting list, who is emailed."
+            if waiting
+            else "it becomes free for anyone who registers."
+        )
+        lines.append(f"You give up your place at {event.title}: {passes}")
+    elif registration.status == Status.WAITING:
+        lines.append(f"You leave the waiting list of {event.title} and lose your turn in it.")
+    if registration.group_id:
+        lines.append(f"You leave group {registration.group.number}; its tutors no longer follow you.")
+    lines.append("Registering again later starts a new registration, behind everyone already waiting.")
+    return lines
+
+
 def promote_waiting(*, event: Event, now: dt.datetime) -> list[Registration]:
     """Offer free places to the waiting list in order; call with the event row locked."""
     offered = []
@@ -616,6 +636,23 @@ def declare_tutoring(
     )
     profile.expertise.set(expertise)
     return profile
+
+
+def what_assigning_replaces(event: Event) -> list[str]:
+    """Say, before it happens, what forming the event's groups (again) replaces."""
+    groups = event.groups.count()
+    participants = event.registrations.filter(status=Status.CONFIRMED).count()
+    lines = [
+        f"The optimizer places the {_plural(participants, 'confirmed participant')} in groups of at most "
+        f"{event.group_size} by their ranked use cases, and gives each group tutors by expertise and availability."
+    ]
+    if groups:
+        lines.append(
+            ("The current group is" if groups == 1 else f"The {groups} current groups are")
+            + " deleted and replaced, with every move made by hand; "
+            "participants and tutors may find themselves in a different group."
+        )
+    return lines
 
 
 @transaction.atomic

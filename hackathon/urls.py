@@ -20,6 +20,7 @@ urlpatterns = [
     path("events/<slug:slug>/registrations/import/", views.import_registrations, name="import_registrations"),
     path("events/<slug:slug>/tutoring/", views.tutoring, name="tutoring"),
     path("events/<slug:slug>/groups/", views.groups, name="groups"),
+    path("events/<slug:slug>/groups/assign/", views.assign_groups, name="assign_groups"),
     path("events/<slug:slug>/groups/<int:number>/", views.group_detail, name="group_detail"),
     path("events/<slug:slug>/my-group/", views.my_groups, name="my_groups"),
     path("events/<slug:slug>/feedback/", views.feedback, name="feedback"),

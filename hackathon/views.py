@@ -13,11 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from exercises.errors import UserFacingError
 from hackathon import forms, permissions, selectors, services
+from hackathon.confirmation import confirm_page
 from hackathon.models import Event, Registration
 
 logger = logging.getLogger(__name__)
@@ -165,9 +167,31 @@ def _own_registration_action(action: Callable[..., Registration], success: str) 
     return view
 
 
-cancel_registration = _own_registration_action(
-    services.cancel_registration, "Your registration is cancelled; any place it held passes to the waiting list."
-)
+@login_required
+def cancel_registration(request: HttpRequest, slug: str) -> HttpResponse:
+    """Ask first (GET: what cancelling gives up), then cancel on the confirmation's POST."""
+    event = selectors.get_visible_event(request.user, slug)
+    registration = selectors.registration_of(request.user, event)
+    if registration is None or registration.status in (Registration.Status.CANCELLED, Registration.Status.REJECTED):
+        messages.error(request, "You have no registration to cancel for this event.")
+        return redirect("event_detail", slug=event.slug)
+    if request.method == "POST":
+        try:
+            services.cancel_registration(registration=registration)
+            messages.success(request, "Your registration is cancelled; any place it held passes to the waiting list.")
+        except UserFacingError as error:
+            _refused(request, error)
+        return redirect("event_detail", slug=event.slug)
+    return confirm_page(
+        request,
+        event=event,
+        heading=f"Cancel your registration for {event.title}?",
+        consequences=services.what_cancelling_gives_up(registration),
+        button="Yes, cancel my registration",
+        back=event.get_absolute_url(),
+    )
+
+
 accept_offer = _own_registration_action(services.accept_offer, "The place is yours: see you at the event.")
 
 
@@ -266,14 +290,6 @@ def groups(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "assign":
-                report = services.assign_groups(event=event)
-                messages.success(
-                    request,
-                    f"Formed {len(report.groups)} groups; {report.first_choice} of {report.participants} "
-                    "participants got their first choice.",
-                )
-                return redirect("groups", slug=event.slug)
             if action == "move_participant":
                 move_participant = forms.MoveParticipantForm(request.POST, event=event)
                 if move_participant.is_valid():
@@ -298,6 +314,32 @@ def groups(request: HttpRequest, slug: str) -> HttpResponse:
         "move_tutor": move_tutor,
     }
     return render(request, "hackathon/groups.html", context)
+
+
+@login_required
+def assign_groups(request: HttpRequest, slug: str) -> HttpResponse:
+    """Form the groups, or form them again: ask first, saying what is replaced, then run on the POST."""
+    event = _managed_event(request, slug)
+    if request.method == "POST":
+        try:
+            report = services.assign_groups(event=event)
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            messages.success(
+                request,
+                f"Formed {len(report.groups)} groups; {report.first_choice} of {report.participants} "
+                "participants got their first choice.",
+            )
+        return redirect("groups", slug=event.slug)
+    return confirm_page(
+        request,
+        event=event,
+        heading="Form the groups again?" if event.groups.exists() else "Form the groups?",
+        consequences=services.what_assigning_replaces(event),
+        button="Yes, form the groups",
+        back=reverse("groups", args=[event.slug]),
+    )
 
 
 def _warn(request: HttpRequest, warnings: list[str]) -> None:

@@ -78,7 +78,9 @@ def test_an_organizer_creates_an_event_forms_groups_watches_the_board_freezes_re
     # The organizer forms the groups.
     organizer.goto(site.page_url(f"/events/{SLUG}/"))
     organizer.get_by_role("navigation", name="Event pages").get_by_role("link", name="Groups").click()
-    organizer.get_by_role("button", name="Form the groups").click()
+    organizer.get_by_role("link", name="Form the groups…").click()
+    shoot(organizer, "organizer-02-confirm-forming-the-groups")
+    organizer.get_by_role("button", name="Yes, form the groups").click()
     assert organizer.get_by_role("status").filter(has_text="Formed 1 groups; 2 of 2 participants").count() == 1
     groups = organizer.locator("table", has=organizer.get_by_role("columnheader", name="Use case")).inner_text()
     assert site["late_participant_name"] in groups and site["other_member_name"] in groups
@@ -122,7 +124,9 @@ def test_an_organizer_creates_an_event_forms_groups_watches_the_board_freezes_re
     assert "The private board is hidden until the organizers reveal it" in standings.inner_text()
 
     # Reveal: the private board opens to the participants with Lucia's final score.
-    organizer.get_by_role("button", name="Reveal the private board").click()
+    organizer.get_by_role("link", name="Reveal the private board…").click()
+    assert "cannot be hidden again" in organizer.locator("main").inner_text()
+    organizer.get_by_role("button", name="Yes, reveal the private board").click()
     assert organizer.get_by_role("status").filter(has_text="is now open to everyone").count() == 1
     assert "private board revealed" in organizer.locator("#organizer-live").inner_text()
     # Boards are cached for a few seconds (BOARD_CACHE_SECONDS), so the reveal shows on a reload soon after.

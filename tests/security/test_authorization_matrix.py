@@ -38,7 +38,11 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "events/<slug:slug>/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "events/<slug:slug>/edit/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "events/<slug:slug>/register/": {"GET": (L, 200, 200, 403, 403, 200, 403, 200)},
-    "events/<slug:slug>/registration/cancel/": {"POST": (L, 302, 302, 302, 302, 302, 302, 302)},
+    # The GET is the confirmation page, for whoever has a registration to cancel (the others are sent back).
+    "events/<slug:slug>/registration/cancel/": {
+        "GET": (L, 200, 302, 302, 302, 302, 302, 302),
+        "POST": (L, 302, 302, 302, 302, 302, 302, 302),
+    },
     "events/<slug:slug>/registration/accept/": {"POST": (L, 302, 302, 302, 302, 302, 302, 302)},
     "events/<slug:slug>/registrations/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "events/<slug:slug>/registrations/<int:pk>/decide/": {"POST": (L, 403, 403, 403, 403, 403, 302, 302)},
@@ -46,6 +50,10 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "events/<slug:slug>/registrations/import/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "events/<slug:slug>/tutoring/": {"GET": (L, 403, 403, 200, 200, 403, 403, 200)},
     "events/<slug:slug>/groups/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
+    "events/<slug:slug>/groups/assign/": {
+        "GET": (L, 403, 403, 403, 403, 403, 200, 200),
+        "POST": (L, 403, 403, 403, 403, 403, 302, 302),
+    },
     "events/<slug:slug>/groups/<int:number>/": {"GET": (L, 200, 404, 200, 404, 404, 200, 200)},
     "events/<slug:slug>/my-group/": {"GET": (L, 200, 403, 200, 200, 403, 403, 200)},
     "events/<slug:slug>/feedback/": {"GET": (L, 200, 403, 403, 403, 403, 403, 403)},
@@ -86,7 +94,10 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "events/<slug:slug>/exercises/<slug:exercise_slug>/board/settings/": {
         "GET": (L, 403, 404, 403, 403, 404, 200, 200)
     },
-    "events/<slug:slug>/exercises/<slug:exercise_slug>/board/reveal/": {"POST": (L, 403, 404, 403, 403, 404, 302, 302)},
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/board/reveal/": {
+        "GET": (L, 403, 404, 403, 403, 404, 200, 200),
+        "POST": (L, 403, 404, 403, 403, 404, 302, 302),
+    },
     "events/<slug:slug>/exercises/<slug:exercise_slug>/rescore/": {"GET": (L, 403, 404, 403, 403, 404, 200, 200)},
     "submissions/<uuid:uid>/disqualify/": {"GET": (L, 403, 404, 403, 404, 404, 200, 200)},
     "submissions/<uuid:uid>/reinstate/": {"POST": (L, 403, 404, 403, 404, 404, 302, 302)},
