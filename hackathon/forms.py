@@ -17,6 +17,7 @@ from hackathon.models import (
     STRUCTURES,
     Event,
     EventExercise,
+    EventRole,
     Group,
     Registration,
     Session,
@@ -298,3 +299,8 @@ class FeedbackForm(forms.Form):
     suggestions = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Suggestions for the next edition"
     )
+
+
+class StaffInviteForm(forms.Form):
+    email = forms.EmailField(label="Email address", help_text="An existing account gets the role at once.")
+    role = forms.ChoiceField(choices=EventRole.Role.choices, initial=EventRole.Role.TUTOR, label="Role")

@@ -354,3 +354,47 @@ class EventExercise(models.Model):
 
 def _when(moment: dt.datetime) -> str:
     return f"{timezone.localtime(moment):%d %b %Y at %H:%M}"
+
+
+def new_invitation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class StaffInvitation(models.Model):
+    """An invitation to join an event's staff, mailed to someone who has no account with that address yet.
+
+    The link leads through the site's sign-up; the role is granted once an account owns the address.
+    """
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="staff_invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=EventRole.Role.choices)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="staff_invitations_sent"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "email", "role"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="unique_pending_staff_invitation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited as {self.get_role_display().lower()} of {self.event}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accept_invitation", kwargs={"token": self.token})
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None

@@ -7,6 +7,7 @@ import io
 import logging
 from collections.abc import Callable
 
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from exercises.errors import UserFacingError
-from hackathon import forms, permissions, selectors, services
+from hackathon import forms, permissions, selectors, services, staffing
 from hackathon.confirmation import confirm_page
 from hackathon.models import Event, Registration
 
@@ -370,6 +371,88 @@ def group_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         raise Http404("Only the group's tutors, its members and the organizers see this group.")
     group = selectors.event_groups(event).get(pk=group.pk)
     return render(request, "hackathon/group_detail.html", {"event": event, "group": group})
+
+
+# --- Staff -------------------------------------------------------------------------------------------------
+
+
+@login_required
+def staff(request: HttpRequest, slug: str) -> HttpResponse:
+    """The organizer's staff page: who organizes and tutors, who is invited, and the form to invite more."""
+    event = _managed_event(request, slug)
+    form = forms.StaffInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = staffing.invite_staff(event=event, invited_by=request.user, **form.cleaned_data)
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            messages.success(request, done)
+            return redirect("staff", slug=event.slug)
+    context = {
+        "event": event,
+        "form": form,
+        "roles": selectors.event_staff(event),
+        "invitations": staffing.pending_invitations(event),
+    }
+    return render(request, "hackathon/staff.html", context)
+
+
+@login_required
+def revoke_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    event = _managed_event(request, slug)
+    role = selectors.get_event_role(event, pk)
+    if request.method == "POST":
+        try:
+            staffing.revoke_role(role=role)
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            messages.success(request, f"{role.user.get_full_name() or role.user.email} is no longer on the staff.")
+        return redirect("staff", slug=event.slug)
+    return confirm_page(
+        request,
+        event=event,
+        heading=f"Revoke the {role.get_role_display().lower()} role of {role.user.get_full_name() or role.user.email}?",
+        consequences=staffing.what_revoking_removes(role),
+        button="Yes, revoke the role",
+        back=reverse("staff", args=[event.slug]),
+    )
+
+
+@login_required
+@require_POST
+def withdraw_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    event = _managed_event(request, slug)
+    invitation = selectors.get_event_invitation(event, pk)
+    try:
+        staffing.withdraw_invitation(invitation=invitation)
+        messages.success(request, f"The invitation of {invitation.email} is withdrawn; its link no longer works.")
+    except UserFacingError as error:
+        _refused(request, error)
+    return redirect("staff", slug=event.slug)
+
+
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: grant the role to the invited address's account, or lead the person through sign-up."""
+    invitation = selectors.get_invitation(token)
+    event = invitation.event
+    if invitation.is_pending and request.user.is_authenticated:
+        try:
+            staffing.accept_invitation(invitation=invitation, user=request.user)
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            messages.success(request, f"You are now a {invitation.get_role_display().lower()} of {event.title}.")
+            if invitation.role == "tutor":
+                messages.info(request, "Tell the organizers what you know and when you can help.")
+                return redirect("tutoring", slug=event.slug)
+            return redirect("event_detail", slug=event.slug)
+    elif invitation.is_pending:
+        # Following the emailed link proves the address: the sign-up with it needs no second confirmation.
+        get_adapter(request).stash_verified_email(request, invitation.email)
+    context = {"invitation": invitation, "event": event, "has_account": staffing.verified_owner(invitation.email)}
+    return render(request, "hackathon/invitation.html", context)
 
 
 # --- Feedback and reports ---------------------------------------------------------------------------------

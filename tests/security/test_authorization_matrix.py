@@ -56,6 +56,17 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     },
     "events/<slug:slug>/groups/<int:number>/": {"GET": (L, 200, 404, 200, 404, 404, 200, 200)},
     "events/<slug:slug>/my-group/": {"GET": (L, 200, 403, 200, 200, 403, 403, 200)},
+    "events/<slug:slug>/staff/": {
+        "GET": (L, 403, 403, 403, 403, 403, 200, 200),
+        "POST": (L, 403, 403, 403, 403, 403, 302, 302),
+    },
+    "events/<slug:slug>/staff/<int:pk>/revoke/": {
+        "GET": (L, 403, 403, 403, 403, 403, 200, 200),
+        "POST": (L, 403, 403, 403, 403, 403, 302, 302),
+    },
+    "events/<slug:slug>/staff/invitations/<int:pk>/withdraw/": {"POST": (L, 403, 403, 403, 403, 403, 302, 302)},
+    # The emailed link: its page tells anyone who opens it which address it is for (the token is the secret).
+    "invitations/<str:token>/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "events/<slug:slug>/feedback/": {"GET": (L, 200, 403, 403, 403, 403, 403, 403)},
     "events/<slug:slug>/report/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "events/<slug:slug>/report.csv": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
@@ -234,6 +245,7 @@ FORM_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "events/<slug:slug>/exercises/<slug:exercise_slug>/submit/": lambda w: {"notebook": _notebook(), "kind": "graded"},
     "events/<slug:slug>/registrations/<int:pk>/decide/": lambda w: {"decision": "approve"},
     "events/<slug:slug>/help/new/": lambda w: {"message": "The kernel dies when I load the images."},
+    "events/<slug:slug>/staff/": lambda w: {"email": "new-staff@example.org", "role": "tutor"},
     "events/<slug:slug>/help/<int:pk>/answer/": lambda w: {"text": "Try a smaller batch size."},
     "api/v1/submissions/": lambda w: {
         "exercise": w.exercise_a.exercise.slug,
