@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
 ]
 
+if DEBUG:  # the demo's people meet the site's 404 page, not Django's debug page
+    MIDDLEWARE.append("hackathon.middleware.FriendlyNotFoundMiddleware")
+
 if PRODUCTION:  # runserver serves static files in development; WhiteNoise does it behind gunicorn.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 

@@ -7,6 +7,8 @@ from hackathon import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin's); send them to the site's.
+    path("favicon.ico", views.favicon),
     path("events/new/", views.event_create, name="event_create"),
     path("editions/", views.editions, name="editions"),
     path("events/<slug:slug>/", views.event_detail, name="event_detail"),

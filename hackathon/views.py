@@ -12,8 +12,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -31,6 +32,11 @@ def home(request: HttpRequest) -> HttpResponse:
     roles = selectors.my_event_roles(request.user)
     rows = [(event, roles.get(event.id, [])) for event in events]
     return render(request, "hackathon/home.html", {"rows": rows})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Send browsers asking for /favicon.ico (on pages that name no icon, such as the admin's) to the site's icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:

@@ -33,6 +33,7 @@ L, AL = "login", "admin-login"
 #   anonymous, participant_a, participant_b, tutor_x, tutor_y, organizer_b, organizer_a, staff
 EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
+    "favicon.ico": {"GET": (301, 301, 301, 301, 301, 301, 301, 301)},
     "events/new/": {"GET": (L, 403, 403, 403, 403, 403, 403, 200)},
     "editions/": {"GET": (L, 403, 403, 403, 403, 200, 200, 200)},
     "events/<slug:slug>/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
