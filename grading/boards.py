@@ -412,7 +412,8 @@ def _group_rows(keyed: list[tuple[tuple[Any, ...], BoardRow]]) -> list[tuple[tup
 def _with_targets(rows: list[BoardRow], exercise: Any, *, higher: bool, decimals: int) -> list[BoardRow]:
     """Place the manifest's baseline and reference rows where their scores fall, after equal participants."""
     targets = [
-        BoardRow(None, RowKind.BASELINE, "Baseline (the exercise's target)", round(exercise.target_baseline, decimals)),
+        # The reference is what to aim for; the baseline (a trivial model) only the score to beat.
+        BoardRow(None, RowKind.BASELINE, "Baseline (the score to beat)", round(exercise.target_baseline, decimals)),
         BoardRow(
             None,
             RowKind.REFERENCE,
