@@ -138,6 +138,12 @@ class ScoreChart:
     height: int
     low: float
     high: float
+    last: float = 0.0
+
+    @property
+    def is_a_line(self) -> bool:
+        """Whether there is a trend to draw: a single score reads better as the number it is."""
+        return len(self.dots) > 1
 
 
 def score_chart(submissions: Iterable[Submission], *, width: int = 160, height: int = 40) -> ScoreChart | None:
@@ -161,7 +167,7 @@ def score_chart(submissions: Iterable[Submission], *, width: int = 160, height: 
             (round(x, 1), round(y, 1), f"{score:.4f} at {timezone.localtime(submission.created_at):%d %b %H:%M}")
         )
     points = " ".join(f"{x},{y}" for x, y, _ in dots)
-    return ScoreChart(points=points, dots=tuple(dots), width=width, height=height, low=low, high=high)
+    return ScoreChart(points=points, dots=tuple(dots), width=width, height=height, low=low, high=high, last=scores[-1])
 
 
 @dataclass(frozen=True)
