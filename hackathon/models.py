@@ -161,6 +161,8 @@ class Registration(models.Model):
 
     # Statuses that hold one of the event's places.
     HOLDING_A_PLACE = (Status.CONFIRMED, Status.OFFERED, Status.PENDING)
+    # The waiting list's order: first come, first offered (registering again after cancelling starts a new turn).
+    WAITING_ORDER = ("queued_at", "id")
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registrations")
@@ -194,6 +196,15 @@ class Registration(models.Model):
     @property
     def person_name(self) -> str:
         return self.user.get_full_name() or self.user.email
+
+    def waiting_position(self) -> int | None:
+        """Return the person's place on the waiting list (1 is next), or None when they are not waiting."""
+        if self.status != self.Status.WAITING:
+            return None
+        ahead = Registration.objects.filter(event_id=self.event_id, status=self.Status.WAITING).filter(
+            models.Q(queued_at__lt=self.queued_at) | models.Q(queued_at=self.queued_at, id__lt=self.id)
+        )
+        return ahead.count() + 1
 
 
 class Session(models.Model):

@@ -81,6 +81,12 @@ def event_registrations(event: Event, *, status: str = "") -> QuerySet[Registrat
     return registrations.order_by("created_at", "id")
 
 
+def waiting_positions(event: Event) -> dict[int, int]:
+    """Map each waiting registration's id to its place on the list (1 is next), in Registration.WAITING_ORDER."""
+    waiting = event.registrations.filter(status=Registration.Status.WAITING).order_by(*Registration.WAITING_ORDER)
+    return {pk: n for n, pk in enumerate(waiting.values_list("pk", flat=True), start=1)}
+
+
 def get_event_registration(event: Event, pk: int) -> Registration:
     """Return one of this event's registrations, else 404: another event's rows are never reached."""
     return get_object_or_404(event.registrations.select_related("user"), pk=pk)

@@ -318,7 +318,9 @@ def promote_waiting(*, event: Event, now: dt.datetime) -> list[Registration]:
     """Offer free places to the waiting list in order; call with the event row locked."""
     offered = []
     free = event.capacity - places_taken(event)
-    waiting = event.registrations.filter(status=Status.WAITING).select_related("user").order_by("queued_at", "id")
+    waiting = (
+        event.registrations.filter(status=Status.WAITING).select_related("user").order_by(*Registration.WAITING_ORDER)
+    )
     for registration in waiting[: max(free, 0)]:
         registration.status = Status.OFFERED
         registration.offer_expires_at = now + dt.timedelta(hours=offer_hours())
@@ -326,6 +328,26 @@ def promote_waiting(*, event: Event, now: dt.datetime) -> list[Registration]:
         offered.append(registration)
         transaction.on_commit(lambda r=registration: _email_offer(r))
     return offered
+
+
+def offer_place_by_hand(*, registration: Registration, now: dt.datetime | None = None) -> Registration:
+    """Offer a place to someone on the waiting list out of turn (an organizer's choice), even beyond capacity.
+
+    The person is emailed and has the usual time to accept, as when a place frees up.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        event, registration = _refresh_locked(registration)
+        if registration.status != Status.WAITING:
+            raise RegistrationRefused(
+                f"Only people on the waiting list can be offered a place; {registration.person_name} is "
+                f"{registration.get_status_display().lower()}."
+            )
+        registration.status = Status.OFFERED
+        registration.offer_expires_at = now + dt.timedelta(hours=offer_hours())
+        registration.save(update_fields=["status", "offer_expires_at"])
+        transaction.on_commit(lambda: _email_offer(registration))
+    return registration
 
 
 def _email_offer(registration: Registration) -> None:

@@ -52,6 +52,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         and (registration is None or registration.status == Registration.Status.CANCELLED),
         "can_give_feedback": permissions.can_give_feedback(request.user, event),
         "registration": registration,
+        "waiting_position": registration.waiting_position() if registration else None,
         "registration_open": event.registration_opens_at <= now < event.registration_closes_at,
         "places_taken": services.places_taken(event),
         "timetable": selectors.timetable(event),
@@ -206,9 +207,10 @@ accept_offer = _own_registration_action(services.accept_offer, "The place is you
 def registrations(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed_event(request, slug)
     status = request.GET.get("status", "")
+    positions = selectors.waiting_positions(event)
     context = {
         "event": event,
-        "registrations": selectors.event_registrations(event, status=status),
+        "rows": [(r, positions.get(r.pk)) for r in selectors.event_registrations(event, status=status)],
         "statuses": Registration.Status.choices,
         "status": status,
         "places_taken": services.places_taken(event),
@@ -221,11 +223,23 @@ def registrations(request: HttpRequest, slug: str) -> HttpResponse:
 def decide_registration(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     event = _managed_event(request, slug)
     registration = selectors.get_event_registration(event, pk)
-    approve = request.POST.get("decision") == "approve"
+    decision = request.POST.get("decision")
     try:
-        services.decide_registration(registration=registration, approve=approve)
-        verb = "approved" if approve else "rejected"
-        messages.success(request, f"The registration of {registration.person_name} is {verb}.")
+        if decision == "offer":
+            services.offer_place_by_hand(registration=registration)
+            taken = services.places_taken(event)
+            messages.success(
+                request,
+                f"{registration.person_name} is offered a place and was emailed; {taken} of {event.capacity} "
+                "places are now taken or on offer.",
+            )
+        elif decision in ("approve", "reject"):
+            approve = decision == "approve"
+            services.decide_registration(registration=registration, approve=approve)
+            verb = "approved" if approve else "rejected"
+            messages.success(request, f"The registration of {registration.person_name} is {verb}.")
+        else:
+            messages.error(request, "Choose Approve, Reject or Offer a place for the registration.")
     except UserFacingError as error:
         _refused(request, error)
     return redirect("registrations", slug=event.slug)
