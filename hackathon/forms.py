@@ -177,8 +177,13 @@ ExerciseWindowFormSet = inlineformset_factory(Event, EventExercise, form=Exercis
 
 
 class RegistrationForm(forms.Form):
-    """The registration questions; the use cases are ranked with one choice per rank."""
+    """The registration questions; the use cases are ranked with one choice per rank.
 
+    The person's names come first, filled in from their account: organizers and boards show them.
+    """
+
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
     affiliation = forms.ChoiceField(choices=STRUCTURES, label="Affiliation (INFN structure)")
     affiliation_other = forms.CharField(
         required=False, max_length=200, label="Institution, if other", help_text="Fill in when you chose Other."
@@ -186,8 +191,11 @@ class RegistrationForm(forms.Form):
     career_stage = forms.ChoiceField(choices=Registration.CareerStage.choices, label="Career stage")
     ml_experience = forms.ChoiceField(choices=Registration.Experience.choices, label="Machine-learning experience")
 
-    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, event: Event, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["first_name"].initial = user.first_name
+            self.fields["last_name"].initial = user.last_name
         self.use_cases = list(event.event_exercises.select_related("exercise").order_by("exercise__title"))
         choices = [("", "—")] + [(str(ee.pk), ee.exercise.title) for ee in self.use_cases]
         for rank in range(1, len(self.use_cases) + 1):
@@ -304,3 +312,17 @@ class FeedbackForm(forms.Form):
 class StaffInviteForm(forms.Form):
     email = forms.EmailField(label="Email address", help_text="An existing account gets the role at once.")
     role = forms.ChoiceField(choices=EventRole.Role.choices, initial=EventRole.Role.TUTOR, label="Role")
+
+
+class SignupNamesForm(forms.Form):
+    """The names allauth's sign-up asks for besides email and password: organizers and boards show them."""
+
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
+
+    field_order = ["first_name", "last_name"]
+
+    def signup(self, request: Any, user: Any) -> None:
+        user.first_name = self.cleaned_data["first_name"].strip()
+        user.last_name = self.cleaned_data["last_name"].strip()
+        user.save(update_fields=["first_name", "last_name"])

@@ -174,6 +174,8 @@ class RegistrationDetails:
     ml_experience: str
     ranking: tuple[int, ...] = ()  # EventExercise ids, favourite first
     affiliation_other: str = ""
+    first_name: str = ""  # kept on the account when given: organizers and boards show the names
+    last_name: str = ""
 
 
 def places_taken(event: Event) -> int:
@@ -266,12 +268,20 @@ def register(
         registration.offer_expires_at = None
         registration.group = None
         registration.save()
+        _keep_names(user, details)
         registration.preferences.all().delete()
         Preference.objects.bulk_create(
             Preference(registration=registration, event_exercise=ee, rank=rank)
             for rank, ee in enumerate(ranked, start=1)
         )
     return registration
+
+
+def _keep_names(user: AbstractBaseUser, details: RegistrationDetails) -> None:
+    first, last = details.first_name.strip(), details.last_name.strip()
+    if (first or last) and (first, last) != (user.first_name, user.last_name):
+        user.first_name, user.last_name = first[:150], last[:150]
+        user.save(update_fields=["first_name", "last_name"])
 
 
 def _refresh_locked(registration: Registration) -> tuple[Event, Registration]:

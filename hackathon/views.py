@@ -128,7 +128,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
     event = selectors.get_visible_event(request.user, slug)
     if not permissions.can_register(request.user, event):
         raise PermissionDenied("The event's organizers and tutors do not register as participants.")
-    form = forms.RegistrationForm(request.POST or None, event=event)
+    form = forms.RegistrationForm(request.POST or None, event=event, user=request.user)
     if request.method == "POST" and form.is_valid():
         details = services.RegistrationDetails(
             affiliation=form.cleaned_data["affiliation"],
@@ -136,6 +136,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             career_stage=form.cleaned_data["career_stage"],
             ml_experience=form.cleaned_data["ml_experience"],
             ranking=form.cleaned_data["ranking"],
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
         )
         try:
             registration = services.register(event=event, user=request.user, details=details)

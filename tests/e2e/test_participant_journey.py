@@ -23,6 +23,8 @@ def sign_up_and_confirm(page: Any, site: Site) -> None:
     page.goto(site.page_url("/"))
     page.get_by_role("button", name="Sign up").click()
     page.locator("#id_email").fill(EMAIL)
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_label("Last name").fill("Lovelace")
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
     shoot(page, "participant-01-sign-up")

@@ -52,7 +52,13 @@ def test_a_new_person_signs_up_through_the_emailed_link_and_is_a_tutor_at_once(
     assert "Sign up with newcomer@example.org" in landing
     client.post(
         reverse("account_signup"),
-        {"email": "newcomer@example.org", "password1": PASSWORD, "password2": PASSWORD, "first_name": "Nina"},
+        {
+            "email": "newcomer@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "first_name": "Nina",
+            "last_name": "Rossi",
+        },
     )
     newcomer = get_user_model().objects.get(email="newcomer@example.org")
     assert EventRole.objects.filter(event=event, user=newcomer, role="tutor").exists()
@@ -66,8 +72,15 @@ def test_signing_up_with_another_address_grants_nothing(client):
     StaffInvitation.objects.create(event=event, email="invited@example.org", role="tutor")
     client.post(
         reverse("account_signup"),
-        {"email": "someone-else@example.org", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "email": "someone-else@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "first_name": "Sam",
+            "last_name": "Else",
+        },
     )
+    assert get_user_model().objects.filter(email="someone-else@example.org").exists()
     assert not EventRole.objects.filter(event=event).exists()
 
 
