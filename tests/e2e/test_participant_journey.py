@@ -108,7 +108,7 @@ def test_a_new_participant_submits_watches_the_run_and_reads_score_notebook_roc_
     page.get_by_role("button", name="Submit for grading").click()
     page.locator("#status strong", has_text="Failed").wait_for(timeout=GRADING_TIMEOUT_MS)
     assert "KeyError" in page.locator("#status").inner_text()
-    page.get_by_role("link", name="Go to the failing cell (1)").click()
+    page.get_by_role("link", name="Go to the failing cell (cell 2)").click()
     failing = page.locator("#cell-1")
     assert "failed-cell" in (failing.get_attribute("class") or "")
     assert "KeyError" in failing.inner_text()
