@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from exercises.errors import UserFacingError
 from hackathon import forms, permissions, selectors, services, staffing
 from hackathon.confirmation import confirm_page
-from hackathon.models import Event, Registration
+from hackathon.models import Event, EventRole, Registration, StaffInvitation
 
 logger = logging.getLogger(__name__)
 
@@ -459,22 +459,30 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: grant the role to the invited address's account, or lead the person through sign-up."""
     invitation = selectors.get_invitation(token)
     event = invitation.event
+    if not invitation.is_pending and request.user.is_authenticated and invitation.accepted_by_id == request.user.pk:
+        # Back from signing up through the link: the sign-up itself granted the role.
+        return _welcome_staff(request, invitation)
     if invitation.is_pending and request.user.is_authenticated:
         try:
             staffing.accept_invitation(invitation=invitation, user=request.user)
         except UserFacingError as error:
             _refused(request, error)
         else:
-            messages.success(request, f"You are now a {invitation.get_role_display().lower()} of {event.title}.")
-            if invitation.role == "tutor":
-                messages.info(request, "Tell the organizers what you know and when you can help.")
-                return redirect("tutoring", slug=event.slug)
-            return redirect("event_detail", slug=event.slug)
+            return _welcome_staff(request, invitation)
     elif invitation.is_pending:
         # Following the emailed link proves the address: the sign-up with it needs no second confirmation.
         get_adapter(request).stash_verified_email(request, invitation.email)
     context = {"invitation": invitation, "event": event, "has_account": staffing.verified_owner(invitation.email)}
     return render(request, "hackathon/invitation.html", context)
+
+
+def _welcome_staff(request: HttpRequest, invitation: StaffInvitation) -> HttpResponse:
+    event = invitation.event
+    messages.success(request, f"You are now a {invitation.get_role_display().lower()} of {event.title}.")
+    if invitation.role == EventRole.Role.TUTOR:
+        messages.info(request, "Tell the organizers what you know and when you can help.")
+        return redirect("tutoring", slug=event.slug)
+    return redirect("event_detail", slug=event.slug)
 
 
 # --- Feedback and reports ---------------------------------------------------------------------------------

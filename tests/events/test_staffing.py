@@ -63,8 +63,11 @@ def test_a_new_person_signs_up_through_the_emailed_link_and_is_a_tutor_at_once(
     newcomer = get_user_model().objects.get(email="newcomer@example.org")
     assert EventRole.objects.filter(event=event, user=newcomer, role="tutor").exists()
     assert StaffInvitation.objects.get().accepted_by == newcomer
-    # The link proved the address: the new tutor is signed in, with no second confirmation to wait for.
+    # The link proved the address: the new tutor is signed in, with no second confirmation to wait for, and the
+    # link leads them on to declare their expertise.
     assert client.get(reverse("tutoring", args=[event.slug])).status_code == 200
+    back = client.get("/" + path)
+    assert back.status_code == 302 and back["Location"] == reverse("tutoring", args=[event.slug])
 
 
 def test_signing_up_with_another_address_grants_nothing(client):
