@@ -36,6 +36,11 @@ def _person(user: AbstractBaseUser) -> str:
     return user.get_full_name() or user.email
 
 
+def a_role(role_label: str) -> str:
+    """Put "a" or "an" before a role's name: a tutor, an organizer."""
+    return f"an {role_label}" if role_label[:1] in "aeiou" else f"a {role_label}"
+
+
 def verified_owner(email: str) -> AbstractBaseUser | None:
     """Return the account that has proved it owns this address, if any."""
     address = EmailAddress.objects.filter(email__iexact=email, verified=True).select_related("user").first()
@@ -69,19 +74,19 @@ def invite_staff(*, event: Event, email: str, role: str, invited_by: AbstractBas
         owner = verified_owner(email)
         if owner is not None:
             if EventRole.objects.filter(event=event, user=owner, role=role).exists():
-                raise StaffingRefused(f"{_person(owner)} is already a {label} of {event.title}; nothing changed.")
+                raise StaffingRefused(f"{_person(owner)} is already {a_role(label)} of {event.title}; nothing changed.")
             grant_role(event=event, user=owner, role=role)
             transaction.on_commit(lambda: _email_granted(event, owner.email, role))
-            return f"{_person(owner)} is now a {label} of {event.title}; they were told by email."
+            return f"{_person(owner)} is now {a_role(label)} of {event.title}; they were told by email."
         if event.staff_invitations.filter(email__iexact=email, role=role, accepted_at__isnull=True).exists():
             raise StaffingRefused(
-                f"{email} is already invited as a {label} and has not signed up yet. Withdraw that invitation "
+                f"{email} is already invited as {a_role(label)} and has not signed up yet. Withdraw that invitation "
                 "below to send a new one."
             )
         invitation = StaffInvitation.objects.create(event=event, email=email, role=role, invited_by=invited_by)
         transaction.on_commit(lambda: _email_invitation(invitation))
     return (
-        f"{email} has no account here yet: an invitation link was emailed to them. They become a {label} of "
+        f"{email} has no account here yet: an invitation link was emailed to them. They become {a_role(label)} of "
         f"{event.title} when they sign up with that address."
     )
 
@@ -89,8 +94,8 @@ def invite_staff(*, event: Event, email: str, role: str, invited_by: AbstractBas
 def _email_granted(event: Event, email: str, role: str) -> None:
     url = settings.SITE_URL.rstrip("/") + event.get_absolute_url()
     send_mail(
-        subject=f"You are a {Role(role).label.lower()} of {event.title}",
-        message=f"The organizers of {event.title} added you as a {Role(role).label.lower()}.\n\n"
+        subject=f"You are {a_role(Role(role).label.lower())} of {event.title}",
+        message=f"The organizers of {event.title} added you as {a_role(Role(role).label.lower())}.\n\n"
         f"The event's page, with your pages linked from it: {url}\n",
         from_email=None,
         recipient_list=[email],
@@ -101,9 +106,9 @@ def _email_invitation(invitation: StaffInvitation) -> None:
     event = invitation.event
     url = settings.SITE_URL.rstrip("/") + invitation.get_absolute_url()
     send_mail(
-        subject=f"Join {event.title} as a {invitation.get_role_display().lower()}",
+        subject=f"Join {event.title} as {a_role(invitation.get_role_display().lower())}",
         message=(
-            f"The organizers of {event.title} invite you to be a {invitation.get_role_display().lower()}.\n\n"
+            f"The organizers of {event.title} invite you to be {a_role(invitation.get_role_display().lower())}.\n\n"
             f"Open this link and sign up with this address ({invitation.email}) to accept: {url}\n"
         ),
         from_email=None,
@@ -154,7 +159,7 @@ def withdraw_invitation(*, invitation: StaffInvitation) -> None:
 def what_revoking_removes(role: EventRole) -> list[str]:
     """Say, before it happens, what revoking this role takes away."""
     who, event = _person(role.user), role.event
-    lines = [f"{who} is no longer a {role.get_role_display().lower()} of {event.title}."]
+    lines = [f"{who} is no longer {a_role(role.get_role_display().lower())} of {event.title}."]
     if role.role == Role.TUTOR:
         numbers = list(event.groups.filter(tutors=role.user).values_list("number", flat=True))
         if numbers:

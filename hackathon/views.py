@@ -351,7 +351,8 @@ def assign_groups(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Formed {len(report.groups)} groups; {report.first_choice} of {report.participants} "
+                f"Formed {len(report.groups)} group{'s' if len(report.groups) != 1 else ''}; "
+                f"{report.first_choice} of {report.participants} "
                 "participants got their first choice.",
             )
         return redirect("groups", slug=event.slug)
@@ -478,7 +479,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 def _welcome_staff(request: HttpRequest, invitation: StaffInvitation) -> HttpResponse:
     event = invitation.event
-    messages.success(request, f"You are now a {invitation.get_role_display().lower()} of {event.title}.")
+    messages.success(request, f"You are now {staffing.a_role(invitation.get_role_display().lower())} of {event.title}.")
     if invitation.role == EventRole.Role.TUTOR:
         messages.info(request, "Tell the organizers what you know and when you can help.")
         return redirect("tutoring", slug=event.slug)

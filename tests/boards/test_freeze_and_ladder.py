@@ -51,6 +51,9 @@ def test_a_revealed_board_is_never_shown_as_frozen(client, frozen):
     text = page.content.decode()
     assert "frozen since" not in text and "freezes for participants" not in text
     assert "frozen no more" in text
+    client.force_login(make_organizer(event_exercise.event))
+    organizer_page = client.get(reverse("organizer_boards", args=[event_exercise.event.slug])).content.decode()
+    assert "participants see it frozen" not in organizer_page
 
 
 def test_organizers_still_see_the_live_board(frozen):
