@@ -15,7 +15,7 @@ from hackathon.models import Group, Registration
 from tests.boards.board_builders import person, scored
 from tests.factories import make_event, make_organizer, make_participant, make_tutor, make_user, open_exercise
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
 
 def click_through(client: Client, url: str, says: list[str], fields: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

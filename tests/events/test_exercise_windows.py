@@ -17,7 +17,7 @@ from tests.events.test_event_pages import event_fields
 from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_user
 from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
 
 def edit_data(event, *, exercises=(), windows=(), **extra) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from hackathon import staffing
 from hackathon.models import EventRole, Group, StaffInvitation
 from tests.factories import PASSWORD, make_event, make_organizer, make_participant, make_tutor, make_user, open_exercise
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
 
 def invite(client, event, email: str, role: str = "tutor"):  # type: ignore[no-untyped-def]
