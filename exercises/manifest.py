@@ -67,6 +67,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "name": {"enum": list(METRIC_OF_OUTPUT.values())},
                 "direction": {"enum": ["higher", "lower"]},
+                "display_name": {"type": "string", "minLength": 1, "maxLength": 80},
                 "secondary": {"type": "array", "items": {"enum": sorted(METRICS)}, "uniqueItems": True},
             },
         },
@@ -131,6 +132,7 @@ class MetricSpec:
     name: str
     direction: str
     secondary: tuple[str, ...] = ()
+    display_name: str = ""  # what pages call it; the metric's own label when the manifest names none
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,12 @@ def parse_manifest(data: dict[str, Any]) -> Manifest:
         description=data["description"],
         levels=tuple(data["levels"]),
         labels=Labels(tuple(labels["technology"]), tuple(labels["field"]), tuple(labels["tool"])),
-        metric=MetricSpec(metric["name"], metric["direction"], tuple(metric.get("secondary", ()))),
+        metric=MetricSpec(
+            metric["name"],
+            metric["direction"],
+            tuple(metric.get("secondary", ())),
+            metric.get("display_name") or METRICS[metric["name"]].label,
+        ),
         output=Output(data["output"]["kind"]),
         resources=Resources(
             device=resources["device"],

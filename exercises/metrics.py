@@ -18,10 +18,13 @@ MASK_THRESHOLD = 0.5  # a predicted probability at or above this marks the pixel
 
 
 class MetricDefinition(NamedTuple):
-    """A metric's function and whether higher or lower values are better."""
+    """A metric's function, whether higher or lower values are better, its name for people and its range."""
 
     function: Callable[..., float]
     direction: str  # "higher" | "lower"
+    label: str = ""
+    lowest: float | None = None  # the range charts draw their axes over; None where it has no bound
+    highest: float | None = None
 
 
 def _finite_vector(values: Any, what: str, length: int | None = None) -> np.ndarray:
@@ -194,11 +197,11 @@ def reconstruction_loss(events: Any, reconstructed: Any) -> float:
 
 
 METRICS: dict[str, MetricDefinition] = {
-    "roc_auc": MetricDefinition(roc_auc, "higher"),
-    "dice": MetricDefinition(dice, "higher"),
-    "reconstruction_loss": MetricDefinition(reconstruction_loss, "lower"),
+    "roc_auc": MetricDefinition(roc_auc, "higher", "ROC AUC", 0.0, 1.0),
+    "dice": MetricDefinition(dice, "higher", "Dice coefficient", 0.0, 1.0),
+    "reconstruction_loss": MetricDefinition(reconstruction_loss, "lower", "Reconstruction loss", 0.0, None),
     # the AUC of the per-event reconstruction error at telling anomalies from normal events
-    "anomaly_auc": MetricDefinition(roc_auc, "higher"),
+    "anomaly_auc": MetricDefinition(roc_auc, "higher", "Anomaly-detection AUC", 0.0, 1.0),
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.urls import reverse
 
+from exercises.metrics import METRICS
+
 
 class Label(models.Model):
     """One value of one of the knowledge base's label dimensions, e.g. technology = CNN."""
@@ -43,6 +45,9 @@ class Exercise(models.Model):
     levels = models.JSONField(default=list)
     labels = models.ManyToManyField(Label, related_name="exercises", blank=True)
     metric = models.CharField(max_length=40)
+    metric_display_name = models.CharField(
+        max_length=80, blank=True, help_text="What pages call the metric (the manifest's metric.display_name)."
+    )
     direction = models.CharField(max_length=6, choices=Direction.choices)
     secondary_metrics = models.JSONField(default=list, blank=True)
     output_kind = models.CharField(max_length=20)
@@ -68,6 +73,16 @@ class Exercise(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("exercise_detail", kwargs={"slug": self.slug})
+
+    @property
+    def metric_label(self) -> str:
+        """The metric as pages name it: the manifest's display name, else the metric's own label."""
+        known = METRICS.get(self.metric)
+        return self.metric_display_name or (known.label if known else self.metric)
+
+    @property
+    def secondary_metric_labels(self) -> list[str]:
+        return [METRICS[name].label if name in METRICS else name for name in self.secondary_metrics]
 
     @property
     def queue(self) -> str:

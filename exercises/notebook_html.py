@@ -78,15 +78,19 @@ def notebook_html(notebook: Any, *, failed_cell: int | None = None) -> SafeStrin
     for index, cell in enumerate(notebook.get("cells", [])):
         css = "cell failed-cell" if index == failed_cell else "cell"
         anchor = f' id="cell-{index}"'
+        # Every cell shown is numbered from 1, markdown too, as people count them on the page; the grading
+        # messages and the tutors' tables use the same numbers.
+        label = f"{'Failing cell' if index == failed_cell else 'Cell'} {index + 1}"
+        number = f'<p class="cell-number">{label}</p>'
         if cell.get("cell_type") == "markdown":
             parts.append(
-                f'<section class="{css} markdown"{anchor}>{markdown_html(_text(cell.get("source")))}</section>'
+                f'<section class="{css} markdown"{anchor} aria-label="{label}">{number}'
+                f"{markdown_html(_text(cell.get('source')))}</section>"
             )
             continue
         if cell.get("cell_type") != "code":
             continue
-        label = "Failing cell " if index == failed_cell else "Cell "
-        parts.append(f'<section class="{css} code"{anchor} aria-label="{label}{index}">')
+        parts.append(f'<section class="{css} code"{anchor} aria-label="{label}">{number}')
         parts.append(_pre(_text(cell.get("source")), "source"))
         parts.extend(_output(output) for output in cell.get("outputs", []) if isinstance(output, dict))
         parts.append("</section>")

@@ -36,6 +36,7 @@ def save_exercise(bundle: Bundle, *, builtin: bool) -> Exercise:
             "metric": m.metric.name,
             "direction": m.metric.direction,
             "secondary_metrics": list(m.metric.secondary),
+            "metric_display_name": m.metric.display_name,
             "output_kind": m.output.kind,
             "device": m.resources.device,
             "gpu_preferred": m.resources.gpu_preferred,

@@ -61,7 +61,7 @@ def board_cache_seconds() -> int:
 
 # In the cached boards' keys: change it with the Board or BoardRow fields, so that during a rolling upgrade the new
 # code never unpickles a board the old code cached (nor the old code a new one).
-BOARD_CACHE_FORMAT = 2
+BOARD_CACHE_FORMAT = 3
 
 
 def _cache_key(event_exercise_id: int, audience: Audience, part: Part, ranking: Ranking) -> str:
@@ -111,6 +111,7 @@ class Board:
     ladder: bool = False
     ladder_step: float | None = None
     final_picks: int = 0
+    revealed: bool = False
 
     @property
     def ranked(self) -> tuple[BoardRow, ...]:
@@ -291,7 +292,9 @@ def rank_entries(
     exercise = event_exercise.exercise
     higher = exercise.direction == "higher"
     freezes_at = freeze_time(options)
-    frozen = audience is Audience.PARTICIPANT and is_frozen(options, now)
+    revealed = is_revealed(options, now)
+    # Once the private board is out there is nothing left to hide: the public board is never frozen after a reveal.
+    frozen = audience is Audience.PARTICIPANT and is_frozen(options, now) and not revealed
     ladder = audience is Audience.PARTICIPANT and options.ladder and part is Part.PUBLIC
     header = {
         "event_exercise_id": event_exercise.pk,
@@ -309,8 +312,9 @@ def rank_entries(
         "ladder": options.ladder,
         "ladder_step": options.ladder_step if options.ladder else None,
         "final_picks": options.final_picks,
+        "revealed": revealed,
     }
-    if part is Part.PRIVATE and audience is Audience.PARTICIPANT and not is_revealed(options, now):
+    if part is Part.PRIVATE and audience is Audience.PARTICIPANT and not revealed:
         return Board(**header, hidden=True)
 
     by_participant: dict[int, list[Entry]] = defaultdict(list)
@@ -408,7 +412,8 @@ def _group_rows(keyed: list[tuple[tuple[Any, ...], BoardRow]]) -> list[tuple[tup
 def _with_targets(rows: list[BoardRow], exercise: Any, *, higher: bool, decimals: int) -> list[BoardRow]:
     """Place the manifest's baseline and reference rows where their scores fall, after equal participants."""
     targets = [
-        BoardRow(None, RowKind.BASELINE, "Baseline (the exercise's target)", round(exercise.target_baseline, decimals)),
+        # The reference is what to aim for; the baseline (a trivial model) only the score to beat.
+        BoardRow(None, RowKind.BASELINE, "Baseline (the score to beat)", round(exercise.target_baseline, decimals)),
         BoardRow(
             None,
             RowKind.REFERENCE,

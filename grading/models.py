@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
@@ -34,6 +35,14 @@ class SubmissionManager(models.Manager.from_queryset(SubmissionQuerySet)):  # ty
 
     def get_queryset(self) -> SubmissionQuerySet:
         return super().get_queryset().defer(*RESULT_FIELDS)
+
+
+RUNNER_CELL = re.compile(r"\bCell (\d+)\b")
+
+
+def cell_numbers_as_shown(text: str) -> str:
+    """Renumber the runner's "Cell N" (an index from 0 over every cell) as the pages number cells, from 1."""
+    return RUNNER_CELL.sub(lambda m: f"Cell {int(m.group(1)) + 1}", text or "")
 
 
 class Submission(models.Model):
@@ -103,6 +112,16 @@ class Submission(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("submission_detail", kwargs={"uid": self.uid})
+
+    @property
+    def failed_cell_number(self) -> int | None:
+        """The failing cell as the page numbers cells: every cell shown, counted from 1 (the runner counts from 0)."""
+        return None if self.failed_cell is None else self.failed_cell + 1
+
+    @property
+    def shown_message(self) -> str:
+        """The grading message with its "Cell N" in the page's numbering (see failed_cell_number)."""
+        return cell_numbers_as_shown(self.message)
 
     @property
     def is_final(self) -> bool:

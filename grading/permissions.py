@@ -42,7 +42,11 @@ def handleable_help_requests(user: AnyUser, event: Event) -> QuerySet[HelpReques
         return requests.none()
     if permissions.can_manage_event(user, event):
         return requests
-    return requests.filter(group__tutors=user).distinct()
+    # A request raised before its participant had a group follows them to the group they are in now.
+    now_in_their_group = Q(
+        group=None, participant__registrations__event=event, participant__registrations__group__tutors=user
+    )
+    return requests.filter(Q(group__tutors=user) | now_in_their_group).distinct()
 
 
 def visible_help_requests(user: AnyUser, event: Event) -> QuerySet[HelpRequest]:

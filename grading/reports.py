@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncDate
 
+from exercises.metrics import METRICS
 from grading.models import Submission
 from hackathon.models import Event, Registration
 from hackathon.selectors import Bar, Chart
@@ -32,13 +34,29 @@ def _chart(title: str, counts: dict[str, int]) -> Chart:
     return Chart(title=title, bars=tuple(Bar(label, value) for label, value in counts.items()))
 
 
-def _score_bins(values: list[float], bins: int = 5) -> dict[str, int]:
+def score_bins(values: list[float], *, lowest: float | None, highest: float | None, bins: int = 10) -> dict[str, int]:
+    """Count scores in equal buckets over the metric's range (0 to 1 for an AUC), never over the scores' own spread.
+
+    A metric without an upper bound (a loss) runs up to the largest score, rounded up to a round number; one
+    without a lower bound starts at the smallest score.
+    """
     if not values:
         return {}
-    low, high = min(values), max(values)
-    width = (high - low) / bins or 1.0
-    counts = Counter(min(bins - 1, int((v - low) / width)) for v in values)
-    return {f"{low + i * width:.3f} – {low + (i + 1) * width:.3f}": counts.get(i, 0) for i in range(bins)}
+    low = lowest if lowest is not None else min(values)
+    high = highest if highest is not None else _round_up(max(values))
+    if high <= low:
+        high = low + 1.0
+    width = (high - low) / bins
+    counts = Counter(max(0, min(bins - 1, int((v - low) / width))) for v in values)
+    return {f"{low + i * width:.3g} – {low + (i + 1) * width:.3g}": counts.get(i, 0) for i in range(bins)}
+
+
+def _round_up(value: float) -> float:
+    """Round a positive number up to 1, 2 or 5 times a power of ten, for a readable axis."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
 
 
 def event_grading_report(event: Event) -> GradingReport:
@@ -58,8 +76,12 @@ def event_grading_report(event: Event) -> GradingReport:
                 title=event_exercise.exercise.title,
                 per_day=_chart("Submissions per day", {f"{d['day']:%d %b}": d["n"] for d in days}),
                 scores=_chart(
-                    f"Best public {event_exercise.exercise.metric} per participant",
-                    _score_bins([b["best"] for b in bests]),
+                    f"Best public {event_exercise.exercise.metric_label} per participant",
+                    score_bins(
+                        [b["best"] for b in bests],
+                        lowest=METRICS[event_exercise.exercise.metric].lowest,
+                        highest=METRICS[event_exercise.exercise.metric].highest,
+                    ),
                 ),
             )
         )

@@ -82,6 +82,7 @@ def get_board_access(user: AnyUser, slug: str, exercise_slug: str) -> tuple[Even
         slug=row.exercise_slug,
         title=row.exercise_title,
         metric=row.exercise_metric,
+        metric_display_name=row.exercise_metric_display_name,
         direction=row.exercise_direction,
         target_baseline=row.exercise_target_baseline,
         target_reference=row.exercise_target_reference,
@@ -104,6 +105,7 @@ def _board_access_sql() -> str:
     return (
         "SELECT ee.*, e.slug AS event_slug, e.title AS event_title, e.published AS event_published, "  # noqa: S608
         "x.slug AS exercise_slug, x.title AS exercise_title, x.metric AS exercise_metric, "
+        "x.metric_display_name AS exercise_metric_display_name, "
         "x.direction AS exercise_direction, x.target_baseline AS exercise_target_baseline, "
         "x.target_reference AS exercise_target_reference, "
         f"EXISTS ({holds_role}) AS holds_organizer, EXISTS ({holds_role}) AS holds_tutor, "

@@ -106,6 +106,7 @@ class SharedError:
     count: int
     members: tuple[str, ...]
     latest_uid: str
+    exercise: str = ""
 
     @property
     def member_count(self) -> int:
@@ -113,17 +114,19 @@ class SharedError:
 
 
 def shared_errors(submissions: Iterable[Submission], names: dict[int, str]) -> list[SharedError]:
-    """Aggregate failures: the same exception in the same cell appears once, with a count and the members it hit."""
-    seen: dict[ErrorSignature, list[Submission]] = {}
+    """Aggregate failures: the same exception in the same cell of one exercise appears once, with a count and the
+    members it hit."""
+    seen: dict[tuple[int, ErrorSignature], list[Submission]] = {}
     for submission in submissions:
         signature = error_signature(submission)
         if signature is not None:
-            seen.setdefault(signature, []).append(submission)
+            seen.setdefault((submission.event_exercise_id, signature), []).append(submission)
     errors = []
-    for signature, hits in seen.items():
+    for (_, signature), hits in seen.items():
         members = sorted({names.get(s.participant_id, str(s.participant_id)) for s in hits})
         latest = max(hits, key=lambda s: (s.created_at, s.pk))
-        errors.append(SharedError(signature, len(hits), tuple(members), str(latest.uid)))
+        title = latest.event_exercise.exercise.title
+        errors.append(SharedError(signature, len(hits), tuple(members), str(latest.uid), title))
     # The mistakes that hit the most people first: one explanation helps them all.
     return sorted(errors, key=lambda e: (-e.member_count, -e.count, e.signature.ename))
 
@@ -138,6 +141,12 @@ class ScoreChart:
     height: int
     low: float
     high: float
+    last: float = 0.0
+
+    @property
+    def is_a_line(self) -> bool:
+        """Whether there is a trend to draw: a single score reads better as the number it is."""
+        return len(self.dots) > 1
 
 
 def score_chart(submissions: Iterable[Submission], *, width: int = 160, height: int = 40) -> ScoreChart | None:
@@ -161,7 +170,7 @@ def score_chart(submissions: Iterable[Submission], *, width: int = 160, height: 
             (round(x, 1), round(y, 1), f"{score:.4f} at {timezone.localtime(submission.created_at):%d %b %H:%M}")
         )
     points = " ".join(f"{x},{y}" for x, y, _ in dots)
-    return ScoreChart(points=points, dots=tuple(dots), width=width, height=height, low=low, high=high)
+    return ScoreChart(points=points, dots=tuple(dots), width=width, height=height, low=low, high=high, last=scores[-1])
 
 
 @dataclass(frozen=True)
@@ -220,7 +229,11 @@ def _best(scores: list[float], direction: str) -> float | None:
 
 
 def group_dashboard(group: Group, *, viewer: AnyUser, now: dt.datetime | None = None) -> GroupDashboard:
-    """Build the group's dashboard from the submissions the viewer may see."""
+    """Build the group's dashboard from the submissions the viewer may see, on every exercise of the event.
+
+    Members may work on other exercises than their group's: their failures there are activity (and may mean they
+    are stuck) too. Best score and trend stay on the group's exercise, whose metric they are measured in.
+    """
     now = now or timezone.now()
     event_exercise = group.event_exercise
     exercise = event_exercise.exercise
@@ -231,7 +244,8 @@ def group_dashboard(group: Group, *, viewer: AnyUser, now: dt.datetime | None = 
     names = {user.pk: person_name(user) for user in users}
     submissions = list(
         visible_submissions(viewer, group.event)
-        .filter(event_exercise=event_exercise, participant_id__in=names)
+        .filter(participant_id__in=names)
+        .select_related("event_exercise__exercise")
         .defer("executed_notebook", "log", "traceback")
         .order_by("-created_at", "-id")
     )
@@ -253,7 +267,7 @@ def group_dashboard(group: Group, *, viewer: AnyUser, now: dt.datetime | None = 
     members = []
     for user in users:
         own = by_member[user.pk]
-        scored = [s for s in own if s.status == Submission.Status.SCORED]
+        scored = [s for s in own if s.status == Submission.Status.SCORED and s.event_exercise_id == event_exercise.pk]
         moments = [m for m in (own[0].created_at if own else None, asked.get(user.pk), wrote.get(user.pk)) if m]
         members.append(
             MemberStatus(
@@ -268,7 +282,9 @@ def group_dashboard(group: Group, *, viewer: AnyUser, now: dt.datetime | None = 
                 stuck_reason=stuck_reason(
                     own, opens_at=event_exercise.opens_at, closes_at=event_exercise.closes_at, now=now, minutes=minutes
                 ),
-                chart=score_chart(s for s in own if s.kind == Submission.Kind.GRADED),
+                chart=score_chart(
+                    s for s in own if s.kind == Submission.Kind.GRADED and s.event_exercise_id == event_exercise.pk
+                ),
             )
         )
     waiting_help = HelpRequest.objects.filter(group=group, status=HelpRequest.Status.OPEN).count()

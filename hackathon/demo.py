@@ -166,6 +166,7 @@ def load_demo() -> list[DemoAccount]:
             )
         if use_cases[event.pk]:
             services.assign_groups(event=event)
+    open_one_exercise_now(base)
     return accounts
 
 
@@ -193,10 +194,32 @@ def open_demo_exercises(event: Event) -> list[EventExercise]:
         except Exception:  # the demo still works without exercises; the catalog reports its own errors
             logger.exception("The built-in exercises could not be loaded; the demo events open none")
             return []
-    opens = timezone.make_aware(dt.datetime.combine(event.starts_on, dt.time.min))
-    closes = timezone.make_aware(dt.datetime.combine(event.ends_on, dt.time(23, 59)))
+    opens, closes = services.default_exercise_window(event)
     return [
         EventExercise.objects.create(event=event, exercise=exercise, opens_at=opens, closes_at=closes)
         for exercise in sorted(exercises, key=lambda e: e.slug)
         if event.level in exercise.levels
     ]
+
+
+def open_now() -> EventExercise | None:
+    """Return the demo's base exercise that takes submissions now, if the demo opened one."""
+    now = timezone.now()
+    return (
+        EventExercise.objects.filter(event__slug="base-online", opens_at__lte=now, closes_at__gt=now)
+        .select_related("exercise", "event")
+        .first()
+    )
+
+
+def open_one_exercise_now(event: Event) -> EventExercise | None:
+    """Open the event's first exercise from an hour ago, so that a newcomer can submit as soon as they sign in.
+
+    The event itself starts tomorrow (its registration is still open); only this exercise's window is moved.
+    """
+    first = event.event_exercises.select_related("exercise").order_by("exercise__slug").first()
+    if first is None:
+        return None
+    first.opens_at = timezone.now() - dt.timedelta(hours=1)
+    first.save(update_fields=["opens_at"])
+    return first

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.forms import inlineformset_factory
+from django.utils.text import slugify
 
 from exercises.models import Exercise, Label
 from hackathon.models import (
@@ -15,6 +16,8 @@ from hackathon.models import (
     DEFAULT_PARTICIPANTS_PER_TUTOR,
     STRUCTURES,
     Event,
+    EventExercise,
+    EventRole,
     Group,
     Registration,
     Session,
@@ -30,7 +33,8 @@ class EventForm(forms.ModelForm):
         queryset=Exercise.objects.filter(published=True),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="The use cases the event opens; their submission window is the event's dates.",
+        help_text="The use cases the event opens. A newly ticked one takes submissions over the event's dates; "
+        "change its window below after saving.",
     )
 
     class Meta:
@@ -73,6 +77,36 @@ class EventForm(forms.ModelForm):
             self.fields[name].required = False
         if self.instance.pk:
             self.fields["exercises"].initial = [ee.exercise_id for ee in self.instance.event_exercises.all()]
+        else:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = "The event's address; leave empty to derive it from the title."
+
+    # How the page lays the fields out: the fields of one row sit side by side when the screen is wide enough.
+    LAYOUT = (
+        ("title", "slug"),
+        ("description",),
+        ("level", "mode", "compute"),
+        ("venue",),
+        ("starts_on", "ends_on"),
+        ("registration_opens_at", "registration_closes_at"),
+        ("capacity", "participants_per_tutor", "group_size"),
+        ("needs_approval", "has_waiting_list"),
+        ("requires_prerequisite", "published"),
+    )
+
+    def layout(self) -> list[list[forms.BoundField]]:
+        return [[self[name] for name in row] for row in self.LAYOUT]
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data.get("slug") or ""
+        if slug or self.instance.pk:
+            return slug
+        base = slugify(self.data.get(self.add_prefix("title"), ""))[:70] or "event"
+        slug, n = base, 1
+        while Event.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -119,9 +153,37 @@ class SessionForm(forms.ModelForm):
 ProgrammeFormSet = inlineformset_factory(Event, Session, form=SessionForm, extra=3, can_delete=True)
 
 
-class RegistrationForm(forms.Form):
-    """The registration questions; the use cases are ranked with one choice per rank."""
+class ExerciseWindowForm(forms.ModelForm):
+    """When one attached exercise takes submissions, and how many a day."""
 
+    class Meta:
+        model = EventExercise
+        fields = ["opens_at", "closes_at", "submissions_per_day"]
+        widgets = {
+            "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+        labels = {"opens_at": "Opens at", "closes_at": "Closes at", "submissions_per_day": "Submissions a day"}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", "An exercise must close after it opens.")
+        return data
+
+
+ExerciseWindowFormSet = inlineformset_factory(Event, EventExercise, form=ExerciseWindowForm, extra=0, can_delete=False)
+
+
+class RegistrationForm(forms.Form):
+    """The registration questions; the use cases are ranked with one choice per rank.
+
+    The person's names come first, filled in from their account: organizers and boards show them.
+    """
+
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
     affiliation = forms.ChoiceField(choices=STRUCTURES, label="Affiliation (INFN structure)")
     affiliation_other = forms.CharField(
         required=False, max_length=200, label="Institution, if other", help_text="Fill in when you chose Other."
@@ -129,8 +191,11 @@ class RegistrationForm(forms.Form):
     career_stage = forms.ChoiceField(choices=Registration.CareerStage.choices, label="Career stage")
     ml_experience = forms.ChoiceField(choices=Registration.Experience.choices, label="Machine-learning experience")
 
-    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, event: Event, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["first_name"].initial = user.first_name
+            self.fields["last_name"].initial = user.last_name
         self.use_cases = list(event.event_exercises.select_related("exercise").order_by("exercise__title"))
         choices = [("", "—")] + [(str(ee.pk), ee.exercise.title) for ee in self.use_cases]
         for rank in range(1, len(self.use_cases) + 1):
@@ -242,3 +307,22 @@ class FeedbackForm(forms.Form):
     suggestions = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Suggestions for the next edition"
     )
+
+
+class StaffInviteForm(forms.Form):
+    email = forms.EmailField(label="Email address", help_text="An existing account gets the role at once.")
+    role = forms.ChoiceField(choices=EventRole.Role.choices, initial=EventRole.Role.TUTOR, label="Role")
+
+
+class SignupNamesForm(forms.Form):
+    """The names allauth's sign-up asks for besides email and password: organizers and boards show them."""
+
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
+
+    field_order = ["first_name", "last_name"]
+
+    def signup(self, request: Any, user: Any) -> None:
+        user.first_name = self.cleaned_data["first_name"].strip()
+        user.last_name = self.cleaned_data["last_name"].strip()
+        user.save(update_fields=["first_name", "last_name"])

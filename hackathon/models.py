@@ -161,6 +161,8 @@ class Registration(models.Model):
 
     # Statuses that hold one of the event's places.
     HOLDING_A_PLACE = (Status.CONFIRMED, Status.OFFERED, Status.PENDING)
+    # The waiting list's order: first come, first offered (registering again after cancelling starts a new turn).
+    WAITING_ORDER = ("queued_at", "id")
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registrations")
@@ -194,6 +196,15 @@ class Registration(models.Model):
     @property
     def person_name(self) -> str:
         return self.user.get_full_name() or self.user.email
+
+    def waiting_position(self) -> int | None:
+        """Return the person's place on the waiting list (1 is next), or None when they are not waiting."""
+        if self.status != self.Status.WAITING:
+            return None
+        ahead = Registration.objects.filter(event_id=self.event_id, status=self.Status.WAITING).filter(
+            models.Q(queued_at__lt=self.queued_at) | models.Q(queued_at=self.queued_at, id__lt=self.id)
+        )
+        return ahead.count() + 1
 
 
 class Session(models.Model):
@@ -327,3 +338,74 @@ class EventExercise(models.Model):
     def is_open(self, at: dt.datetime | None = None) -> bool:
         moment = at or timezone.now()
         return self.opens_at <= moment < self.closes_at
+
+    def window_text(self, at: dt.datetime | None = None) -> str:
+        """Say where the submission window stands: "Opens on ...", "Open until ..." or "Closed on ..."."""
+        moment = at or timezone.now()
+        if moment < self.opens_at:
+            return f"Opens on {_when(self.opens_at)}"
+        if moment < self.closes_at:
+            return f"Open until {_when(self.closes_at)}"
+        return f"Closed on {_when(self.closes_at)}"
+
+    def window_refusal(self, at: dt.datetime | None = None) -> str:
+        """Return why a notebook cannot be submitted at this moment, as a sentence, or "" while the window is open."""
+        moment = at or timezone.now()
+        if moment < self.opens_at:
+            return (
+                f"{self.exercise.title} is not open yet: it opens on {_when(self.opens_at)}. Come back then to submit."
+            )
+        if moment >= self.closes_at:
+            return (
+                f"{self.exercise.title} closed on {_when(self.closes_at)} and takes no more submissions. "
+                "Your earlier submissions and their scores are kept."
+            )
+        return ""
+
+
+def _when(moment: dt.datetime) -> str:
+    return f"{timezone.localtime(moment):%d %b %Y at %H:%M}"
+
+
+def new_invitation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class StaffInvitation(models.Model):
+    """An invitation to join an event's staff, mailed to someone who has no account with that address yet.
+
+    The link leads through the site's sign-up; the role is granted once an account owns the address.
+    """
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="staff_invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=EventRole.Role.choices)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="staff_invitations_sent"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "email", "role"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="unique_pending_staff_invitation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited as {self.get_role_display().lower()} of {self.event}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accept_invitation", kwargs={"token": self.token})
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None

@@ -10,10 +10,21 @@ from itertools import groupby
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from hackathon import assignment
-from hackathon.models import STRUCTURES, Event, EventRole, Feedback, Group, Registration, Session, TutorProfile
+from hackathon.models import (
+    STRUCTURES,
+    Event,
+    EventRole,
+    Feedback,
+    Group,
+    Registration,
+    Session,
+    StaffInvitation,
+    TutorProfile,
+)
 from hackathon.permissions import AnyUser, is_site_staff
 
 
@@ -68,6 +79,12 @@ def event_registrations(event: Event, *, status: str = "") -> QuerySet[Registrat
     if status:
         registrations = registrations.filter(status=status)
     return registrations.order_by("created_at", "id")
+
+
+def waiting_positions(event: Event) -> dict[int, int]:
+    """Map each waiting registration's id to its place on the list (1 is next), in Registration.WAITING_ORDER."""
+    waiting = event.registrations.filter(status=Registration.Status.WAITING).order_by(*Registration.WAITING_ORDER)
+    return {pk: n for n, pk in enumerate(waiting.values_list("pk", flat=True), start=1)}
 
 
 def get_event_registration(event: Event, pk: int) -> Registration:
@@ -281,3 +298,38 @@ def editions_chart(rows: list[Edition]) -> Chart:
         title="Participants per edition",
         bars=tuple(Bar(f"{r.event.title} ({r.event.starts_on:%b %Y})", r.participants) for r in rows),
     )
+
+
+def event_staff(event: Event) -> list[tuple[EventRole, list[str]]]:
+    """The event's organizers and tutors, organizers first, each with the expertise they declared for this event."""
+    expertise = {
+        profile.user_id: [str(label) for label in profile.expertise.all()]
+        for profile in event.tutor_profiles.prefetch_related("expertise")
+    }
+    roles = event.roles.select_related("user").order_by("role", "user__last_name", "user__email")
+    return [(role, expertise.get(role.user_id, [])) for role in roles]
+
+
+def get_event_role(event: Event, pk: int) -> EventRole:
+    """Return one staff role of the event, or 404: a role of another event is never found through this one."""
+    role = event.roles.select_related("user", "event").filter(pk=pk).first()
+    if role is None:
+        raise Http404("This event has no such staff role.")
+    return role
+
+
+def get_event_invitation(event: Event, pk: int) -> StaffInvitation:
+    invitation = event.staff_invitations.filter(pk=pk).first()
+    if invitation is None:
+        raise Http404("This event has no such invitation.")
+    return invitation
+
+
+def get_invitation(token: str) -> StaffInvitation:
+    """Return the invitation a link names, or 404 (a withdrawn invitation's link stops working)."""
+    invitation = StaffInvitation.objects.select_related("event").filter(token=token).first()
+    if invitation is None:
+        raise Http404(
+            "This invitation link is not valid: it may have been withdrawn. Ask the organizers for a new one."
+        )
+    return invitation

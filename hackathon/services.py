@@ -71,14 +71,95 @@ def create_event(*, organizer: AbstractBaseUser, **fields: object) -> Event:
     return event
 
 
-def set_event_exercises(*, event: Event, exercises: list, opens_at: dt.datetime, closes_at: dt.datetime) -> None:
-    """Open exactly these exercises in the event, keeping the seeds and windows of those already open."""
+def default_exercise_window(event: Event) -> tuple[dt.datetime, dt.datetime]:
+    """Return the window an exercise gets when attached: from the event's first midnight to its last day's 23:59."""
+    opens = timezone.make_aware(dt.datetime.combine(event.starts_on, dt.time.min))
+    closes = timezone.make_aware(dt.datetime.combine(event.ends_on, dt.time(23, 59)))
+    return opens, closes
+
+
+class ExerciseChangeRefused(UserFacingError):
+    """A change to an event's exercises that would silently lose participants' work or groups."""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def what_detaching_removes(event_exercise: EventExercise) -> str:
+    """Say what removing the exercise from its event would delete with it, or "" when nothing would be lost."""
+    # Reverse relations by name: submissions live on a higher floor (grading/) that this module must not import.
+    submissions = event_exercise.submissions.count()
+    groups = event_exercise.groups.count()
+    members = Registration.objects.filter(group__event_exercise=event_exercise).count()
+    lost = []
+    if submissions:
+        lost.append(_plural(submissions, "submission"))
+    if groups:
+        lost.append(f"{_plural(groups, 'group')} with {_plural(members, 'participant')} in them")
+    return " and ".join(lost)
+
+
+def set_event_exercises(
+    *, event: Event, exercises: list, opens_at: dt.datetime | None = None, closes_at: dt.datetime | None = None
+) -> list[EventExercise]:
+    """Attach exactly these exercises to the event, keeping the seeds and windows of those already attached.
+
+    A newly attached exercise takes submissions over the given window, by default the event's dates. Removing one
+    that has submissions or groups is refused with a sentence naming what would be lost: it never deletes a group
+    silently.
+    """
     wanted = {e.pk for e in exercises}
-    event.event_exercises.exclude(exercise_id__in=wanted).delete()
+    leaving = list(event.event_exercises.exclude(exercise_id__in=wanted).select_related("exercise"))
+    losses = [(ee, lost) for ee in leaving if (lost := what_detaching_removes(ee))]
+    if losses:
+        named = "; ".join(f"{ee.exercise.title} has {lost}" for ee, lost in losses)
+        raise ExerciseChangeRefused(
+            f"Nothing was saved: {named}, and removing it from the event would delete them. Keep it attached "
+            "and set its closing time to end its submissions instead."
+        )
+    for ee in leaving:
+        ee.delete()
     have = set(event.event_exercises.values_list("exercise_id", flat=True))
-    for exercise in exercises:
-        if exercise.pk not in have:
-            EventExercise.objects.create(event=event, exercise=exercise, opens_at=opens_at, closes_at=closes_at)
+    default_opens, default_closes = default_exercise_window(event)
+    opens_at, closes_at = opens_at or default_opens, closes_at or default_closes
+    return [
+        EventExercise.objects.create(event=event, exercise=exercise, opens_at=opens_at, closes_at=closes_at)
+        for exercise in exercises
+        if exercise.pk not in have
+    ]
+
+
+def follow_event_dates(*, event: Event, old_starts: dt.date, old_ends: dt.date) -> list[str]:
+    """After the event's dates moved, move the windows that were the old dates' default to the new dates.
+
+    A window the organizers set themselves is kept as it is (it was chosen on purpose), and named in the
+    sentences returned, so that nobody believes it moved.
+    """
+    if (old_starts, old_ends) == (event.starts_on, event.ends_on):
+        return []
+    old = (
+        timezone.make_aware(dt.datetime.combine(old_starts, dt.time.min)),
+        timezone.make_aware(dt.datetime.combine(old_ends, dt.time(23, 59))),
+    )
+    new = default_exercise_window(event)
+    notes = []
+    for ee in event.event_exercises.select_related("exercise"):
+        if (ee.opens_at, ee.closes_at) == old:
+            ee.opens_at, ee.closes_at = new
+            ee.save(update_fields=["opens_at", "closes_at"])
+            notes.append(f"{ee.exercise.title} moved with the event: it now {_window(ee)}.")
+        else:
+            notes.append(
+                f"{ee.exercise.title} kept its own window (it {_window(ee)}); change it under "
+                "Exercise windows if it should follow the new dates."
+            )
+    return notes
+
+
+def _window(ee: EventExercise) -> str:
+    opens, closes = timezone.localtime(ee.opens_at), timezone.localtime(ee.closes_at)
+    return f"takes submissions from {opens:%d %b %Y %H:%M} to {closes:%d %b %Y %H:%M}"
 
 
 # --- Registration -----------------------------------------------------------------------------------------
@@ -93,6 +174,8 @@ class RegistrationDetails:
     ml_experience: str
     ranking: tuple[int, ...] = ()  # EventExercise ids, favourite first
     affiliation_other: str = ""
+    first_name: str = ""  # kept on the account when given: organizers and boards show the names
+    last_name: str = ""
 
 
 def places_taken(event: Event) -> int:
@@ -185,12 +268,20 @@ def register(
         registration.offer_expires_at = None
         registration.group = None
         registration.save()
+        _keep_names(user, details)
         registration.preferences.all().delete()
         Preference.objects.bulk_create(
             Preference(registration=registration, event_exercise=ee, rank=rank)
             for rank, ee in enumerate(ranked, start=1)
         )
     return registration
+
+
+def _keep_names(user: AbstractBaseUser, details: RegistrationDetails) -> None:
+    first, last = details.first_name.strip(), details.last_name.strip()
+    if (first or last) and (first, last) != (user.first_name, user.last_name):
+        user.first_name, user.last_name = first[:150], last[:150]
+        user.save(update_fields=["first_name", "last_name"])
 
 
 def _refresh_locked(registration: Registration) -> tuple[Event, Registration]:
@@ -213,11 +304,33 @@ def cancel_registration(*, registration: Registration, now: dt.datetime | None =
     return registration
 
 
+def what_cancelling_gives_up(registration: Registration) -> list[str]:
+    """Say, before it happens, what cancelling this registration gives up."""
+    event = registration.event
+    lines = []
+    if registration.status in Registration.HOLDING_A_PLACE:
+        waiting = event.registrations.filter(status=Status.WAITING).count()
+        passes = (
+            f"it passes at once to the first of the {waiting} people on the waiting list, who is emailed."
+            if waiting
+            else "it becomes free for anyone who registers."
+        )
+        lines.append(f"You give up your place at {event.title}: {passes}")
+    elif registration.status == Status.WAITING:
+        lines.append(f"You leave the waiting list of {event.title} and lose your turn in it.")
+    if registration.group_id:
+        lines.append(f"You leave group {registration.group.number}; its tutors no longer follow you.")
+    lines.append("Registering again later starts a new registration, behind everyone already waiting.")
+    return lines
+
+
 def promote_waiting(*, event: Event, now: dt.datetime) -> list[Registration]:
     """Offer free places to the waiting list in order; call with the event row locked."""
     offered = []
     free = event.capacity - places_taken(event)
-    waiting = event.registrations.filter(status=Status.WAITING).select_related("user").order_by("queued_at", "id")
+    waiting = (
+        event.registrations.filter(status=Status.WAITING).select_related("user").order_by(*Registration.WAITING_ORDER)
+    )
     for registration in waiting[: max(free, 0)]:
         registration.status = Status.OFFERED
         registration.offer_expires_at = now + dt.timedelta(hours=offer_hours())
@@ -225,6 +338,26 @@ def promote_waiting(*, event: Event, now: dt.datetime) -> list[Registration]:
         offered.append(registration)
         transaction.on_commit(lambda r=registration: _email_offer(r))
     return offered
+
+
+def offer_place_by_hand(*, registration: Registration, now: dt.datetime | None = None) -> Registration:
+    """Offer a place to someone on the waiting list out of turn (an organizer's choice), even beyond capacity.
+
+    The person is emailed and has the usual time to accept, as when a place frees up.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        event, registration = _refresh_locked(registration)
+        if registration.status != Status.WAITING:
+            raise RegistrationRefused(
+                f"Only people on the waiting list can be offered a place; {registration.person_name} is "
+                f"{registration.get_status_display().lower()}."
+            )
+        registration.status = Status.OFFERED
+        registration.offer_expires_at = now + dt.timedelta(hours=offer_hours())
+        registration.save(update_fields=["status", "offer_expires_at"])
+        transaction.on_commit(lambda: _email_offer(registration))
+    return registration
 
 
 def _email_offer(registration: Registration) -> None:
@@ -535,6 +668,23 @@ def declare_tutoring(
     )
     profile.expertise.set(expertise)
     return profile
+
+
+def what_assigning_replaces(event: Event) -> list[str]:
+    """Say, before it happens, what forming the event's groups (again) replaces."""
+    groups = event.groups.count()
+    participants = event.registrations.filter(status=Status.CONFIRMED).count()
+    lines = [
+        f"The optimizer places the {_plural(participants, 'confirmed participant')} in groups of at most "
+        f"{event.group_size} by their ranked use cases, and gives each group tutors by expertise and availability."
+    ]
+    if groups:
+        lines.append(
+            ("The current group is" if groups == 1 else f"The {groups} current groups are")
+            + " deleted and replaced, with every move made by hand; "
+            "participants and tutors may find themselves in a different group."
+        )
+    return lines
 
 
 @transaction.atomic

@@ -80,6 +80,9 @@ MIDDLEWARE = [
     "hackathon.sign_on.IssuerUnreachableMiddleware",
 ]
 
+if DEBUG:  # the demo's people meet the site's 404 page, not Django's debug page
+    MIDDLEWARE.append("hackathon.middleware.FriendlyNotFoundMiddleware")
+
 if PRODUCTION:  # runserver serves static files in development; WhiteNoise does it behind gunicorn.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
@@ -134,6 +137,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "hackathon.forms.SignupNamesForm"  # names for organizers and boards
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"

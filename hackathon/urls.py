@@ -7,6 +7,8 @@ from hackathon import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin's); send them to the site's.
+    path("favicon.ico", views.favicon),
     path("events/new/", views.event_create, name="event_create"),
     path("editions/", views.editions, name="editions"),
     path("events/<slug:slug>/", views.event_detail, name="event_detail"),
@@ -20,8 +22,17 @@ urlpatterns = [
     path("events/<slug:slug>/registrations/import/", views.import_registrations, name="import_registrations"),
     path("events/<slug:slug>/tutoring/", views.tutoring, name="tutoring"),
     path("events/<slug:slug>/groups/", views.groups, name="groups"),
+    path("events/<slug:slug>/groups/assign/", views.assign_groups, name="assign_groups"),
     path("events/<slug:slug>/groups/<int:number>/", views.group_detail, name="group_detail"),
     path("events/<slug:slug>/my-group/", views.my_groups, name="my_groups"),
+    path("events/<slug:slug>/staff/", views.staff, name="staff"),
+    path("events/<slug:slug>/staff/<int:pk>/revoke/", views.revoke_role, name="revoke_role"),
+    path(
+        "events/<slug:slug>/staff/invitations/<int:pk>/withdraw/",
+        views.withdraw_invitation,
+        name="withdraw_invitation",
+    ),
+    path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("events/<slug:slug>/feedback/", views.feedback, name="feedback"),
     path("events/<slug:slug>/report/", views.report, name="report"),
     path("events/<slug:slug>/report.csv", views.report_csv, name="report_csv"),

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import logging
 from collections.abc import Callable
 
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from exercises.errors import UserFacingError
-from hackathon import forms, permissions, selectors, services
-from hackathon.models import Event, Registration
+from hackathon import forms, permissions, selectors, services, staffing
+from hackathon.confirmation import confirm_page
+from hackathon.models import Event, EventRole, Registration, StaffInvitation
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +32,11 @@ def home(request: HttpRequest) -> HttpResponse:
     roles = selectors.my_event_roles(request.user)
     rows = [(event, roles.get(event.id, [])) for event in events]
     return render(request, "hackathon/home.html", {"rows": rows})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Send browsers asking for /favicon.ico (on pages that name no icon, such as the admin's) to the site's icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -44,6 +52,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         and (registration is None or registration.status == Registration.Status.CANCELLED),
         "can_give_feedback": permissions.can_give_feedback(request.user, event),
         "registration": registration,
+        "waiting_position": registration.waiting_position() if registration else None,
         "registration_open": event.registration_opens_at <= now < event.registration_closes_at,
         "places_taken": services.places_taken(event),
         "timetable": selectors.timetable(event),
@@ -76,34 +85,39 @@ def event_create(request: HttpRequest) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k != "exercises"}
         with transaction.atomic():
             event = services.create_event(organizer=request.user, **data)
-            _open_exercises(event, form)
-        messages.success(request, f"{event.title} is created. Add its programme below.")
+            services.set_event_exercises(event=event, exercises=list(form.cleaned_data["exercises"]))
+        messages.success(request, f"{event.title} is created. Add its programme and staff below.")
         return redirect("event_edit", slug=event.slug)
-    return render(request, "hackathon/event_form.html", {"form": form, "formset": None, "event": None})
-
-
-def _open_exercises(event: Event, form: forms.EventForm) -> None:
-    # New exercises open for the whole event; organizers narrow a window in the admin when needed.
-    opens = timezone.make_aware(dt.datetime.combine(event.starts_on, dt.time.min))
-    closes = timezone.make_aware(dt.datetime.combine(event.ends_on, dt.time(23, 59)))
-    services.set_event_exercises(
-        event=event, exercises=list(form.cleaned_data["exercises"]), opens_at=opens, closes_at=closes
-    )
+    return render(request, "hackathon/event_form.html", {"form": form, "event": None})
 
 
 @login_required
 def event_edit(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed_event(request, slug)
-    form = forms.EventForm(request.POST or None, instance=event)
-    formset = forms.ProgrammeFormSet(request.POST or None, instance=event, prefix="sessions")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        with transaction.atomic():
-            event = form.save()
-            formset.save()
-            _open_exercises(event, form)
-        messages.success(request, "The event and its programme are saved.")
-        return redirect("event_detail", slug=event.slug)
-    return render(request, "hackathon/event_form.html", {"form": form, "formset": formset, "event": event})
+    old_dates = {"old_starts": event.starts_on, "old_ends": event.ends_on}
+    data = request.POST or None
+    form = forms.EventForm(data, instance=event)
+    formset = forms.ProgrammeFormSet(data, instance=event, prefix="sessions")
+    windows = forms.ExerciseWindowFormSet(
+        data, instance=event, prefix="windows", queryset=event.event_exercises.select_related("exercise")
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid() and windows.is_valid():
+        try:
+            with transaction.atomic():
+                event = form.save()
+                formset.save()
+                windows.save()
+                notes = services.follow_event_dates(event=event, **old_dates)
+                services.set_event_exercises(event=event, exercises=list(form.cleaned_data["exercises"]))
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            for note in notes:
+                messages.info(request, note)
+            messages.success(request, "The event, its exercises and its programme are saved.")
+            return redirect("event_detail", slug=event.slug)
+    context = {"form": form, "formset": formset, "windows": windows, "event": event}
+    return render(request, "hackathon/event_form.html", context)
 
 
 # --- Registration -----------------------------------------------------------------------------------------
@@ -114,7 +128,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
     event = selectors.get_visible_event(request.user, slug)
     if not permissions.can_register(request.user, event):
         raise PermissionDenied("The event's organizers and tutors do not register as participants.")
-    form = forms.RegistrationForm(request.POST or None, event=event)
+    form = forms.RegistrationForm(request.POST or None, event=event, user=request.user)
     if request.method == "POST" and form.is_valid():
         details = services.RegistrationDetails(
             affiliation=form.cleaned_data["affiliation"],
@@ -122,6 +136,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             career_stage=form.cleaned_data["career_stage"],
             ml_experience=form.cleaned_data["ml_experience"],
             ranking=form.cleaned_data["ranking"],
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
         )
         try:
             registration = services.register(event=event, user=request.user, details=details)
@@ -161,9 +177,31 @@ def _own_registration_action(action: Callable[..., Registration], success: str) 
     return view
 
 
-cancel_registration = _own_registration_action(
-    services.cancel_registration, "Your registration is cancelled; any place it held passes to the waiting list."
-)
+@login_required
+def cancel_registration(request: HttpRequest, slug: str) -> HttpResponse:
+    """Ask first (GET: what cancelling gives up), then cancel on the confirmation's POST."""
+    event = selectors.get_visible_event(request.user, slug)
+    registration = selectors.registration_of(request.user, event)
+    if registration is None or registration.status in (Registration.Status.CANCELLED, Registration.Status.REJECTED):
+        messages.error(request, "You have no registration to cancel for this event.")
+        return redirect("event_detail", slug=event.slug)
+    if request.method == "POST":
+        try:
+            services.cancel_registration(registration=registration)
+            messages.success(request, "Your registration is cancelled; any place it held passes to the waiting list.")
+        except UserFacingError as error:
+            _refused(request, error)
+        return redirect("event_detail", slug=event.slug)
+    return confirm_page(
+        request,
+        event=event,
+        heading=f"Cancel your registration for {event.title}?",
+        consequences=services.what_cancelling_gives_up(registration),
+        button="Yes, cancel my registration",
+        back=event.get_absolute_url(),
+    )
+
+
 accept_offer = _own_registration_action(services.accept_offer, "The place is yours: see you at the event.")
 
 
@@ -171,9 +209,10 @@ accept_offer = _own_registration_action(services.accept_offer, "The place is you
 def registrations(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed_event(request, slug)
     status = request.GET.get("status", "")
+    positions = selectors.waiting_positions(event)
     context = {
         "event": event,
-        "registrations": selectors.event_registrations(event, status=status),
+        "rows": [(r, positions.get(r.pk)) for r in selectors.event_registrations(event, status=status)],
         "statuses": Registration.Status.choices,
         "status": status,
         "places_taken": services.places_taken(event),
@@ -186,11 +225,23 @@ def registrations(request: HttpRequest, slug: str) -> HttpResponse:
 def decide_registration(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     event = _managed_event(request, slug)
     registration = selectors.get_event_registration(event, pk)
-    approve = request.POST.get("decision") == "approve"
+    decision = request.POST.get("decision")
     try:
-        services.decide_registration(registration=registration, approve=approve)
-        verb = "approved" if approve else "rejected"
-        messages.success(request, f"The registration of {registration.person_name} is {verb}.")
+        if decision == "offer":
+            services.offer_place_by_hand(registration=registration)
+            taken = services.places_taken(event)
+            messages.success(
+                request,
+                f"{registration.person_name} is offered a place and was emailed; {taken} of {event.capacity} "
+                "places are now taken or on offer.",
+            )
+        elif decision in ("approve", "reject"):
+            approve = decision == "approve"
+            services.decide_registration(registration=registration, approve=approve)
+            verb = "approved" if approve else "rejected"
+            messages.success(request, f"The registration of {registration.person_name} is {verb}.")
+        else:
+            messages.error(request, "Choose Approve, Reject or Offer a place for the registration.")
     except UserFacingError as error:
         _refused(request, error)
     return redirect("registrations", slug=event.slug)
@@ -262,14 +313,6 @@ def groups(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "assign":
-                report = services.assign_groups(event=event)
-                messages.success(
-                    request,
-                    f"Formed {len(report.groups)} groups; {report.first_choice} of {report.participants} "
-                    "participants got their first choice.",
-                )
-                return redirect("groups", slug=event.slug)
             if action == "move_participant":
                 move_participant = forms.MoveParticipantForm(request.POST, event=event)
                 if move_participant.is_valid():
@@ -294,6 +337,33 @@ def groups(request: HttpRequest, slug: str) -> HttpResponse:
         "move_tutor": move_tutor,
     }
     return render(request, "hackathon/groups.html", context)
+
+
+@login_required
+def assign_groups(request: HttpRequest, slug: str) -> HttpResponse:
+    """Form the groups, or form them again: ask first, saying what is replaced, then run on the POST."""
+    event = _managed_event(request, slug)
+    if request.method == "POST":
+        try:
+            report = services.assign_groups(event=event)
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            messages.success(
+                request,
+                f"Formed {len(report.groups)} group{'s' if len(report.groups) != 1 else ''}; "
+                f"{report.first_choice} of {report.participants} "
+                "participants got their first choice.",
+            )
+        return redirect("groups", slug=event.slug)
+    return confirm_page(
+        request,
+        event=event,
+        heading="Form the groups again?" if event.groups.exists() else "Form the groups?",
+        consequences=services.what_assigning_replaces(event),
+        button="Yes, form the groups",
+        back=reverse("groups", args=[event.slug]),
+    )
 
 
 def _warn(request: HttpRequest, warnings: list[str]) -> None:
@@ -324,6 +394,96 @@ def group_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         raise Http404("Only the group's tutors, its members and the organizers see this group.")
     group = selectors.event_groups(event).get(pk=group.pk)
     return render(request, "hackathon/group_detail.html", {"event": event, "group": group})
+
+
+# --- Staff -------------------------------------------------------------------------------------------------
+
+
+@login_required
+def staff(request: HttpRequest, slug: str) -> HttpResponse:
+    """The organizer's staff page: who organizes and tutors, who is invited, and the form to invite more."""
+    event = _managed_event(request, slug)
+    form = forms.StaffInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = staffing.invite_staff(event=event, invited_by=request.user, **form.cleaned_data)
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            messages.success(request, done)
+            return redirect("staff", slug=event.slug)
+    context = {
+        "event": event,
+        "form": form,
+        "roles": selectors.event_staff(event),
+        "invitations": staffing.pending_invitations(event),
+    }
+    return render(request, "hackathon/staff.html", context)
+
+
+@login_required
+def revoke_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    event = _managed_event(request, slug)
+    role = selectors.get_event_role(event, pk)
+    if request.method == "POST":
+        try:
+            staffing.revoke_role(role=role)
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            messages.success(request, f"{role.user.get_full_name() or role.user.email} is no longer on the staff.")
+        return redirect("staff", slug=event.slug)
+    return confirm_page(
+        request,
+        event=event,
+        heading=f"Revoke the {role.get_role_display().lower()} role of {role.user.get_full_name() or role.user.email}?",
+        consequences=staffing.what_revoking_removes(role),
+        button="Yes, revoke the role",
+        back=reverse("staff", args=[event.slug]),
+    )
+
+
+@login_required
+@require_POST
+def withdraw_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    event = _managed_event(request, slug)
+    invitation = selectors.get_event_invitation(event, pk)
+    try:
+        staffing.withdraw_invitation(invitation=invitation)
+        messages.success(request, f"The invitation of {invitation.email} is withdrawn; its link no longer works.")
+    except UserFacingError as error:
+        _refused(request, error)
+    return redirect("staff", slug=event.slug)
+
+
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: grant the role to the invited address's account, or lead the person through sign-up."""
+    invitation = selectors.get_invitation(token)
+    event = invitation.event
+    if not invitation.is_pending and request.user.is_authenticated and invitation.accepted_by_id == request.user.pk:
+        # Back from signing up through the link: the sign-up itself granted the role.
+        return _welcome_staff(request, invitation)
+    if invitation.is_pending and request.user.is_authenticated:
+        try:
+            staffing.accept_invitation(invitation=invitation, user=request.user)
+        except UserFacingError as error:
+            _refused(request, error)
+        else:
+            return _welcome_staff(request, invitation)
+    elif invitation.is_pending:
+        # Following the emailed link proves the address: the sign-up with it needs no second confirmation.
+        get_adapter(request).stash_verified_email(request, invitation.email)
+    context = {"invitation": invitation, "event": event, "has_account": staffing.verified_owner(invitation.email)}
+    return render(request, "hackathon/invitation.html", context)
+
+
+def _welcome_staff(request: HttpRequest, invitation: StaffInvitation) -> HttpResponse:
+    event = invitation.event
+    messages.success(request, f"You are now {staffing.a_role(invitation.get_role_display().lower())} of {event.title}.")
+    if invitation.role == EventRole.Role.TUTOR:
+        messages.info(request, "Tell the organizers what you know and when you can help.")
+        return redirect("tutoring", slug=event.slug)
+    return redirect("event_detail", slug=event.slug)
 
 
 # --- Feedback and reports ---------------------------------------------------------------------------------

@@ -100,6 +100,9 @@ class EventExerciseSerializer(serializers.ModelSerializer):
     metric = serializers.CharField(source="exercise.metric", read_only=True)
     direction = serializers.CharField(source="exercise.direction", read_only=True)
     is_open = serializers.SerializerMethodField(help_text="Whether it takes submissions now.")
+    window = serializers.SerializerMethodField(
+        help_text='Where the submission window stands: "Opens on ...", "Open until ..." or "Closed on ...".'
+    )
     per_day = serializers.SerializerMethodField(help_text="Graded submissions allowed per day.")
     remaining_today = serializers.SerializerMethodField(help_text="Graded submissions the caller has left today.")
     download_url = serializers.SerializerMethodField(help_text="The released notebook and public data, as a zip.")
@@ -114,6 +117,7 @@ class EventExerciseSerializer(serializers.ModelSerializer):
             "opens_at",
             "closes_at",
             "is_open",
+            "window",
             "per_day",
             "remaining_today",
             "download_url",
@@ -121,6 +125,9 @@ class EventExerciseSerializer(serializers.ModelSerializer):
 
     def get_is_open(self, event_exercise: EventExercise) -> bool:
         return event_exercise.is_open()
+
+    def get_window(self, event_exercise: EventExercise) -> str:
+        return event_exercise.window_text()
 
     def get_per_day(self, event_exercise: EventExercise) -> int:
         return services.submissions_per_day(event_exercise)

@@ -31,6 +31,7 @@ from grading.api.serializers import (
     SubmissionSummarySerializer,
     SubmissionUploadSerializer,
 )
+from grading.errors import ExerciseNotOpen
 from grading.models import Submission
 from hackathon import permissions
 from hackathon.models import Event, EventExercise, Registration
@@ -267,6 +268,8 @@ class SubmissionList(generics.ListCreateAPIView):
             raise exceptions.PermissionDenied(
                 "Only confirmed participants of this event can submit. Register for the event first."
             )
+        if refusal := event_exercise.window_refusal():
+            raise ExerciseNotOpen(refusal)
         notebook = fields["notebook"]
         if notebook.size is not None and notebook.size > settings.SUBMISSION_MAX_BYTES:
             raise UploadTooLarge(notebook.size)

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -19,6 +20,7 @@ from grading.board_services import BoardActionRefused
 from grading.boards import Audience, Part, Ranking
 from grading.models import AuditEntry, BoardSettings, Disqualification, Submission, result_fields_through
 from grading.permissions import board_audience
+from hackathon.confirmation import confirm_page
 from hackathon.models import Event, EventExercise
 from hackathon.selectors import get_visible_event
 
@@ -279,9 +281,23 @@ def board_settings(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
 
 
 @login_required
-@require_POST
 def reveal_board(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
+    """Ask first (GET: who will see what), then reveal the private board on the confirmation's POST."""
     event, event_exercise = _organizer_exercise(request, slug, exercise_slug)
+    if request.method != "POST":
+        title = event_exercise.exercise.title
+        return confirm_page(
+            request,
+            event=event,
+            heading=f"Reveal the private board of {title}?",
+            consequences=[
+                f"Every participant, tutor and organizer of {event.title} sees the private scores of {title} "
+                "at once, and the final ranking they decide.",
+                "The private board cannot be hidden again, and the public board stops being frozen.",
+            ],
+            button="Yes, reveal the private board",
+            back=reverse("organizer_boards", args=[event.slug]),
+        )
     if board_services.reveal_board(actor=request.user, event_exercise=event_exercise):
         messages.success(request, f"The private board of {event_exercise.exercise.title} is now open to everyone.")
     else:

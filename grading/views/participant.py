@@ -112,13 +112,22 @@ def raise_help_request(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, "That submission is not one of yours in this event. Choose one from the list.")
             return redirect("my_event", slug=event.slug)
     try:
-        help_requests.raise_help_request(
+        raised = help_requests.raise_help_request(
             participant=request.user, event=event, message=request.POST.get("message", ""), submission=submission
         )
     except help_requests.HelpRequestRefused as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Your request is with your group's tutors. This page shows your place in the queue.")
+        if raised.group_id:
+            messages.success(
+                request, "Your request is with your group's tutors. This page shows your place in the queue."
+            )
+        else:
+            messages.success(
+                request,
+                "You have no group yet, so your request is with the organizers; once you are in a group, your "
+                "group's tutors see it too. This page shows your place in the queue.",
+            )
     return redirect("my_event", slug=event.slug)
 
 

@@ -45,6 +45,7 @@ def event_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
         "submissions": selectors.my_submissions(request.user, event_exercise)[:50],
         "form": SubmissionForm(),
         "can_submit": permissions.can_take_part(request.user, event) and event_exercise.is_open(),
+        "window_refusal": event_exercise.window_refusal(),
     }
     return render(request, "grading/event_exercise.html", context)
 
@@ -65,6 +66,9 @@ def submit(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     form = SubmissionForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose the .ipynb file of your notebook, then press Submit.")
+        return back
+    if refusal := event_exercise.window_refusal():
+        messages.error(request, refusal)
         return back
     upload = form.cleaned_data["notebook"]
     raw = upload.read(settings.SUBMISSION_MAX_BYTES + 1)  # one byte over is enough to refuse it

@@ -115,7 +115,7 @@ def test_over_the_daily_quota_is_429_with_the_seconds_until_midnight(no_queue):
     assert 0 < int(response["Retry-After"]) <= 24 * 3600
 
 
-def test_a_closed_exercise_is_a_400_naming_its_opening_times(no_queue):
+def test_a_closed_exercise_is_a_400_saying_when_it_closed(no_queue):
     import datetime as dt
 
     from django.utils import timezone
@@ -126,7 +126,7 @@ def test_a_closed_exercise_is_a_400_naming_its_opening_times(no_queue):
     cast.event_exercise.save()
     response = post(client_of(cast.alice), exercise=cast.event_exercise.exercise.slug, notebook=upload())
     assert response.status_code == 400
-    assert "takes submissions from" in response.json()["detail"]
+    assert "closed on " in response.json()["detail"]
 
 
 @pytest.mark.parametrize("who", ["tutor", "organizer"])

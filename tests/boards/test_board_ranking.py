@@ -102,6 +102,7 @@ def test_baseline_and_reference_rows_show_the_targets_unranked_where_they_fall(e
         (None, RowKind.BASELINE, 0.5),
     ]
     assert board.rows[1].name == "Reference solution (the exercise's target)"
+    assert board.rows[3].name == "Baseline (the score to beat)", "the target is named on its own row only"
 
 
 @pytest.mark.parametrize("per_person", [2, 8])

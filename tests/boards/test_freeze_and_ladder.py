@@ -40,6 +40,22 @@ def test_participants_see_the_board_as_it_was_at_the_freeze(frozen):
     assert [(row.name, row.score) for row in board.ranked] == [("Ada L", 0.8), ("Bob M", 0.7)]
 
 
+def test_a_revealed_board_is_never_shown_as_frozen(client, frozen):
+    event_exercise, ada, _ = frozen
+    BoardSettings.objects.filter(event_exercise=event_exercise).update(revealed_at=timezone.now())
+    board = exercise_board(event_exercise, audience=Audience.PARTICIPANT)
+    assert not board.frozen
+    assert [(row.name, row.score) for row in board.ranked] == [("Bob M", 0.95), ("Ada L", 0.8)]
+    client.force_login(ada)
+    page = client.get(reverse("exercise_board", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
+    text = page.content.decode()
+    assert "frozen since" not in text and "freezes for participants" not in text
+    assert "frozen no more" in text
+    client.force_login(make_organizer(event_exercise.event))
+    organizer_page = client.get(reverse("organizer_boards", args=[event_exercise.event.slug])).content.decode()
+    assert "participants see it frozen" not in organizer_page
+
+
 def test_organizers_still_see_the_live_board(frozen):
     event_exercise, *_ = frozen
     board = exercise_board(event_exercise, audience=Audience.ORGANIZER)

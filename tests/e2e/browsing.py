@@ -83,6 +83,21 @@ class Site:
         """Return the address-confirmation link mailed to the person (the console mailer prints it in the log)."""
         return confirmation_link(self.server_log, email, timeout_s)
 
+    def invitation_link(self, email: str, timeout_s: float = 60) -> str:
+        """Return the staff invitation link mailed to the person (printed in the log by the console mailer)."""
+        pattern = re.compile(r"(http://127\.0\.0\.1:\d+/invitations/[^\s/]+/)")
+        deadline = time.monotonic() + timeout_s
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.server_log.read_text(errors="replace")
+            at = text.rfind(f"To: {email}")
+            if at >= 0:
+                body = quopri.decodestring(text[at:].split("-" * 40, 1)[0].encode()).decode(errors="replace")
+                if match := pattern.search(body):
+                    return match.group(1)
+            time.sleep(0.5)
+        raise AssertionError(f"no invitation email for {email} in the site's output:\n{text[-3000:]}")
+
     def wait_until_worker_idle(self, timeout_s: float = 240) -> None:
         """Wait until no submission is queued or running, so that the next one is the only one in the queue."""
         wait_for(
@@ -199,6 +214,17 @@ def shoot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def shoot_both(page: Page, name: str) -> None:
+    """Save the page as a laptop (1280 px) and a phone (390 px) show it, then return to the laptop's width."""
+    size = page.viewport_size or {"width": 1280, "height": 900}
+    shoot(page, f"{name}-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{name} scrolls sideways on a phone: {width[0]} px for {width[1]}"
+    shoot(page, f"{name}-390")
+    page.set_viewport_size(size)
 
 
 def sign_in(page: Page, site: Site, email: str) -> None:

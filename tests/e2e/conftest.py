@@ -110,6 +110,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     seeded = json.loads(prepared.stdout.strip().splitlines()[-1])
 
     port = _free_port()
+    env["SITE_URL"] = f"http://127.0.0.1:{port}"  # the address the site's emails link to (invitations, offers)
     server_log, worker_log = folder / "site.log", folder / "worker.log"
     worker = _start(
         [str(PYTHON), "-m", "celery", "-A", "hackathon", "worker", "-Q", "cpu,gpu", "--concurrency", "1",

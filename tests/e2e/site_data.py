@@ -4,7 +4,7 @@ Run as a script against the site's own environment (DATABASE_URL, VAR_DIR, SANDB
 test process: the site, the worker and this script share one file database that the test process does not open.
 
     python tests/e2e/site_data.py prepare         # migrate and seed; prints the seeded facts as JSON
-    python tests/e2e/site_data.py enrol SLUG      # make the seeded tutor and a second participant part of SLUG
+    python tests/e2e/site_data.py enrol SLUG      # make a second participant (Marco) part of SLUG
     python tests/e2e/site_data.py migrate         # only migrate (the single sign-on journey seeds its own people)
     python tests/e2e/site_data.py account EMAIL verified|unverified   # an account with PASSWORD and that address
 """
@@ -193,7 +193,7 @@ def prepare() -> SeededSite:
 
 
 def enrol(slug: str) -> None:
-    """Make the seeded tutor a tutor of the event and Marco a confirmed participant ranking its first use case."""
+    """Make Marco a confirmed participant of the event, ranking its first use case (its tutor is invited by email)."""
     _setup_django()
     from django.contrib.auth import get_user_model
 
@@ -203,9 +203,7 @@ def enrol(slug: str) -> None:
     use_case = event.event_exercises.order_by("pk").first()
     if use_case is None:
         raise SystemExit(f"{slug} opens no exercise: tick one when creating the event.")
-    people = get_user_model().objects
-    _tutor(event, people.get(email=TUTOR))
-    _confirmed(event, people.get(email=OTHER_MEMBER[0]), use_case)
+    _confirmed(event, get_user_model().objects.get(email=OTHER_MEMBER[0]), use_case)
 
 
 def migrate() -> None:

@@ -65,9 +65,10 @@ def test_a_tutor_sees_the_stuck_member_and_the_shared_error_and_answers_the_help
     shared = errors.locator("tbody tr", has_text="KeyError")
     assert shared.count() == 1, errors.inner_text()  # two misspellings, one signature: 'radius' and 'rad' read '…'
     cells = shared.locator("td").all_inner_texts()
-    assert cells[0] == "1"  # the cell
-    assert cells[2] == "2"  # times
-    assert set(cells[3].split(", ")) == {site["other_member_name"], site["stuck_member_name"]}
+    assert cells[0] == "Breast cancer diagnosis from cell nuclei features"  # the exercise
+    assert cells[1] == "2"  # the cell, numbered as the submission page shows it (the second cell)
+    assert cells[3] == "2"  # times
+    assert set(cells[4].split(", ")) == {site["other_member_name"], site["stuck_member_name"]}
     queue = tutor.locator("#help-queue").inner_text()
     assert site["stuck_member_name"] in queue and "waiting, #1" in queue
     shoot(tutor, "tutor-02-dashboard")

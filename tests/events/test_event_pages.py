@@ -70,6 +70,8 @@ def test_the_organizer_adds_sessions_and_the_event_page_shows_them_as_a_timetabl
         "participants_per_tutor": "5",
         "sessions-TOTAL_FORMS": "3",
         "sessions-INITIAL_FORMS": "0",
+        "windows-TOTAL_FORMS": "0",
+        "windows-INITIAL_FORMS": "0",
         "sessions-0-day": event.starts_on.isoformat(),
         "sessions-0-starts_at": "14:00",
         "sessions-0-ends_at": "15:30",
@@ -84,7 +86,7 @@ def test_the_organizer_adds_sessions_and_the_event_page_shows_them_as_a_timetabl
     }
     response = client.post(reverse("event_edit", args=[event.slug]), data, follow=True)
     page = response.content.decode()
-    assert "The event and its programme are saved." in page
+    assert "The event, its exercises and its programme are saved." in page
     assert Session.objects.filter(event=event).count() == 2
     assert re.search(r"Day 1:.*Theoretical introduction to ML.*Day 2:.*Exercises with tutors", page, re.S)
     assert "14:00–15:30" in page
@@ -138,3 +140,21 @@ def test_every_page_has_a_title_a_heading_and_labelled_fields(client, page):
             continue
         field_id = field_id.group(1)
         assert f'for="{field_id}"' in html, f"field {field_id} on {page} has no label"
+
+
+def test_the_event_form_puts_checkbox_labels_beside_and_the_programme_in_one_row_per_session(client):
+    event = make_event()
+    for day in range(3):
+        services.add_session(
+            event=event,
+            day=event.starts_on + dt.timedelta(days=day % 2),
+            starts_at=dt.time(9 + day),
+            ends_at=dt.time(10 + day),
+            kind="lecture",
+            title=f"Lecture {day}",
+        )
+    client.force_login(make_organizer(event))
+    html = client.get(reverse("event_edit", args=[event.slug])).content.decode()
+    assert re.search(r'<label for="id_published">\s*<input type="checkbox"', html)
+    programme = html.split('id="programme-heading"', 1)[1].split("</table>", 1)[0]
+    assert programme.count("<tr>") == 1 + 3 + 3, "a header row, the three sessions and three empty rows"

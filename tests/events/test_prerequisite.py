@@ -29,7 +29,13 @@ def test_a_newcomer_without_experience_is_refused_with_the_reason_and_what_to_do
     client.force_login(make_user())
     response = client.post(
         reverse("register", args=[event.slug]),
-        {"affiliation": "lnf", "career_stage": "postdoc", "ml_experience": "none"},
+        {
+            "first_name": "Ada",
+            "last_name": "L",
+            "affiliation": "lnf",
+            "career_stage": "postdoc",
+            "ml_experience": "none",
+        },
         follow=True,
     )
     page = response.content.decode()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from hackathon import services
 from hackathon.models import Registration
 from hackathon.services import RegistrationDetails, RegistrationRefused
-from tests.factories import make_event, make_participant, make_user, open_exercise
+from tests.factories import make_event, make_organizer, make_participant, make_user, open_exercise
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -22,7 +22,14 @@ DETAILS = RegistrationDetails(affiliation="pisa", career_stage="phd", ml_experie
 
 
 def form_data(**extra: str) -> dict[str, str]:
-    return {"affiliation": "pisa", "career_stage": "phd", "ml_experience": "basic", **extra}
+    return {
+        "first_name": "Ada",
+        "last_name": "L",
+        "affiliation": "pisa",
+        "career_stage": "phd",
+        "ml_experience": "basic",
+        **extra,
+    }
 
 
 def test_a_registration_takes_a_place_and_keeps_the_answers_and_ranking(client):
@@ -178,3 +185,14 @@ def test_concurrent_requests_for_the_last_place_confirm_one_and_waiting_list_the
     assert codes == [302] * len(people)
     statuses = sorted(event.registrations.values_list("status", flat=True))
     assert statuses == ["confirmed"] + ["waiting"] * (len(people) - 1)
+
+
+def test_registering_asks_the_names_and_keeps_them_for_the_organizers(client):
+    event = make_event()
+    person = make_user()
+    client.force_login(person)
+    client.post(reverse("register", args=[event.slug]), form_data(first_name="Lucia", last_name="Verdi"))
+    person.refresh_from_db()
+    assert person.get_full_name() == "Lucia Verdi"
+    client.force_login(make_organizer(event))
+    assert "Lucia Verdi" in client.get(reverse("registrations", args=[event.slug])).content.decode()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from hackathon import services
 from hackathon.models import Registration
 from hackathon.services import RegistrationDetails, RegistrationRefused
-from tests.factories import make_event, make_user
+from tests.factories import make_event, make_organizer, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -99,6 +99,7 @@ def test_the_expire_offers_command_reports_how_many_expired():
 def test_cancelling_from_the_event_page_frees_the_place(client):
     event, holder, (first, _second) = full_event_with_queue()
     client.force_login(holder.user)
+    assert "This cannot be undone" in client.get(reverse("cancel_registration", args=[event.slug])).content.decode()
     response = client.post(reverse("cancel_registration", args=[event.slug]), follow=True)
     assert "Your registration is cancelled" in response.content.decode()
     assert Registration.objects.get(pk=holder.pk).status == "cancelled"
@@ -110,3 +111,39 @@ def test_cancelling_a_waiting_registration_promotes_nobody():
     services.cancel_registration(registration=first)
     second.refresh_from_db()
     assert second.status == "waiting"
+
+
+def test_a_waiting_person_sees_their_place_on_the_list(client):
+    event, _holder, (_first, second) = full_event_with_queue()
+    client.force_login(second.user)
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "you are number <strong>2</strong> on the waiting list" in page
+
+
+def test_the_organizer_sees_the_positions_and_offers_a_place_by_hand(client, django_capture_on_commit_callbacks):
+    event, _holder, (first, second) = full_event_with_queue()
+    client.force_login(make_organizer(event))
+    page = client.get(reverse("registrations", args=[event.slug])).content.decode()
+    assert "On the waiting list, number 1" in page and "On the waiting list, number 2" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("decide_registration", args=[event.slug, second.pk]), {"decision": "offer"}, follow=True
+        )
+    assert "is offered a place and was emailed; 2 of 1 places" in response.content.decode()
+    assert Registration.objects.get(pk=second.pk).status == "offered"
+    assert Registration.objects.get(pk=first.pk).waiting_position() == 1
+    assert [m.to for m in mail.outbox] == [[second.user.email]]
+
+
+def test_only_a_waiting_registration_can_be_offered_a_place(client):
+    event, holder, _ = full_event_with_queue()
+    with pytest.raises(RegistrationRefused, match="Only people on the waiting list"):
+        services.offer_place_by_hand(registration=holder)
+
+
+def test_an_unknown_decision_changes_nothing(client):
+    event, _holder, (first, _) = full_event_with_queue()
+    client.force_login(make_organizer(event))
+    response = client.post(reverse("decide_registration", args=[event.slug, first.pk]), {"decision": "x"}, follow=True)
+    assert "Choose Approve, Reject or Offer a place" in response.content.decode()
+    assert Registration.objects.get(pk=first.pk).status == "waiting"

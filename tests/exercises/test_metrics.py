@@ -139,6 +139,8 @@ def test_a_bad_reconstruction_is_refused_with_a_clear_message(rebuilt: np.ndarra
 def test_the_registry_knows_each_metric_and_which_way_is_better() -> None:
     assert METRICS["roc_auc"].direction == "higher" and METRICS["roc_auc"].function is roc_auc
     assert METRICS["dice"].direction == "higher"
-    function, direction = METRICS["reconstruction_loss"]
-    assert function is reconstruction_loss and direction == "lower"
+    loss = METRICS["reconstruction_loss"]
+    assert loss.function is reconstruction_loss and loss.direction == "lower"
+    assert (loss.label, loss.lowest, loss.highest) == ("Reconstruction loss", 0.0, None)
+    assert (METRICS["roc_auc"].lowest, METRICS["roc_auc"].highest) == (0.0, 1.0)
     assert is_better("reconstruction_loss", 0.1, than=0.2) and is_better("roc_auc", 0.9, than=0.8)

@@ -17,10 +17,16 @@ pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 def test_signing_up_sends_a_verification_email_and_verifying_lets_the_person_in(client):
     response = client.post(
         reverse("account_signup"),
-        {"email": "ada@example.org", "password1": "a-long-Passphrase-1", "password2": "a-long-Passphrase-1"},
+        {
+            "email": "ada@example.org",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "password1": "a-long-Passphrase-1",
+            "password2": "a-long-Passphrase-1",
+        },
     )
     assert response.status_code == 302
-    assert get_user_model().objects.filter(email="ada@example.org").exists()
+    assert get_user_model().objects.get(email="ada@example.org").get_full_name() == "Ada Lovelace"
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["ada@example.org"]
     link = re.search(r"https?://[^\s]+/accounts/confirm-email/[^\s]+", mail.outbox[0].body).group(0)
@@ -94,3 +100,12 @@ def test_account_emails_carry_the_platform_s_name_not_example_com(client):
     client.post(reverse("account_reset_password"), {"email": "lise@example.org"})
     assert "ML_INFN hackathons" in mail.outbox[0].subject
     assert "example.com" not in mail.outbox[0].subject + mail.outbox[0].body
+
+
+def test_signing_up_without_a_name_is_refused_with_the_field_named(client):
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "noname@example.org", "password1": "a-long-Passphrase-1", "password2": "a-long-Passphrase-1"},
+    )
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    assert not get_user_model().objects.filter(email="noname@example.org").exists()

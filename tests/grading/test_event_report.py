@@ -42,3 +42,19 @@ def test_only_organizers_open_the_grading_report(client):
     client.force_login(make_organizer(event))
     page = client.get(url)
     assert page.status_code == 200 and b"submitted at least once" in page.content
+
+
+def test_auc_buckets_span_the_metrics_range_not_the_scores_spread():
+    from grading.reports import score_bins
+
+    bins = score_bins([0.999, 0.999], lowest=0.0, highest=1.0)
+    assert list(bins)[0] == "0 – 0.1" and list(bins)[-1] == "0.9 – 1"
+    assert bins["0.9 – 1"] == 2 and sum(bins.values()) == 2
+
+
+def test_an_unbounded_loss_runs_up_to_a_round_number_above_the_largest_score():
+    from grading.reports import score_bins
+
+    bins = score_bins([0.012, 0.034, 0.041], lowest=0.0, highest=None)
+    assert list(bins)[-1] == "0.045 – 0.05"
+    assert sum(bins.values()) == 3

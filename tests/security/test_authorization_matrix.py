@@ -33,12 +33,17 @@ L, AL = "login", "admin-login"
 #   anonymous, participant_a, participant_b, tutor_x, tutor_y, organizer_b, organizer_a, staff
 EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
+    "favicon.ico": {"GET": (301, 301, 301, 301, 301, 301, 301, 301)},
     "events/new/": {"GET": (L, 403, 403, 403, 403, 403, 403, 200)},
     "editions/": {"GET": (L, 403, 403, 403, 403, 200, 200, 200)},
     "events/<slug:slug>/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "events/<slug:slug>/edit/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "events/<slug:slug>/register/": {"GET": (L, 200, 200, 403, 403, 200, 403, 200)},
-    "events/<slug:slug>/registration/cancel/": {"POST": (L, 302, 302, 302, 302, 302, 302, 302)},
+    # The GET is the confirmation page, for whoever has a registration to cancel (the others are sent back).
+    "events/<slug:slug>/registration/cancel/": {
+        "GET": (L, 200, 302, 302, 302, 302, 302, 302),
+        "POST": (L, 302, 302, 302, 302, 302, 302, 302),
+    },
     "events/<slug:slug>/registration/accept/": {"POST": (L, 302, 302, 302, 302, 302, 302, 302)},
     "events/<slug:slug>/registrations/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "events/<slug:slug>/registrations/<int:pk>/decide/": {"POST": (L, 403, 403, 403, 403, 403, 302, 302)},
@@ -46,8 +51,23 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "events/<slug:slug>/registrations/import/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "events/<slug:slug>/tutoring/": {"GET": (L, 403, 403, 200, 200, 403, 403, 200)},
     "events/<slug:slug>/groups/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
+    "events/<slug:slug>/groups/assign/": {
+        "GET": (L, 403, 403, 403, 403, 403, 200, 200),
+        "POST": (L, 403, 403, 403, 403, 403, 302, 302),
+    },
     "events/<slug:slug>/groups/<int:number>/": {"GET": (L, 200, 404, 200, 404, 404, 200, 200)},
     "events/<slug:slug>/my-group/": {"GET": (L, 200, 403, 200, 200, 403, 403, 200)},
+    "events/<slug:slug>/staff/": {
+        "GET": (L, 403, 403, 403, 403, 403, 200, 200),
+        "POST": (L, 403, 403, 403, 403, 403, 302, 302),
+    },
+    "events/<slug:slug>/staff/<int:pk>/revoke/": {
+        "GET": (L, 403, 403, 403, 403, 403, 200, 200),
+        "POST": (L, 403, 403, 403, 403, 403, 302, 302),
+    },
+    "events/<slug:slug>/staff/invitations/<int:pk>/withdraw/": {"POST": (L, 403, 403, 403, 403, 403, 302, 302)},
+    # The emailed link: its page tells anyone who opens it which address it is for (the token is the secret).
+    "invitations/<str:token>/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "events/<slug:slug>/feedback/": {"GET": (L, 200, 403, 403, 403, 403, 403, 403)},
     "events/<slug:slug>/report/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "events/<slug:slug>/report.csv": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
@@ -86,7 +106,10 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "events/<slug:slug>/exercises/<slug:exercise_slug>/board/settings/": {
         "GET": (L, 403, 404, 403, 403, 404, 200, 200)
     },
-    "events/<slug:slug>/exercises/<slug:exercise_slug>/board/reveal/": {"POST": (L, 403, 404, 403, 403, 404, 302, 302)},
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/board/reveal/": {
+        "GET": (L, 403, 404, 403, 403, 404, 200, 200),
+        "POST": (L, 403, 404, 403, 403, 404, 302, 302),
+    },
     "events/<slug:slug>/exercises/<slug:exercise_slug>/rescore/": {"GET": (L, 403, 404, 403, 403, 404, 200, 200)},
     "submissions/<uuid:uid>/disqualify/": {"GET": (L, 403, 404, 403, 404, 404, 200, 200)},
     "submissions/<uuid:uid>/reinstate/": {"POST": (L, 403, 404, 403, 404, 404, 302, 302)},
@@ -223,6 +246,7 @@ FORM_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "events/<slug:slug>/exercises/<slug:exercise_slug>/submit/": lambda w: {"notebook": _notebook(), "kind": "graded"},
     "events/<slug:slug>/registrations/<int:pk>/decide/": lambda w: {"decision": "approve"},
     "events/<slug:slug>/help/new/": lambda w: {"message": "The kernel dies when I load the images."},
+    "events/<slug:slug>/staff/": lambda w: {"email": "new-staff@example.org", "role": "tutor"},
     "events/<slug:slug>/help/<int:pk>/answer/": lambda w: {"text": "Try a smaller batch size."},
     "api/v1/submissions/": lambda w: {
         "exercise": w.exercise_a.exercise.slug,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from grading import help_requests
 from grading.api_auth import create_token
 from grading.models import HelpRequest, Submission
-from hackathon.models import Event, EventExercise, Group, Registration
+from hackathon.models import Event, EventExercise, Group, Registration, StaffInvitation
 from tests.factories import make_event, make_organizer, make_participant, make_tutor, make_user
 from tests.grading.builders import breast_cancer_exercise
 
@@ -71,6 +71,7 @@ class World:
             "id": "1",
             "content_type_id": "1",
             "url": "nowhere/",
+            "token": self.event_a.staff_invitations.get().token,
         }
         if "registrations/" in route:
             values["pk"] = str(self.pending_registration_a.pk)
@@ -78,6 +79,10 @@ class World:
             values["pk"] = str(self.help_request_a.pk)
         elif "tokens/" in route:
             values["pk"] = str(self.token_pk)
+        elif "staff/invitations/" in route:
+            values["pk"] = str(self.event_a.staff_invitations.get().pk)
+        elif "staff/" in route:
+            values["pk"] = str(self.event_a.roles.get(user=self.people["tutor_x"]).pk)
         else:
             values["pk"] = "1"
         if route.startswith("exercises/") or route.startswith("api/v1/exercises/"):
@@ -139,6 +144,7 @@ def build_world() -> World:
     _join(event_a, group_y)
     participant_b = _join(event_b, None)
     pending = Registration.objects.create(event=event_a, user=make_user(), status=Registration.Status.PENDING)
+    StaffInvitation.objects.create(event=event_a, email="invited-tutor@example.org", role="tutor")
     people: dict[str, AbstractBaseUser | None] = {
         "anonymous": None,
         "participant_a": participant_a,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from grading import help_requests
 from grading.help_requests import HelpRequestRefused
 from grading.models import HelpMessage, HelpRequest
+from hackathon.models import Registration
 from tests.tutoring.builders import submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
@@ -209,6 +210,24 @@ def test_a_request_without_a_group_goes_to_the_organizers(setting, mailoutbox, d
     assert [m.to for m in mailoutbox] == [["olga@example.org"]]
     assert list(help_requests.help_queue(setting.organizer, setting.event)) == [request]
     assert list(help_requests.help_queue(setting.tutor, setting.event)) == []
+
+
+def test_a_request_raised_before_a_group_follows_its_participant_to_their_groups_tutors(client, setting):
+    client.force_login(setting.dee)
+    page = client.post(
+        reverse("raise_help_request", args=[setting.event.slug]),
+        {"message": "I have no group yet, can someone help?"},
+        follow=True,
+    ).content.decode()
+    assert "You have no group yet, so your request is with the organizers" in page
+    assert "with your group&#x27;s tutors." not in page
+    request = HelpRequest.objects.get(participant=setting.dee)
+    assert list(help_requests.help_queue(setting.tutor, setting.event)) == []
+    Registration.objects.filter(event=setting.event, user=setting.dee).update(group=setting.group)
+    assert list(help_requests.help_queue(setting.tutor, setting.event)) == [request]
+    assert list(help_requests.help_queue(setting.other_tutor, setting.event)) == []
+    help_requests.claim_help_request(tutor=setting.tutor, help_request=request)
+    assert HelpRequest.objects.get(pk=request.pk).claimed_by == setting.tutor
 
 
 def test_a_participants_follow_up_on_a_waiting_request_goes_to_the_groups_tutors(

@@ -118,11 +118,27 @@ def test_my_scores_are_drawn_in_time_order_with_the_better_one_higher(client, se
     assert body.count("<circle") == 2
 
 
+def test_a_single_score_is_shown_as_the_number_it_is_not_a_one_point_chart(client, setting):
+    submission(setting.event_exercise, setting.ada, score=0.8123, minutes_ago=10)
+    client.force_login(setting.ada)
+    body = client.get(reverse("my_event", args=[setting.event.slug])).content.decode()
+    assert "<strong>0.8123</strong>" in body
+    assert "<circle" not in body and "score-chart" not in body
+
+
+def test_several_scores_show_the_last_as_a_number_beside_the_line(client, setting):
+    submission(setting.event_exercise, setting.ada, score=0.6, minutes_ago=20)
+    submission(setting.event_exercise, setting.ada, score=0.7, minutes_ago=10)
+    client.force_login(setting.ada)
+    body = client.get(reverse("my_event", args=[setting.event.slug])).content.decode()
+    assert "last <strong>0.7000</strong>; 2 scores, 0.6000 to 0.7000" in body
+
+
 def test_an_exercise_not_yet_open_shows_when_it_opens_and_no_download(client, setting):
     later = open_exercise(setting.event)
     EventExercise.objects.filter(pk=later.pk).update(opens_at=timezone.now() + dt.timedelta(hours=2))
     client.force_login(setting.ada)
     body = client.get(reverse("my_event", args=[setting.event.slug])).content.decode()
-    assert later.exercise.title in body and "opens " in body
+    assert later.exercise.title in body and "Opens on " in body
     assert reverse("download_exercise", args=[setting.event.slug, later.exercise.slug]) not in body
     assert reverse("download_exercise", args=[setting.event.slug, setting.event_exercise.exercise.slug]) in body

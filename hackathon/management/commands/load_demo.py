@@ -1,8 +1,10 @@
 """Load the demo events and accounts once, printing the accounts' passwords that one time."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
-from hackathon.demo import load_demo
+from hackathon.demo import PARTICIPANTS, load_demo, open_now
 
 
 class Command(BaseCommand):
@@ -20,3 +22,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo accounts (shown only this once):"))
         for a in accounts:
             self.stdout.write(f"  {a.email:<{width}}  {a.password}   {a.role}")
+        if (first := open_now()) is not None:
+            self.stdout.write(
+                f"Try it first: sign in as {PARTICIPANTS[0]} and submit a notebook to {first.exercise.title}, "
+                f"open now in {first.event.title} ({settings.SITE_URL.rstrip('/')}"
+                f"{reverse('event_exercise', args=[first.event.slug, first.exercise.slug])})."
+            )
