@@ -14,7 +14,16 @@ import numpy as np
 from exercises.bundles import Bundle
 from exercises.errors import InvalidBundle, InvalidPredictions, ScoringFailed
 from exercises.metrics import dice_per_image, reconstruction_errors, roc_auc, roc_points
-from exercises.outputs import copy_untrusted_file, npy_bytes_for, read_masks_npy, read_npy, read_scores_csv
+from exercises.outputs import (
+    MAX_MODEL_BYTES,
+    check_keras_archive,
+    copy_untrusted_file,
+    npy_bytes_for,
+    read_masks_npy,
+    read_npy,
+    read_scores_csv,
+    read_untrusted_file,
+)
 from sandbox.jobs import Job, Limits, MiB, Mount, Outcome, Result
 
 JOB_SCRIPTS_DIR = Path(__file__).resolve().parent / "jobscripts"
@@ -29,6 +38,7 @@ MAX_JOB_SECONDS = 300.0
 # Pictures drawn on hidden labels group at least this many cases per curve step or histogram bin: a
 # participant who gives one chosen case an extreme value must not read its label off a picture.
 HIDDEN_MIN_CASES = 10
+MODEL_FILES = ("encoder.keras", "decoder.keras")
 
 
 @dataclass(frozen=True)
@@ -279,8 +289,11 @@ def _evaluate_autoencoder(
     events = answers["events"].astype(np.float32)
     # Copy both files first: a missing decoder is reported before any sandbox time is spent.
     staged = work_dir / "submitted"
-    for name in ("encoder.keras", "decoder.keras"):
-        copy_untrusted_file(output_dir / name, staged / name)
+    models = {name: read_untrusted_file(output_dir / name, MAX_MODEL_BYTES) for name in MODEL_FILES}
+    for name, raw in models.items():  # both are there: now say what is wrong with either
+        check_keras_archive(raw, name)
+        (staged / name).parent.mkdir(parents=True, exist_ok=True)
+        (staged / name).write_bytes(raw)
     codes = _run_model_job(
         bundle,
         run_job,
