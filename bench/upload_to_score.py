@@ -34,7 +34,9 @@ sync_builtin_exercises()
 exercise = Exercise.objects.get(slug=sys.argv[1])
 now = timezone.now()
 event = Event.objects.create(title="Bench", slug="bench", starts_on=now.date(),
-                             ends_on=now.date() + dt.timedelta(days=1), published=True, capacity=10)
+                             ends_on=now.date() + dt.timedelta(days=1), published=True, capacity=10,
+                             registration_opens_at=now - dt.timedelta(days=1), registration_closes_at=now,
+                             level="base", mode="online", compute="cpu", participants_per_tutor=5)
 EventExercise.objects.create(event=event, exercise=exercise, opens_at=now - dt.timedelta(hours=1),
                              closes_at=now + dt.timedelta(days=1), submissions_per_day=1000)
 person = get_user_model().objects.create_user(username="bench", email="bench@example.org", password="x")

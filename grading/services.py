@@ -257,7 +257,7 @@ def run_and_score(
 def scored_message(exercise: Exercise, scores: Scores) -> str:
     shown = round(scores.public, settings.BOARD_DECIMALS)
     direction = exercise.get_direction_display().lower()
-    return f"Scored: {exercise.metric} {shown} on the public part of the test set ({direction})."
+    return f"Scored: {exercise.metric_label} {shown} on the public part of the test set ({direction})."
 
 
 def draw_figures(

@@ -49,7 +49,7 @@ def test_a_constant_score_is_scored_as_chance_on_both_parts_with_a_roc_picture(b
     assert submission.score == 0.5 and submission.private_score == 0.5
     assert submission.reason == ""
     assert submission.attempts == 1 and submission.backend == "bwrap"
-    assert "roc_auc 0.5" in submission.message
+    assert "ROC AUC (area under the ROC curve) 0.5 on the public part" in submission.message
     images = submission.figures["images"]
     assert [image["file"] for image in images] == ["roc.png"]
     assert (services.results_dir(submission) / "roc.png").read_bytes().startswith(b"\x89PNG")
