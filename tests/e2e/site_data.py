@@ -5,6 +5,8 @@ test process: the site, the worker and this script share one file database that 
 
     python tests/e2e/site_data.py prepare         # migrate and seed; prints the seeded facts as JSON
     python tests/e2e/site_data.py enrol SLUG      # make the seeded tutor and a second participant part of SLUG
+    python tests/e2e/site_data.py token EMAIL     # print a new API token of that person (as a hub would hold)
+    python tests/e2e/site_data.py hub SLUG URL    # name the event's JupyterHub
 """
 
 from __future__ import annotations
@@ -206,11 +208,32 @@ def enrol(slug: str) -> None:
     _confirmed(event, people.get(email=OTHER_MEMBER[0]), use_case)
 
 
+def token(email: str) -> str:
+    """Create an API token for the person, as they would on the site's API tokens page, and return its secret."""
+    _setup_django()
+    from django.contrib.auth import get_user_model
+
+    from grading.api_auth import create_token
+
+    return create_token(user=get_user_model().objects.get(email=email), name="JupyterLab").secret
+
+
+def name_hub(slug: str, url: str) -> None:
+    _setup_django()
+    from hackathon.models import Event
+
+    Event.objects.filter(slug=slug).update(jupyterhub_url=url)
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["prepare"]:
         print(json.dumps(asdict(prepare())))
     elif len(argv) == 2 and argv[0] == "enrol":
         enrol(argv[1])
+    elif len(argv) == 2 and argv[0] == "token":
+        print(token(argv[1]))
+    elif len(argv) == 3 and argv[0] == "hub":
+        name_hub(argv[1], argv[2])
     else:
         raise SystemExit(__doc__)
 
