@@ -161,7 +161,7 @@ class SubmissionStatus extends Widget {
 
   say(text: string, error = false): void {
     this.node.classList.toggle('jp-mod-error', error);
-    this.node.replaceChildren(element('span', { class: 'jp-hackathon-status-text' }, text));
+    this.node.replaceChildren(element('span', { class: 'jp-hackathon-status-text', title: text }, text));
   }
 
   showSubmission(submission: Submission): void {
@@ -458,25 +458,36 @@ const plugin: JupyterFrontEndPlugin<void> = {
     tracker.widgetAdded.connect((_, panel) => {
       const status = new SubmissionStatus(panel);
       statuses.set(panel, status);
-      panel.toolbar.addItem(
-        'hackathon-check',
-        new ToolbarButton({
-          label: 'Check',
-          className: 'jp-hackathon-check',
-          tooltip: 'Hackathon: save, then run on the public sample (free)',
-          onClick: () => void send(panel, 'check', hackathon)
-        })
-      );
-      panel.toolbar.addItem(
-        'hackathon-submit',
-        new ToolbarButton({
-          label: 'Submit',
-          className: 'jp-hackathon-submit',
-          tooltip: 'Hackathon: save, then score on the hidden set (uses one of today\'s submissions)',
-          onClick: () => void send(panel, 'graded', hackathon)
-        })
-      );
-      panel.toolbar.addItem('hackathon-status', status);
+      // After the cell type, before the spacer: items past the toolbar's width fold into its "..." menu, where a
+      // status would be hidden. Where the toolbar has no cell type (customized), they go at its end.
+      const items: [string, Widget][] = [
+        [
+          'hackathon-check',
+          new ToolbarButton({
+            label: 'Check',
+            className: 'jp-hackathon-check',
+            tooltip: 'Hackathon: save, then run on the public sample (free)',
+            onClick: () => void send(panel, 'check', hackathon)
+          })
+        ],
+        [
+          'hackathon-submit',
+          new ToolbarButton({
+            label: 'Submit',
+            className: 'jp-hackathon-submit',
+            tooltip: 'Hackathon: save, then score on the hidden set (uses one of today\'s submissions)',
+            onClick: () => void send(panel, 'graded', hackathon)
+          })
+        ],
+        ['hackathon-status', status]
+      ];
+      let after = 'cellType';
+      for (const [name, widget] of items) {
+        if (!panel.toolbar.insertAfter(after, name, widget)) {
+          panel.toolbar.addItem(name, widget);
+        }
+        after = name;
+      }
     });
   }
 };

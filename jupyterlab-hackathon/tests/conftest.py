@@ -26,6 +26,14 @@ PARTICIPANT = OTHER_MEMBER[0]  # a confirmed participant of the seeded base even
 OUTSIDER = LATE_PARTICIPANT[0]  # has an account, takes part in nothing
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test, so that a fixture can tell whether its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture(scope="session")
 def platform_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Run the platform with the seeded base event and its breast-cancer exercise, or skip saying why it cannot."""
