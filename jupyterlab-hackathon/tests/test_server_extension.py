@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import stat
 import time
 from pathlib import Path
@@ -136,6 +137,22 @@ async def test_a_failing_notebook_comes_back_failed_with_its_cell(configured, jp
     assert failed["status"] == "failed" and failed["failed_cell"] == 1
     assert failed["description"].startswith("Failed (check on the public sample) (exception) in cell 1")
     assert "KeyError" in failed["traceback"]
+
+
+async def test_a_used_up_quota_is_refused_with_the_platforms_sentence_and_when_it_starts_again(
+    configured, jp_fetch, jp_root_dir
+):
+    await fetched(jp_fetch)
+    (jp_root_dir / NOTEBOOK).write_text(good_notebook())
+    configured.run_script("quota", BASE_SLUG, EXERCISE_SLUG, "1")  # the seeded participant already used one today
+    try:
+        response = await call(jp_fetch, "api", "submissions", method="POST", body={"path": NOTEBOOK, "kind": "graded"})
+    finally:
+        configured.run_script("quota", BASE_SLUG, EXERCISE_SLUG, "default")
+    assert response.code == 429
+    message = answer(response)["message"]
+    assert message.startswith("You have used all 1 submissions for today on this exercise. Use a free check run")
+    assert re.search(r"The quota starts again in \d+ h \d+ min\.$", message)
 
 
 async def test_a_notebook_outside_a_fetched_exercise_is_refused_saying_what_to_do(configured, jp_fetch, jp_root_dir):

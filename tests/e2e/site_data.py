@@ -7,6 +7,7 @@ test process: the site, the worker and this script share one file database that 
     python tests/e2e/site_data.py enrol SLUG      # make the seeded tutor and a second participant part of SLUG
     python tests/e2e/site_data.py token EMAIL     # print a new API token of that person (as a hub would hold)
     python tests/e2e/site_data.py hub SLUG URL    # name the event's JupyterHub
+    python tests/e2e/site_data.py quota SLUG EXERCISE N|default   # set the graded submissions per day
 """
 
 from __future__ import annotations
@@ -225,6 +226,14 @@ def name_hub(slug: str, url: str) -> None:
     Event.objects.filter(slug=slug).update(jupyterhub_url=url)
 
 
+def set_quota(slug: str, exercise: str, per_day: str) -> None:
+    _setup_django()
+    from hackathon.models import EventExercise
+
+    limit = None if per_day == "default" else int(per_day)
+    EventExercise.objects.filter(event__slug=slug, exercise__slug=exercise).update(submissions_per_day=limit)
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["prepare"]:
         print(json.dumps(asdict(prepare())))
@@ -234,6 +243,8 @@ def main(argv: list[str]) -> None:
         print(token(argv[1]))
     elif len(argv) == 3 and argv[0] == "hub":
         name_hub(argv[1], argv[2])
+    elif len(argv) == 4 and argv[0] == "quota":
+        set_quota(argv[1], argv[2], argv[3])
     else:
         raise SystemExit(__doc__)
 
