@@ -38,7 +38,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def platform_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Run the platform with the seeded base event and its breast-cancer exercise, or skip saying why it cannot."""
     if not PYTHON.exists():
-        pytest.skip(f"{PYTHON} is missing: run `make` at the project's root first")
+        pytest.skip(f"{PYTHON} is missing: run `make lab-test` at the project's root, which builds it")
     folder = tmp_path_factory.mktemp("platform")
     if reason := bwrap_missing_reason(folder / "var" / "sandbox"):
         pytest.skip(f"bubblewrap cannot run here, and grading needs it: {reason}")
