@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Model, QuerySet
+from django.db.models import Max, Min, Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -124,6 +124,16 @@ def _partial(model: type[Model], **values: Any) -> Any:
 
 def my_submissions(user: AnyUser, event_exercise: EventExercise) -> QuerySet[Submission]:
     return event_exercise.submissions.filter(participant_id=user.pk).order_by("-created_at")
+
+
+def best_score(user: AnyUser, event_exercise: EventExercise) -> float | None:
+    """Return the person's best public score among their scored graded submissions, by the exercise's direction."""
+    scores = my_submissions(user, event_exercise).filter(
+        kind=Submission.Kind.GRADED, status=Submission.Status.SCORED, score__isnull=False
+    )
+    lowest_wins = event_exercise.exercise.direction == Exercise.Direction.LOWER
+    found = scores.aggregate(best=Min("score") if lowest_wins else Max("score"))["best"]
+    return float(found) if found is not None else None
 
 
 def queue_position(submission: Submission) -> int | None:

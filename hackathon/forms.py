@@ -58,6 +58,7 @@ class EventForm(forms.ModelForm):
             "has_waiting_list",
             "requires_prerequisite",
             "published",
+            "jupyterhub_url",
         ]
         widgets = {
             "starts_on": forms.DateInput(attrs={"type": "date"}),

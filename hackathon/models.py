@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import models
@@ -89,6 +90,11 @@ class Event(models.Model):
         help_text="Registrants must have attended a base event or declare some machine-learning experience.",
     )
     group_size = models.PositiveIntegerField(default=5, help_text="The largest number of participants in a group.")
+    jupyterhub_url = models.URLField(
+        "JupyterHub",
+        blank=True,
+        help_text="The event's JupyterHub, e.g. https://hub.example.org; each exercise page then links to it.",
+    )
 
     class Meta:
         ordering = ["-starts_on", "title"]
@@ -361,6 +367,17 @@ class EventExercise(models.Model):
                 "Your earlier submissions and their scores are kept."
             )
         return ""
+
+    def jupyterhub_link(self) -> str:
+        """Return the link that fetches this exercise into the person's server on the event's hub and opens it.
+
+        The hub's `user-redirect` sends the person to their own server, whose hackathon_jupyter extension serves
+        `hackathon/open` (nbgitpuller's style of link). Empty when the event names no hub.
+        """
+        if not self.event.jupyterhub_url:
+            return ""
+        query = urlencode({"event": self.event.slug, "exercise": self.exercise.slug})
+        return f"{self.event.jupyterhub_url.rstrip('/')}/hub/user-redirect/hackathon/open?{query}"
 
 
 def _when(moment: dt.datetime) -> str:

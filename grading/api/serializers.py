@@ -38,6 +38,7 @@ class EventSerializer(serializers.ModelSerializer):
             "registration_opens_at",
             "registration_closes_at",
             "compute",
+            "jupyterhub_url",
             "url",
             "my_roles",
         ]
@@ -94,6 +95,17 @@ class ExerciseDetailSerializer(ExerciseSerializer):
         ]
 
 
+class LastSubmissionSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="The submission's page, with the executed notebook.")
+
+    class Meta:
+        model = Submission
+        fields = ["uid", "kind", "status", "score", "created_at", "url"]
+
+    def get_url(self, submission: Submission) -> str:
+        return _absolute(self.context, submission.get_absolute_url())
+
+
 class EventExerciseSerializer(serializers.ModelSerializer):
     exercise = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     title = serializers.CharField(source="exercise.title", read_only=True)
@@ -106,6 +118,15 @@ class EventExerciseSerializer(serializers.ModelSerializer):
     per_day = serializers.SerializerMethodField(help_text="Graded submissions allowed per day.")
     remaining_today = serializers.SerializerMethodField(help_text="Graded submissions the caller has left today.")
     download_url = serializers.SerializerMethodField(help_text="The released notebook and public data, as a zip.")
+    best_score = serializers.SerializerMethodField(
+        help_text="The caller's best public score among their scored graded submissions, or null."
+    )
+    last_submission = serializers.SerializerMethodField(
+        help_text="The caller's latest submission (graded or check): uid, kind, status, score, created_at; or null."
+    )
+    jupyterhub_link = serializers.SerializerMethodField(
+        help_text="Opens the exercise on the event's JupyterHub (fetched into the person's server); empty if none."
+    )
 
     class Meta:
         model = EventExercise
@@ -121,6 +142,9 @@ class EventExerciseSerializer(serializers.ModelSerializer):
             "per_day",
             "remaining_today",
             "download_url",
+            "best_score",
+            "last_submission",
+            "jupyterhub_link",
         ]
 
     def get_is_open(self, event_exercise: EventExercise) -> bool:
@@ -141,6 +165,17 @@ class EventExerciseSerializer(serializers.ModelSerializer):
             kwargs={"slug": event_exercise.event.slug, "exercise_slug": event_exercise.exercise.slug},
         )
         return _absolute(self.context, path)
+
+    def get_best_score(self, event_exercise: EventExercise) -> float | None:
+        return selectors.best_score(self.context["request"].user, event_exercise)
+
+    @extend_schema_field(LastSubmissionSerializer(allow_null=True))
+    def get_last_submission(self, event_exercise: EventExercise) -> dict[str, Any] | None:
+        last = selectors.my_submissions(self.context["request"].user, event_exercise).first()
+        return LastSubmissionSerializer(last, context=self.context).data if last is not None else None
+
+    def get_jupyterhub_link(self, event_exercise: EventExercise) -> str:
+        return event_exercise.jupyterhub_link()
 
 
 class SubmissionSerializer(serializers.ModelSerializer):

@@ -4,17 +4,10 @@ The single sign-on journey gets a site of its own, started with OIDC_ISSUER poin
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import signal
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,73 +16,24 @@ from tests.e2e.browsing import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_TIMEOUT_MS,
-    ROOT,
     SignOnSite,
     Site,
     shoot,
     wait_for,
     why_no_browser,
 )
-
-PYTHON = ROOT / ".venv" / "bin" / "python"
-# Variables the settings read, found in the settings module itself so that a new one is never forgotten: the site
-# gets exactly ours, never those of the shell that runs the tests.
-SETTINGS_VARIABLES = frozenset(
-    re.findall(r'(?:env_\w+|_required_in_production)\("([A-Z_]+)"', (ROOT / "hackathon" / "settings.py").read_text())
-) | {"DJANGO_SETTINGS_MODULE"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _site_env(var: Path) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in SETTINGS_VARIABLES}
-    env.update(
-        DJANGO_SETTINGS_MODULE="hackathon.settings",
-        HACKATHON_ENV="development",
-        VAR_DIR=str(var),  # the secrets, the media, the private data, the sandbox state and the embedded broker
-        DATABASE_URL=f"sqlite:///{var / 'db.sqlite3'}",
-        SANDBOX_BACKEND="bwrap",
-        GRADING_STUCK_MINUTES="45",
-        ACCOUNT_EMAIL_VERIFICATION="mandatory",
-        PYTHONUNBUFFERED="1",  # the console mailer's output must reach the log while the test reads it
-    )
-    return env
-
-
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGCONT)  # a worker held by a failed test must be able to hear SIGTERM
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (our own localhost address)
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _bwrap_missing_reason(state_dir: Path) -> str:
-    from sandbox import SandboxConfig, get_backend
-
-    return get_backend("bwrap", SandboxConfig(state_dir=state_dir)).unavailable_reason() or ""
+from tests.e2e.platform_processes import (
+    PYTHON,
+    ROOT,
+    SETTINGS_VARIABLES,
+    answers,
+    bwrap_missing_reason,
+    free_port,
+    running_site,
+    site_env,
+    start,
+    stop,
+)
 
 
 @pytest.fixture(scope="session")
@@ -98,47 +42,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     if reason := why_no_browser():
         pytest.skip(reason)
     folder = tmp_path_factory.mktemp("e2e-site")
-    var = folder / "var"
-    if reason := _bwrap_missing_reason(var / "sandbox"):
+    if reason := bwrap_missing_reason(folder / "var" / "sandbox"):
         pytest.skip(f"bubblewrap cannot run here, and grading needs it: {reason}")
-    env = _site_env(var)
-    prepared = subprocess.run(
-        [str(PYTHON), str(ROOT / "tests" / "e2e" / "site_data.py"), "prepare"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert prepared.returncode == 0, prepared.stderr[-3000:]
-    seeded = json.loads(prepared.stdout.strip().splitlines()[-1])
-
-    port = _free_port()
-    env["SITE_URL"] = f"http://127.0.0.1:{port}"  # the address the site's emails link to (invitations, offers)
-    server_log, worker_log = folder / "site.log", folder / "worker.log"
-    worker = _start(
-        [str(PYTHON), "-m", "celery", "-A", "hackathon", "worker", "-Q", "cpu,gpu", "--concurrency", "1",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-        env, worker_log,
-    )  # fmt: skip
-    server = _start(
-        [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"], env, server_log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _answers(url + "/") or server.poll() is not None, 120, "the site to answer")
-        assert server.poll() is None, server_log.read_text()[-3000:]
-        wait_for(lambda: " ready." in worker_log.read_text() or worker.poll() is not None, 120, "the worker")
-        assert worker.poll() is None, worker_log.read_text()[-3000:]
-        yield Site(
-            url=url,
-            folder=folder,
-            database=var / "db.sqlite3",
-            server_log=server_log,
-            worker_log=worker_log,
-            worker=worker,
-            env=env,
-            seeded=seeded,
-        )
-    finally:
-        for process in (server, worker):
-            _stop(process)
+    with running_site(folder) as running:
+        yield running
 
 
 # How the platform knows the test issuer: the client it is registered as, under the provider id of production.
@@ -164,7 +71,7 @@ def sign_on_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignOnSit
     if reason := why_no_browser():
         pytest.skip(reason)
     folder = tmp_path_factory.mktemp("e2e-sso")
-    issuer_port, site_port = _free_port(), _free_port()
+    issuer_port, site_port = free_port(), free_port()
     issuer_url, url = f"http://127.0.0.1:{issuer_port}", f"http://127.0.0.1:{site_port}"
 
     issuer_env = {name: value for name, value in os.environ.items() if name not in SETTINGS_VARIABLES}
@@ -182,7 +89,7 @@ def sign_on_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignOnSit
     )  # fmt: skip
     assert prepared.returncode == 0, prepared.stderr[-3000:]
 
-    env = _site_env(folder / "var")
+    env = site_env(folder / "var")
     env.update(
         OIDC_ISSUER=issuer_url,
         OIDC_CLIENT_ID=OIDC_CLIENT_ID,
@@ -197,10 +104,10 @@ def sign_on_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignOnSit
     assert migrated.returncode == 0, migrated.stderr[-3000:]
 
     issuer_log, server_log = folder / "issuer.log", folder / "site.log"
-    issuer = _start(
+    issuer = start(
         [str(PYTHON), "-m", "django", "runserver", f"127.0.0.1:{issuer_port}", "--noreload"], issuer_env, issuer_log
     )
-    server = _start(
+    server = start(
         [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{site_port}", "--noreload", "--skip-checks"],
         env, server_log,
     )  # fmt: skip
@@ -209,7 +116,7 @@ def sign_on_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignOnSit
             (issuer, issuer_url + "/.well-known/openid-configuration", issuer_log, "the issuer's discovery document"),
             (server, url + "/", server_log, "the site to answer"),
         ):
-            wait_for(lambda: _answers(address) or process.poll() is not None, 120, what)  # noqa: B023 (called at once)
+            wait_for(lambda: answers(address) or process.poll() is not None, 120, what)  # noqa: B023 (called at once)
             assert process.poll() is None, log.read_text()[-3000:]
         yield SignOnSite(
             url=url,
@@ -223,7 +130,7 @@ def sign_on_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignOnSit
         )
     finally:
         for process in (server, issuer):
-            _stop(process)
+            stop(process)
 
 
 @pytest.fixture(scope="session")

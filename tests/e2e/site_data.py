@@ -7,6 +7,9 @@ test process: the site, the worker and this script share one file database that 
     python tests/e2e/site_data.py enrol SLUG      # make a second participant (Marco) part of SLUG
     python tests/e2e/site_data.py migrate         # only migrate (the single sign-on journey seeds its own people)
     python tests/e2e/site_data.py account EMAIL verified|unverified   # an account with PASSWORD and that address
+    python tests/e2e/site_data.py token EMAIL     # print a new API token of that person (as a hub would hold)
+    python tests/e2e/site_data.py hub SLUG URL    # name the event's JupyterHub
+    python tests/e2e/site_data.py quota SLUG EXERCISE N|default   # set the graded submissions per day
 """
 
 from __future__ import annotations
@@ -221,6 +224,31 @@ def account(email: str, verification: str) -> None:
     _person(email, verified=verification == "verified")
 
 
+def token(email: str) -> str:
+    """Create an API token for the person, as they would on the site's API tokens page, and return its secret."""
+    _setup_django()
+    from django.contrib.auth import get_user_model
+
+    from grading.api_auth import create_token
+
+    return create_token(user=get_user_model().objects.get(email=email), name="JupyterLab").secret
+
+
+def name_hub(slug: str, url: str) -> None:
+    _setup_django()
+    from hackathon.models import Event
+
+    Event.objects.filter(slug=slug).update(jupyterhub_url=url)
+
+
+def set_quota(slug: str, exercise: str, per_day: str) -> None:
+    _setup_django()
+    from hackathon.models import EventExercise
+
+    limit = None if per_day == "default" else int(per_day)
+    EventExercise.objects.filter(event__slug=slug, exercise__slug=exercise).update(submissions_per_day=limit)
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["prepare"]:
         print(json.dumps(asdict(prepare())))
@@ -230,6 +258,12 @@ def main(argv: list[str]) -> None:
         migrate()
     elif len(argv) == 3 and argv[0] == "account":
         account(argv[1], argv[2])
+    elif len(argv) == 2 and argv[0] == "token":
+        print(token(argv[1]))
+    elif len(argv) == 3 and argv[0] == "hub":
+        name_hub(argv[1], argv[2])
+    elif len(argv) == 4 and argv[0] == "quota":
+        set_quota(argv[1], argv[2], argv[3])
     else:
         raise SystemExit(__doc__)
 

@@ -54,6 +54,15 @@ def test_an_in_person_event_without_a_venue_is_refused_with_the_field_named(clie
     assert not Event.objects.filter(slug="advanced-bari").exists()
 
 
+def test_the_organizer_names_the_events_jupyterhub_and_a_bad_address_is_refused_with_the_field_named(client):
+    client.force_login(make_user(staff=True))
+    response = client.post(reverse("event_create"), event_fields(jupyterhub_url="the hub of Bari"))
+    assert "Enter a valid URL." in response.content.decode()
+    assert not Event.objects.filter(slug="advanced-bari").exists()
+    client.post(reverse("event_create"), event_fields(jupyterhub_url="https://hub.example.org"))
+    assert Event.objects.get(slug="advanced-bari").jupyterhub_url == "https://hub.example.org"
+
+
 def test_only_staff_create_events(client):
     client.force_login(make_user())
     assert client.get(reverse("event_create")).status_code == 403
