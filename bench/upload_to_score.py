@@ -23,7 +23,7 @@ from deadline_rush import _free_port, _wait_http, upload
 from grading_latency import PYTHON, ROOT, BenchmarkFailed, machine, plain_script, run_plain, timed
 
 SETUP = """
-import datetime as dt, json, sys
+import datetime as dt, json, os
 from django.utils import timezone
 from exercises.models import Exercise
 from exercises.services import default_secret_seed, ensure_dataset, sync_builtin_exercises
@@ -31,7 +31,7 @@ from grading.api_auth import create_token
 from hackathon.models import Event, EventExercise, Registration
 from django.contrib.auth import get_user_model
 sync_builtin_exercises()
-exercise = Exercise.objects.get(slug=sys.argv[1])
+exercise = Exercise.objects.get(slug=os.environ["BENCH_EXERCISE"])
 now = timezone.now()
 event = Event.objects.create(title="Bench", slug="bench", starts_on=now.date(),
                              ends_on=now.date() + dt.timedelta(days=1), published=True, capacity=10,
@@ -83,8 +83,9 @@ def main() -> None:
         if args.cold:
             env["SANDBOX_WARM_POOL"] = "0"
         subprocess.run([str(PYTHON), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        setup = subprocess.run([str(PYTHON), "manage.py", "shell", "-c", SETUP, args.exercise], cwd=ROOT, env=env,
-                               check=True, capture_output=True, text=True)  # fmt: skip
+        setup = subprocess.run([str(PYTHON), "manage.py", "shell", "-c", SETUP], cwd=ROOT,
+                               env={**env, "BENCH_EXERCISE": args.exercise}, check=True, capture_output=True,
+                               text=True)  # fmt: skip
         facts = json.loads(setup.stdout.strip().splitlines()[-1])
         script = plain_script(reference, work / "plain", Path(facts["hidden"]))
         output_file = "masks.npy" if args.exercise == "lung-segmentation" else "predictions.csv"

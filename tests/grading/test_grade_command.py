@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from io import StringIO
 from pathlib import Path
 
@@ -100,3 +103,23 @@ def test_each_built_in_reference_reaches_its_target_and_each_baseline_scores_its
     baseline = grade(slug, bundle.baseline_notebook)
     assert baseline["status"] == "scored", baseline["message"]
     assert baseline["score"] == pytest.approx(target.baseline, rel=0.05, abs=1e-3), baseline
+
+
+def test_a_checkout_that_was_never_migrated_gets_a_sentence_in_json_not_a_traceback(tmp_path):
+    path = tmp_path / "x.ipynb"
+    path.write_bytes(notebook_bytes(CONSTANT_SCORES))
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HACKATHON_ENV")},
+        "VAR_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "hackathon.settings",
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "grade", "breast-cancer", str(path), "--json"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr + done.stdout
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (report["status"], report["reason"]) == ("error", "setup")
+    assert "run `python manage.py migrate` first" in report["message"]
+    assert done.returncode == 1
