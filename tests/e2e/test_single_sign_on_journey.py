@@ -187,6 +187,8 @@ def test_an_address_the_site_has_not_confirmed_is_never_matched_to_the_account_t
 def sign_up_with_a_password(page: Any, site: SignOnSite, email: str, password: str) -> None:
     """Create an account through the sign-up form, confirm it by the emailed link, and end signed in."""
     page.goto(site.page_url("/accounts/signup/"))
+    page.locator("#id_first_name").fill("Paola")
+    page.locator("#id_last_name").fill("Password")
     page.locator("#id_email").fill(email)
     page.locator("#id_password1").fill(password)
     page.locator("#id_password2").fill(password)
