@@ -65,6 +65,14 @@ def submit_and_wait(base: str, token: str, exercise: str, notebook: bytes) -> di
     raise BenchmarkFailed("no score within 900 s")
 
 
+def warm_sandboxes() -> int:
+    """Count the warm sandboxes waiting for a job on this machine (their runner was started with --warm)."""
+    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return sum(
+        1 for line in listing.splitlines() if "sandbox.runner" in line and "--warm" in line and "bwrap" not in line
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--exercise", default="breast-cancer")
@@ -108,6 +116,8 @@ def main() -> None:
                     ("plain python script", lambda: run_plain(script, output_file)),
                     ("upload to score", lambda: submit_and_wait(base, facts["token"], args.exercise, notebook)),
                 ):
+                    if name == "upload to score":
+                        print(f"round {number}: warm sandboxes waiting: {warm_sandboxes()}", flush=True)
                     timing = timed(name, action)
                     timings.append(timing)
                     print(f"round {number}: {name}: {timing.seconds:.2f} s {timing.detail}", flush=True)
