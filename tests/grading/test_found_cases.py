@@ -18,7 +18,7 @@ from grading import services
 from grading.models import Submission
 from grading.services import NUL_STAND_IN, remaining_today
 from tests.grading.builders import open_event_exercise, participant_of
-from tests.grading.test_worker_recovery import start_worker, wait_for
+from tests.grading.test_worker_recovery import start_worker, wait_for, worker_env
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile, pytest.mark.slow]
 CASES = Path(__file__).resolve().parent / "found_cases"
@@ -119,16 +119,7 @@ def test_a_real_worker_on_postgresql_grades_every_found_notebook_once(bwrap, tmp
         submissions[name] = services.submit_notebook(
             participant=participant_of(event_exercise), event_exercise=event_exercise, raw=case_bytes(name)
         )  # queued on commit: this test commits for real
-    env = {
-        **os.environ,
-        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "PRIVATE_DATA_ROOT": str(settings.PRIVATE_DATA_ROOT),
-        "SANDBOX_BACKEND": "bwrap",
-        "SANDBOX_STATE_DIR": str(settings.SANDBOX_STATE_DIR),
-        "GRADING_WORK_DIR": str(settings.GRADING_WORK_DIR),
-    }
-    worker = start_worker("found-cases", env, tmp_path / "worker.log")
+    worker = start_worker("found-cases", worker_env(), tmp_path / "worker.log")
     try:
         pks = [s.pk for s in submissions.values()]
         wait_for(

@@ -29,6 +29,20 @@ def start_worker(name: str, env: dict[str, str], log: Path) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def worker_env(**extra: str) -> dict[str, str]:
+    """Return the environment of a worker process that shares this test's PostgreSQL database and folders."""
+    return {
+        **os.environ,
+        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PRIVATE_DATA_ROOT": str(settings.PRIVATE_DATA_ROOT),
+        "SANDBOX_BACKEND": "bwrap",
+        "SANDBOX_STATE_DIR": str(settings.SANDBOX_STATE_DIR),
+        "GRADING_WORK_DIR": str(settings.GRADING_WORK_DIR),
+        **extra,
+    }
+
+
 def wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -48,17 +62,7 @@ def test_a_killed_worker_s_submission_is_taken_over_and_scored_exactly_once(bwra
     submission = services.submit_notebook(
         participant=participant_of(event_exercise), event_exercise=event_exercise, raw=raw
     )  # queued on commit: this test commits for real
-    env = {
-        **os.environ,
-        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "PRIVATE_DATA_ROOT": str(settings.PRIVATE_DATA_ROOT),
-        "SANDBOX_BACKEND": "bwrap",
-        "SANDBOX_STATE_DIR": str(settings.SANDBOX_STATE_DIR),
-        "GRADING_WORK_DIR": str(settings.GRADING_WORK_DIR),
-        "GRADING_HEARTBEAT_SECONDS": "1",
-        "GRADING_STALE_SECONDS": "4",
-    }
+    env = worker_env(GRADING_HEARTBEAT_SECONDS="1", GRADING_STALE_SECONDS="4")
     first = start_worker("first", env, tmp_path / "first.log")
     second = None
     try:
