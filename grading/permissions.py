@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
@@ -30,6 +31,45 @@ def visible_submissions(user: AnyUser, event: Event) -> QuerySet[Submission]:
 
 def can_view_submission(user: AnyUser, submission: Submission) -> bool:
     return visible_submissions(user, submission.event_exercise.event).filter(pk=submission.pk).exists()
+
+
+# --- What of a result a person may see (issue 18) ------------------------------------------------------------
+# Every output that shows a submission's scores (its page and status fragment, the API, emails) asks
+# visible_result(); boards decide the same rule per audience (board_audience below), and organizer-only outputs
+# (reports, CSV exports, the disqualification page) are behind can_manage_event.
+
+# Secondary metrics on the private part are stored as `<name>_private` (exercises/evaluation.py).
+PRIVATE_MARK = "_private"
+
+
+@dataclass(frozen=True)
+class VisibleResult:
+    """The scores of one submission as one person may see them: the private part only for the event's organizers."""
+
+    score: float | None
+    private_score: float | None
+    secondary: dict[str, float]
+    shows_private: bool
+
+
+def sees_private_results(user: AnyUser, event: Event) -> bool:
+    """Whether the person sees scores on the private part outside the revealed private board: organizers, staff."""
+    return permissions.can_manage_event(user, event)
+
+
+def visible_result(submission: Submission, viewer: AnyUser, *, shows_private: bool | None = None) -> VisibleResult:
+    """Return what the viewer may see of the submission's scores (pass shows_private when already known)."""
+    if shows_private is None:
+        shows_private = sees_private_results(viewer, submission.event_exercise.event)
+    secondary = {
+        name: value for name, value in (submission.secondary or {}).items() if shows_private or PRIVATE_MARK not in name
+    }
+    return VisibleResult(
+        score=submission.score,
+        private_score=submission.private_score if shows_private else None,
+        secondary=secondary,
+        shows_private=shows_private,
+    )
 
 
 # --- Help requests (issue 8) ----------------------------------------------------------------------------------
