@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.functional import cached_property
+
+if TYPE_CHECKING:
+    from hackathon.models import Group
 
 
 def notebook_upload_path(submission: Submission, filename: str) -> str:
@@ -105,7 +110,8 @@ class HelpRequest(models.Model):
 
     event = models.ForeignKey("hackathon.Event", on_delete=models.CASCADE, related_name="help_requests")
     participant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="help_requests")
-    # Without a group the request goes to the event's organizers, so nobody is left unanswered.
+    # The group the author had when raising it, kept as history. Who handles the request follows the author's group
+    # now (current_group, grading.permissions.handleable_help_requests): a move hands it to the new tutors.
     group = models.ForeignKey(
         "hackathon.Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="help_requests"
     )
@@ -138,6 +144,20 @@ class HelpRequest(models.Model):
     @property
     def is_resolved(self) -> bool:
         return self.status == self.Status.RESOLVED
+
+    @cached_property
+    def current_group(self) -> Group | None:
+        """Return the author's group in the event now (None without one: the organizers help)."""
+        from hackathon.models import Registration
+
+        registration = (
+            Registration.objects.filter(
+                event_id=self.event_id, user_id=self.participant_id, status=Registration.Status.CONFIRMED
+            )
+            .select_related("group")
+            .first()
+        )
+        return registration.group if registration is not None else None
 
 
 class HelpMessage(models.Model):

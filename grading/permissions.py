@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from grading.models import HelpRequest, Submission
 from hackathon import permissions
-from hackathon.models import Event
+from hackathon.models import Event, Registration
 from hackathon.permissions import AnyUser
 
 if TYPE_CHECKING:
@@ -23,10 +23,11 @@ def visible_submissions(user: AnyUser, event: Event) -> QuerySet[Submission]:
         return submissions.none()
     if permissions.can_manage_event(user, event):
         return submissions
-    return submissions.filter(
-        Q(participant_id=user.pk)
-        | Q(participant__registrations__event=event, participant__registrations__group__tutors=user)
-    ).distinct()
+    # Tutors see the members their groups have now (confirmed registrations), not those they once had.
+    tutored = Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED, group__tutors=user).values(
+        "user_id"
+    )
+    return submissions.filter(Q(participant_id=user.pk) | Q(participant_id__in=tutored))
 
 
 def can_view_submission(user: AnyUser, submission: Submission) -> bool:
@@ -82,7 +83,12 @@ def handleable_help_requests(user: AnyUser, event: Event) -> QuerySet[HelpReques
         return requests.none()
     if permissions.can_manage_event(user, event):
         return requests
-    return requests.filter(group__tutors=user).distinct()
+    # The author's group now, not the copy kept on the request: after a move the new tutors handle it, the old
+    # ones no longer do, and a cancelled registration leaves no tutor in charge.
+    tutored = Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED, group__tutors=user).values(
+        "user_id"
+    )
+    return requests.filter(participant_id__in=tutored)
 
 
 def visible_help_requests(user: AnyUser, event: Event) -> QuerySet[HelpRequest]:

@@ -18,9 +18,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
-from grading.services import results_dir
 from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
-from tests.security.world import FIGURE, ROLES, World, path_of
+from tests.security.world import ROLES, World, path_of
 
 pytestmark = pytest.mark.django_db
 
@@ -245,16 +244,6 @@ def visit(world: World, client: Client, route: str, method: str) -> Outcome:
     else:
         response = client.generic(method, path, data=b"", content_type="application/x-www-form-urlencoded")
     return outcome_of(response)
-
-
-@pytest.fixture
-def figure_on_disk(world: World, settings) -> Path:  # type: ignore[no-untyped-def]
-    """Put the submission's picture where grading leaves it (media is a fresh folder per test)."""
-    folder = results_dir(world.submission_a)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / FIGURE
-    path.write_bytes(b"\x89PNG\r\n\x1a\n")
-    return path
 
 
 @pytest.mark.parametrize(("route", "method"), _cells())
