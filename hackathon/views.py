@@ -376,5 +376,5 @@ def report_csv(request: HttpRequest, slug: str) -> HttpResponse:
 def editions(request: HttpRequest) -> HttpResponse:
     if not permissions.can_compare_editions(request.user):
         raise PermissionDenied("The cross-edition report is for organizers.")
-    rows = selectors.editions()
+    rows = selectors.editions(request.user)
     return render(request, "hackathon/editions.html", {"rows": rows, "chart": selectors.editions_chart(rows)})

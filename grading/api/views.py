@@ -79,7 +79,11 @@ class MyRegistrations(generics.ListAPIView):
     serializer_class = RegistrationSerializer
 
     def get_queryset(self) -> QuerySet[Registration]:
-        return Registration.objects.filter(user_id=self.request.user.pk).select_related("event", "group")
+        # One's own registrations, to the events one may see (an unpublished event's stay out until it is shown).
+        visible = visible_events(self.request.user).values("pk")
+        return Registration.objects.filter(user_id=self.request.user.pk, event__in=visible).select_related(
+            "event", "group"
+        )
 
 
 # --- Exercises ------------------------------------------------------------------------------------------------
@@ -242,9 +246,10 @@ class SubmissionList(generics.ListCreateAPIView):
     serializer_class = SubmissionSerializer
 
     def get_queryset(self) -> QuerySet[Submission]:
-        submissions = Submission.objects.filter(participant_id=self.request.user.pk).select_related(
-            "event_exercise__event", "event_exercise__exercise", "participant"
-        )
+        visible = visible_events(self.request.user).values("pk")
+        submissions = Submission.objects.filter(
+            participant_id=self.request.user.pk, event_exercise__event__in=visible
+        ).select_related("event_exercise__event", "event_exercise__exercise", "participant")
         params = self.request.query_params
         if params.get("event"):
             submissions = submissions.filter(event_exercise__event__slug=params["event"])

@@ -246,6 +246,27 @@ def visit(world: World, client: Client, route: str, method: str) -> Outcome:
     return outcome_of(response)
 
 
+def readable_outputs(world: World, role: str) -> list[str]:
+    """Return every page, fragment, JSON answer and CSV export the table lets this person open (GET 200)."""
+    paths = []
+    for route in site_routes():
+        row = EXPECTED.get(route, {}).get("GET")
+        if not row or row[ROLES.index(role)] != 200 or route.startswith("admin/"):
+            continue
+        path = path_of(route, world.kwargs_for(route))
+        paths.append(path)
+        if "board" in route:  # the private board (hidden until revealed) and the groups' ranking too
+            paths += [f"{path}?part=private", f"{path}?part=private&ranking=groups"]
+    return paths
+
+
+def read(client: Client, path: str) -> str:
+    """Return the body of a GET, streamed or not, as text."""
+    response = client.get(path)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode(errors="replace")
+
+
 @pytest.mark.parametrize(("route", "method"), _cells())
 def test_each_page_answers_each_person_as_the_table_expects(
     world: World, clients: dict[str, Client], figure_on_disk: Path, route: str, method: str

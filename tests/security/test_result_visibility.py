@@ -15,8 +15,8 @@ from django.test import Client
 
 from grading.models import Submission
 from grading.permissions import visible_result
-from tests.security.test_authorization_matrix import EXPECTED, ROLES, site_routes
-from tests.security.world import World, path_of
+from tests.security.test_authorization_matrix import ROLES, readable_outputs, read
+from tests.security.world import World
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -83,31 +83,15 @@ def test_the_submission_page_and_its_status_fragment_show_what_the_policy_allows
         assert ("private score: 0.3142" in page) == (result.private_score is not None), f"{path} as {role}"
 
 
-def _readable_outputs(world: World, role: str) -> list[str]:
-    """Return every page, fragment, JSON answer and CSV export the table lets this person open (GET 200)."""
-    paths = []
-    for route in site_routes():
-        row = EXPECTED.get(route, {}).get("GET")
-        if not row or row[ROLES.index(role)] != 200 or route.startswith("admin/"):
-            continue
-        path = path_of(route, world.kwargs_for(route))
-        paths.append(path)
-        if "board" in route:  # the private board (hidden until revealed) and the groups' ranking too
-            paths += [f"{path}?part=private", f"{path}?part=private&ranking=groups"]
-    return paths
-
-
 @pytest.mark.parametrize("role", [r for r in ROLES if r not in SEES_PRIVATE])
 def test_no_output_shows_the_private_part_to_anyone_but_the_organizers_before_the_reveal(
     world: World, clients: dict[str, Client], private_parts: Submission, role: str
 ) -> None:
-    paths = _readable_outputs(world, role)
+    paths = readable_outputs(world, role)
     assert paths or role == "anonymous"
     leaks = {}
     for path in paths:
-        response = clients[role].get(path)
-        content = b"".join(response.streaming_content) if response.streaming else response.content
-        text = content.decode(errors="replace")
+        text = read(clients[role], path)
         found = [trace for trace in PRIVATE_TRACES if trace in text]
         if found:
             leaks[path] = found
