@@ -14,6 +14,7 @@ from hackathon.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_str,
 )
@@ -137,7 +138,13 @@ ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+ACCOUNT_ADAPTER = "hackathon.account_adapter.AccountAdapter"
+# Failed sign-ins: 20 a minute from one client address (a venue's shared address holds a room of people), and 5 in 5
+# minutes for one account from one address (hackathon/account_adapter.py). The address is the real client's.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,5/5m/key"}
+# Proxies whose X-Forwarded-For is believed (hackathon/client_address.py): addresses or CIDR blocks. Empty: none,
+# and every request's address is its peer's.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_ONLY = False
 
