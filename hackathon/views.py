@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import logging
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 from exercises.errors import UserFacingError
 from hackathon import forms, permissions, selectors, services
 from hackathon.models import Event, Registration
+from hackathon.spreadsheets import csv_writer
 
 logger = logging.getLogger(__name__)
 
@@ -355,7 +355,7 @@ def report_csv(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed_event(request, slug)
     data = selectors.event_report(event)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["chart", "category", "count"])
     for chart in (
         data.registrations,

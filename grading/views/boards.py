@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django import forms
@@ -21,6 +20,7 @@ from grading.models import AuditEntry, BoardSettings, Disqualification, Submissi
 from grading.permissions import board_audience
 from hackathon.models import Event, EventExercise
 from hackathon.selectors import get_visible_event
+from hackathon.spreadsheets import csv_writer
 
 # --- Forms --------------------------------------------------------------------------------------------------
 
@@ -196,7 +196,7 @@ def boards_csv(request: HttpRequest, slug: str) -> HttpResponse:
     event = _organizer_event(request, slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}-boards.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(
         [
             "board",
