@@ -1,0 +1,322 @@
+"""No input gives a server error: every HTML form of the site, sent malformed values by each person who sees it.
+
+The forms are found, not listed: every page the authorization table lets a person open is read, and each form on it
+(its action, fields, defaults) is filled with its own defaults and then, one field at a time, with malformed values:
+wrong types, huge, tiny (1e-320), negative, not a number, deep nesting, NUL, a non-UUID, long unicode. Each answer
+must not be a 5xx; a refused value must leave the database as it was; an accepted one must leave the pages that
+show what it changed answering (a Ladder step of 1e-320 was saved and then broke every participant's board).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.messages import constants, get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+
+from exercises.models import Exercise
+from tests.security.test_authorization_matrix import EXPECTED, ROLES, site_routes
+from tests.security.world import World, path_of
+
+pytestmark = [pytest.mark.django_db, pytest.mark.production_profile, pytest.mark.slow]
+
+MALFORMED: tuple[str, ...] = (
+    "not a number",
+    "1e-320",
+    "1e308",
+    "-1",
+    "-99999999999999999999999",
+    "99999999999999999999999",
+    "NaN",
+    "inf",
+    "\x00",
+    "x\x00y",
+    "[" * 5000 + "]" * 5000,
+    "00000000-0000-0000-0000-00000000000Z",
+    "ü∂🙂" * 3000,
+    "2026-13-45T25:61",
+)
+# Whatever a person may only read: the forms on these are not theirs to try (the sign-out button is tried elsewhere).
+SKIPPED_ACTIONS = ("/accounts/logout/",)
+NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+
+
+@dataclass
+class Form:
+    action: str
+    multipart: bool
+    fields: dict[str, list[str]] = field(default_factory=dict)  # name -> the values it may take, default first
+    files: list[str] = field(default_factory=list)
+
+
+class _Forms(HTMLParser):
+    """Collect the POST forms of a page: their action, their fields and the values those offer."""
+
+    def __init__(self, page_path: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page_path = page_path
+        self.forms: list[Form] = []
+        self._form: Form | None = None
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("method", "get").lower() == "post":
+            self._form = Form(a.get("action") or self.page_path, "multipart" in a.get("enctype", ""))
+        if self._form is None:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind == "file":
+                self._form.files.append(name)
+            elif kind in ("checkbox", "radio"):
+                self._form.fields.setdefault(name, []).append(a.get("value", "on"))
+            elif kind != "submit" or name not in self._form.fields:
+                self._form.fields.setdefault(name, []).append(a.get("value") or _filler(kind))
+        elif tag == "button" and name:
+            self._form.fields.setdefault(name, []).append(a.get("value", ""))
+        elif tag == "select" and name:
+            self._select = name
+            self._form.fields.setdefault(name, [])
+        elif tag == "option" and self._select:
+            value = a.get("value", "")
+            if value:
+                self._form.fields[self._select].append(value)
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self._form.fields.setdefault(name, []).append("A question long enough to be accepted.")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._form is not None:
+            self.forms.append(self._form)
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def _filler(kind: str) -> str:
+    return {"number": "1", "email": "someone@example.org", "date": "2026-12-01", "datetime-local": ""}.get(
+        kind, "A value"
+    )
+
+
+def forms_of(world: World, role: str, client: Client) -> list[Form]:
+    """Return the POST forms on every HTML page the table lets this person open."""
+    found: dict[tuple[str, tuple[str, ...]], Form] = {}
+    for route in site_routes():
+        row = EXPECTED.get(route, {}).get("GET")
+        if not row or row[ROLES.index(role)] != 200 or route.startswith(("admin/", "api/v1/")):
+            continue
+        path = path_of(route, world.kwargs_for(route))
+        response = client.get(path)
+        if not response.get("Content-Type", "").startswith("text/html"):
+            continue
+        parser = _Forms(path)
+        parser.feed(response.content.decode())
+        for form in parser.forms:
+            if form.action.startswith(SKIPPED_ACTIONS):
+                continue
+            found.setdefault((form.action, tuple(sorted(form.fields))), form)
+    return list(found.values())
+
+
+def database_state() -> str:
+    """Return a digest of every row of the site's own tables and its accounts."""
+    digest = hashlib.sha256()
+    for app in ("hackathon", "grading", "exercises", "auth", "account"):
+        for model in apps.get_app_config(app).get_models():
+            digest.update(repr(list(model.objects.order_by("pk").values_list())).encode())
+    return digest.hexdigest()
+
+
+def _body(form: Form, name: str | None = None, value: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {key: values[0] for key, values in form.fields.items() if values}
+    for key in form.files:
+        body[key] = SimpleUploadedFile("mine.ipynb", NOTEBOOK, content_type="application/x-ipynb+json")
+    if name is not None:
+        body[name] = value
+    return body
+
+
+def _refused(response: Any) -> bool:
+    if response.status_code >= 400 or response.status_code == 200:  # a POST answered 200 shows the form's errors
+        return True
+    return any(m.level >= constants.WARNING for m in get_messages(response.wsgi_request))
+
+
+def _witnesses(world: World) -> list[tuple[str, str]]:
+    """Pages that show what the forms change, read after each accepted value by those who read them."""
+    a, ex = world.event_a.slug, world.exercise_a.exercise.slug
+    return [
+        ("participant_a", f"/events/{a}/exercises/{ex}/board/"),
+        ("participant_a", f"/events/{a}/exercises/{ex}/board.json"),
+        ("participant_a", f"/events/{a}/me/"),
+        ("tutor_x", f"/events/{a}/tutor/"),
+        ("organizer_a", f"/events/{a}/organizer/boards/"),
+        ("organizer_a", f"/events/{a}/registrations.csv"),
+        ("staff", "/editions/"),
+    ]
+
+
+def _send(
+    world: World,
+    clients: dict[str, Client],
+    baseline: str,
+    role: str,
+    form: Form,
+    name: str | None,
+    value: str | None,
+) -> list[str]:
+    """Send one filled form in a transaction rolled back afterwards; return what went wrong.
+
+    Every send starts from the same world (the one before it was rolled back), whose digest is `baseline`.
+    """
+    problems = []
+    with transaction.atomic():
+        clients[role].cookies.pop("messages", None)  # only this answer's messages say whether it refused
+        response = clients[role].post(form.action, _body(form, name, value))
+        what = f"POST {form.action} as {role}, {name}={value[:40]!r}" if name else f"POST {form.action} as {role}"
+        if response.status_code >= 500:
+            problems.append(f"{what}: {response.status_code}")
+        elif _refused(response) and name is not None:
+            if database_state() != baseline:
+                problems.append(f"{what}: refused ({response.status_code}) but the database changed")
+        elif database_state() != baseline:
+            for reader, path in _witnesses(world):
+                status = clients[reader].get(path).status_code
+                if status >= 500:
+                    problems.append(f"{what}: accepted, then GET {path} as {reader} answers {status}")
+        transaction.set_rollback(True)
+    return problems
+
+
+@pytest.fixture(scope="module")
+def quiet_clients(world: World, django_db_blocker) -> dict[str, Client]:  # type: ignore[no-untyped-def]
+    """Sign each person in with a client that answers a server error with its 500, as a browser would see it."""
+    signed_in = {}
+    with django_db_blocker.unblock():
+        for role, person in world.people.items():
+            signed_in[role] = Client(raise_request_exception=False)
+            if person is not None:
+                signed_in[role].force_login(person)
+    return signed_in
+
+
+@pytest.fixture(scope="module")
+def forms(world: World, quiet_clients: dict[str, Client], django_db_blocker) -> dict[str, list[Form]]:  # type: ignore[no-untyped-def]
+    """Map each person to the forms they are the first to reach, people with fewer rights first.
+
+    A form several people may use (an organizer's and staff's, say) is tried by the first of them: its fields
+    and their checks are the same for each, and trying every one of them again would double the run.
+    """
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    mine: dict[str, list[Form]] = {}
+    with django_db_blocker.unblock():
+        for role in ROLES[1:]:
+            mine[role] = []
+            for form in forms_of(world, role, quiet_clients[role]):
+                key = (form.action, tuple(sorted(form.fields)))
+                if key not in seen:
+                    seen.add(key)
+                    mine[role].append(form)
+    return mine
+
+
+def test_the_crawler_finds_the_sites_forms(forms: dict[str, list[Form]]) -> None:
+    actions = {form.action.rstrip("/").split("/")[-1] for found in forms.values() for form in found}
+    # A crawler that finds nothing proves nothing: these are forms of every kind of person.
+    assert {"settings", "new", "edit", "decide", "answer", "feedback", "upload", "register"} <= actions, actions
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_no_form_answers_a_malformed_value_with_a_server_error_or_a_half_change(
+    world: World, quiet_clients: dict[str, Client], forms: dict[str, list[Form]], figure_on_disk: Any, role: str
+) -> None:
+    problems = []
+    baseline = database_state()
+    for form in forms[role]:
+        problems += _send(world, quiet_clients, baseline, role, form, None, None)  # the defaults alone
+        for name in form.fields:
+            if name == "csrfmiddlewaretoken":
+                continue
+            for value in MALFORMED:
+                problems += _send(world, quiet_clients, baseline, role, form, name, value)
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:60])
+
+
+def test_a_ladder_step_of_1e_320_is_refused_with_a_sentence_and_the_boards_keep_answering(
+    world: World, quiet_clients: dict[str, Client]
+) -> None:
+    # The found case: the step was saved, and every participant's board then answered 500.
+    a, ex = world.event_a.slug, world.exercise_a.exercise.slug
+    with transaction.atomic():
+        response = quiet_clients["organizer_a"].post(
+            f"/events/{a}/exercises/{ex}/board/settings/",
+            {"ladder": "on", "ladder_step": "1e-320", "final_picks": "0", "show_targets": "on"},
+        )
+        board = quiet_clients["participant_a"].get(f"/events/{a}/exercises/{ex}/board/")
+        transaction.set_rollback(True)
+    assert response.status_code == 200
+    assert "Ensure this value is greater than or equal to 1e-06." in response.content.decode()
+    assert board.status_code == 200
+
+
+# --- The staff's bundle upload: archives that are not what they claim ----------------------------------------
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _nested_zip(depth: int) -> bytes:
+    data = b"x"
+    for n in range(depth):
+        data = _zip({f"level{n}.zip": data})
+    return data
+
+
+MALFORMED_ARCHIVES: dict[str, bytes] = {
+    "empty": b"",
+    "not an archive": b"\x00\xff" * 512,
+    "a truncated zip": _zip({"manifest.toml": b'slug = "x"\n'})[:-30],
+    "an empty zip": _zip({}),
+    "a path outside the folder": _zip({"../../etc/evil": b"x", "manifest.toml": b'slug = "evil"\n'}),
+    "an absolute path": _zip({"/tmp/evil": b"x"}),
+    "zips within zips": _nested_zip(30),
+    "a manifest that is not TOML": _zip({"manifest.toml": b"\x00\x01{[: :"}),
+    "a manifest nested deep": _zip({"manifest.toml": b"a = " + b"[" * 5000 + b"]" * 5000}),
+    "a manifest with NUL": _zip({"manifest.toml": b'slug = "a\\u0000b"\ntitle = "\\u0000"\n'}),
+    "a manifest with huge numbers": _zip(
+        {"manifest.toml": b'slug = "huge"\nwall_seconds = 1e308\nmemory_mb = -1\ncpus = 1e-320\n'}
+    ),
+    "a highly compressed file": _zip({"data/big.csv": b"0" * 50_000_000}),
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED_ARCHIVES)
+def test_a_malformed_bundle_archive_is_refused_with_a_sentence_and_adds_no_exercise(
+    quiet_clients: dict[str, Client], name: str
+) -> None:
+    before = Exercise.objects.count()
+    upload = SimpleUploadedFile("bundle.zip", MALFORMED_ARCHIVES[name], content_type="application/zip")
+    response = quiet_clients["staff"].post("/exercises/upload/", {"bundle": upload})
+    assert response.status_code < 500
+    assert Exercise.objects.count() == before
+    assert _refused(response)
