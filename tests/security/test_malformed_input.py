@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -23,8 +24,8 @@ from django.test import Client
 
 from exercises.models import Exercise
 from tests.security.site_forms import Form, form_body, forms_of
-from tests.security.test_authorization_matrix import ROLES
-from tests.security.world import World
+from tests.security.test_authorization_matrix import EXPECTED, ROLES
+from tests.security.world import World, path_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile, pytest.mark.slow]
 
@@ -176,6 +177,24 @@ def test_a_ladder_step_of_1e_320_is_refused_with_a_sentence_and_the_boards_keep_
     assert response.status_code == 200
     assert "Ensure this value is greater than or equal to 1e-06." in response.content.decode()
     assert board.status_code == 200
+
+
+@pytest.mark.parametrize("role", ["participant_a", "tutor_x", "organizer_a", "staff"])
+def test_an_id_past_any_database_integer_in_a_page_address_is_not_found(
+    world: World, quiet_clients: dict[str, Client], role: str
+) -> None:
+    errors = []
+    for route, rows in EXPECTED.items():
+        if "<int:" not in route or route.startswith("api/"):
+            continue
+        path = path_of(re.sub(r"<int:(\w+)>", "99999999999999999999999", route), world.kwargs_for(route))
+        for method in rows:
+            with transaction.atomic():
+                status = quiet_clients[role].generic(method, path).status_code
+                transaction.set_rollback(True)
+            if status >= 500:
+                errors.append(f"{method} {path}: {status}")
+    assert not errors, errors
 
 
 # --- The staff's bundle upload: archives that are not what they claim ----------------------------------------
