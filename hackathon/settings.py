@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "hackathon.middleware.refuse_nul_characters",
 ]
 
 if PRODUCTION:  # runserver serves static files in development; WhiteNoise does it behind gunicorn.

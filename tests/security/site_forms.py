@@ -89,6 +89,8 @@ def forms_of(world: World, role: str, client: Client) -> list[Form]:
             continue
         path = path_of(route, world.kwargs_for(route))
         response = client.get(path)
+        # A page that does not render is a crawl that silently finds nothing: say which.
+        assert response.status_code == 200, f"GET {path} as {role}: {response.status_code}"
         if not response.get("Content-Type", "").startswith("text/html"):
             continue
         parser = _Forms(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import django
 import pytest
 from django.db import transaction
@@ -111,7 +113,7 @@ def _pages_after_posting(world: World, clients: dict[str, Client]) -> dict[str, 
 
 
 def test_the_pages_shown_after_a_post_hold_no_inline_script_style_or_handler(
-    world: World, clients: dict[str, Client]
+    world: World, clients: dict[str, Client], figure_on_disk: Path
 ) -> None:
     # The found case: the page shown right after creating an API token carried an inline event handler.
     pages = _pages_after_posting(world, clients)

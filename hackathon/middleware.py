@@ -1,0 +1,37 @@
+"""Requests refused at the edge, before any view: text with NUL characters, which no field of the site takes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+NUL = "\x00"
+SENTENCE = "The request holds a NUL character (\\0), which no field of this site accepts; remove it and send it again."
+
+
+def _holds_nul(request: HttpRequest) -> bool:
+    if NUL in request.path or any(NUL in key or any(NUL in v for v in values) for key, values in request.GET.lists()):
+        return True
+    # The API's bodies go through its serializers, whose text fields refuse NUL with the field's name.
+    if request.method == "POST" and not request.path.startswith("/api/"):
+        return any(NUL in key or any(NUL in value for value in values) for key, values in request.POST.lists())
+    return False
+
+
+def refuse_nul_characters(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Answer 400 with a sentence to a query or form field holding NUL.
+
+    PostgreSQL cannot store NUL in text, nor compare text with it: a NUL that reached a query or a save was a 500
+    on the production database (SQLite took it), wherever a view read a parameter without a form.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if _holds_nul(request):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": SENTENCE}, status=400)
+            return render(request, "hackathon/refused_request.html", {"sentence": SENTENCE}, status=400)
+        return get_response(request)
+
+    return middleware
