@@ -262,7 +262,8 @@ def _organizer_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> 
 @login_required
 def board_settings(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     event, event_exercise = _organizer_exercise(request, slug, exercise_slug)
-    options = board_services.board_settings_for(event_exercise)
+    # Unsaved defaults until the organizers save: neither a look nor a refused form writes a row.
+    options = boards.options_of(event_exercise)
     form = BoardSettingsForm(request.POST or None, instance=options)
     if request.method == "POST" and form.is_valid():
         try:

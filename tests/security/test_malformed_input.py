@@ -135,13 +135,15 @@ def forms(world: World, quiet_clients: dict[str, Client], figure_on_disk: Any) -
     if id(world) not in _FOUND:
         seen: set[tuple[str, tuple[str, ...]]] = set()
         mine: dict[str, list[Form]] = {}
-        for role in ROLES[1:]:
-            mine[role] = []
-            for form in forms_of(world, role, quiet_clients[role]):
-                key = (form.action, tuple(sorted(form.fields)))
-                if key not in seen:
-                    seen.add(key)
-                    mine[role].append(form)
+        with transaction.atomic():  # whatever reading the pages writes is undone: every test starts alike
+            for role in ROLES[1:]:
+                mine[role] = []
+                for form in forms_of(world, role, quiet_clients[role]):
+                    key = (form.action, tuple(sorted(form.fields)))
+                    if key not in seen:
+                        seen.add(key)
+                        mine[role].append(form)
+            transaction.set_rollback(True)
         _FOUND[id(world)] = mine
     return _FOUND[id(world)]
 
