@@ -35,9 +35,10 @@ def can_view_submission(user: AnyUser, submission: Submission) -> bool:
 
 
 # --- What of a result a person may see (issue 18) ------------------------------------------------------------
-# Every output that shows a submission's scores (its page and status fragment, the API, emails) asks
-# visible_result(); boards decide the same rule per audience (board_audience below), and organizer-only outputs
-# (reports, CSV exports, the disqualification page) are behind can_manage_event.
+# Every output that shows a submission's scores (its page, its status fragment, the API) asks visible_result();
+# boards decide the same rule per audience (board_audience below); organizer-only outputs (reports, CSV exports, the
+# disqualification page) are behind can_manage_event; no email carries a score. tests/security/
+# test_result_visibility.py reads every output of every person to hold them to it.
 
 # Secondary metrics on the private part are stored as `<name>_private` (exercises/evaluation.py).
 PRIVATE_MARK = "_private"
