@@ -100,6 +100,8 @@ def extract_bundle_zip(
             slug = tomllib.loads(archive.read(manifest_info).decode("utf-8")).get("slug")
         except (UnicodeDecodeError, tomllib.TOMLDecodeError, zipfile.BadZipFile) as error:
             raise InvalidBundle(f"The manifest.toml in the zip cannot be read ({error}); fix it.") from None
+        except RecursionError:  # tomllib recurses per nested array or table: thousands of brackets exhaust it
+            raise InvalidBundle("The manifest.toml in the zip nests too deeply to be a manifest; fix it.") from None
         if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
             raise InvalidBundle("The manifest's slug must be lower-case words joined by hyphens, like breast-cancer.")
         root = Path(dest) / slug

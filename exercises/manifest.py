@@ -287,4 +287,6 @@ def load_manifest(path: Path) -> Manifest:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise InvalidManifest("manifest.toml", f"is not valid TOML ({error}); fix the syntax") from None
+    except RecursionError:  # tomllib recurses per nested array or table: thousands of brackets exhaust it
+        raise InvalidManifest("manifest.toml", "nests arrays or tables too deeply; fix the syntax") from None
     return parse_manifest(data)

@@ -154,7 +154,8 @@ def help_request_url(help_request: HelpRequest) -> str:
 
 def helpers_of(help_request: HelpRequest) -> list[AbstractBaseUser]:
     """Return who a new request goes to: the group's tutors, or the organizers when there is no group or tutor."""
-    tutors = list(help_request.group.tutors.all()) if help_request.group_id else []
+    group = help_request.current_group
+    tutors = list(group.tutors.all()) if group is not None else []
     if tutors:
         return tutors
     roles = help_request.event.roles.filter(role=EventRole.Role.ORGANIZER).select_related("user")
@@ -167,7 +168,8 @@ def _email_tutors_of(help_request: HelpRequest) -> None:
         logger.warning("Help request %s has nobody to notify", help_request.pk)
         return
     participant = help_request.participant
-    group = f"group {help_request.group.number}" if help_request.group_id else "no group"
+    group = help_request.current_group
+    group = f"group {group.number}" if group is not None else "no group"
     send_mail(
         subject=f"Help requested by {participant.get_full_name() or participant.email} ({group})",
         message=(
@@ -233,8 +235,15 @@ def place_in_queue(help_request: HelpRequest) -> int | None:
     if help_request.status != HelpRequest.Status.OPEN:
         return None
     waiting = HelpRequest.objects.filter(event_id=help_request.event_id, status=HelpRequest.Status.OPEN)
-    # Requests without a group share one queue: the organizers'.
-    waiting = waiting.filter(group_id=help_request.group_id) if help_request.group_id else waiting.filter(group=None)
+    # The queue of the author's group now; requests of people without a group share one: the organizers'.
+    group = help_request.current_group
+    in_a_group = Registration.objects.filter(
+        event_id=help_request.event_id, status=Registration.Status.CONFIRMED, group__isnull=False
+    )
+    if group is not None:
+        waiting = waiting.filter(participant_id__in=in_a_group.filter(group=group).values("user_id"))
+    else:
+        waiting = waiting.exclude(participant_id__in=in_a_group.values("user_id"))
     ahead = waiting.filter(created_at__lt=help_request.created_at).count()
     ahead += waiting.filter(created_at=help_request.created_at, pk__lt=help_request.pk).count()
     return ahead + 1

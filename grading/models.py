@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.functional import cached_property
+
+if TYPE_CHECKING:
+    from hackathon.models import Group
 
 
 def notebook_upload_path(submission: Submission, filename: str) -> str:
@@ -149,7 +155,8 @@ class HelpRequest(models.Model):
 
     event = models.ForeignKey("hackathon.Event", on_delete=models.CASCADE, related_name="help_requests")
     participant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="help_requests")
-    # Without a group the request goes to the event's organizers, so nobody is left unanswered.
+    # The group the author had when raising it, kept as history. Who handles the request follows the author's group
+    # now (current_group, grading.permissions.handleable_help_requests): a move hands it to the new tutors.
     group = models.ForeignKey(
         "hackathon.Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="help_requests"
     )
@@ -183,6 +190,20 @@ class HelpRequest(models.Model):
     def is_resolved(self) -> bool:
         return self.status == self.Status.RESOLVED
 
+    @cached_property
+    def current_group(self) -> Group | None:
+        """Return the author's group in the event now (None without one: the organizers help)."""
+        from hackathon.models import Registration
+
+        registration = (
+            Registration.objects.filter(
+                event_id=self.event_id, user_id=self.participant_id, status=Registration.Status.CONFIRMED
+            )
+            .select_related("group")
+            .first()
+        )
+        return registration.group if registration is not None else None
+
 
 class HelpMessage(models.Model):
     """One message of a help request's short thread, from the participant or a tutor."""
@@ -204,6 +225,16 @@ class HelpMessage(models.Model):
 # --- Leaderboards: board options, final picks, disqualifications and the audit log (issue 7) ----------------
 
 
+# Bounds of the board options. A Ladder step is a margin in the metric's units: below a millionth it rounds scores
+# to nothing a board shows (1e-320 even overflows score / step and broke every participant's board); above a
+# thousand it hides every score of the metrics we have. A freeze longer than a month, or more picks than anyone
+# sends graded, is a typing mistake.
+LADDER_STEP_MIN = 1e-6
+LADDER_STEP_MAX = 1000.0
+FREEZE_MINUTES_MAX = 60 * 24 * 30
+FINAL_PICKS_MAX = 50
+
+
 class BoardSettings(models.Model):
     """How one event exercise's boards behave: freeze, reveal, Ladder mode, final picks, orientation rows."""
 
@@ -213,6 +244,7 @@ class BoardSettings(models.Model):
     freeze_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
+        validators=[MaxValueValidator(FREEZE_MINUTES_MAX)],
         help_text="Minutes before the exercise closes when participants' public board stops updating. "
         "Leave empty to never freeze.",
     )
@@ -223,9 +255,15 @@ class BoardSettings(models.Model):
     ladder = models.BooleanField(
         default=False, help_text="Ladder mode: a new best shows only when it beats the shown one by the step."
     )
-    ladder_step = models.FloatField(default=0.01, help_text="The Ladder's significance margin and rounding step.")
+    ladder_step = models.FloatField(
+        default=0.01,
+        validators=[MinValueValidator(LADDER_STEP_MIN), MaxValueValidator(LADDER_STEP_MAX)],
+        help_text=f"The Ladder's significance margin and rounding step, from {LADDER_STEP_MIN:g} to "
+        f"{LADDER_STEP_MAX:g} in the metric's units.",
+    )
     final_picks = models.PositiveSmallIntegerField(
         default=0,
+        validators=[MaxValueValidator(FINAL_PICKS_MAX)],
         help_text="How many submissions each participant may pick for the final ranking; 0 = the best public one.",
     )
     show_targets = models.BooleanField(default=True, help_text="Show the baseline and reference rows.")

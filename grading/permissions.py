@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
 from grading.models import HelpRequest, Submission
 from hackathon import permissions
-from hackathon.models import Event
+from hackathon.models import Event, Registration
 from hackathon.permissions import AnyUser
 
 if TYPE_CHECKING:
@@ -22,14 +23,55 @@ def visible_submissions(user: AnyUser, event: Event) -> QuerySet[Submission]:
         return submissions.none()
     if permissions.can_manage_event(user, event):
         return submissions
-    return submissions.filter(
-        Q(participant_id=user.pk)
-        | Q(participant__registrations__event=event, participant__registrations__group__tutors=user)
-    ).distinct()
+    # Tutors see the members their groups have now (confirmed registrations), not those they once had.
+    tutored = Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED, group__tutors=user).values(
+        "user_id"
+    )
+    return submissions.filter(Q(participant_id=user.pk) | Q(participant_id__in=tutored))
 
 
 def can_view_submission(user: AnyUser, submission: Submission) -> bool:
     return visible_submissions(user, submission.event_exercise.event).filter(pk=submission.pk).exists()
+
+
+# --- What of a result a person may see (issue 18) ------------------------------------------------------------
+# Every output that shows a submission's scores (its page, its status fragment, the API) asks visible_result();
+# boards decide the same rule per audience (board_audience below); organizer-only outputs (reports, CSV exports, the
+# disqualification page) are behind can_manage_event; no email carries a score. tests/security/
+# test_result_visibility.py reads every output of every person to hold them to it.
+
+# Secondary metrics on the private part are stored as `<name>_private` (exercises/evaluation.py).
+PRIVATE_MARK = "_private"
+
+
+@dataclass(frozen=True)
+class VisibleResult:
+    """The scores of one submission as one person may see them: the private part only for the event's organizers."""
+
+    score: float | None
+    private_score: float | None
+    secondary: dict[str, float]
+    shows_private: bool
+
+
+def sees_private_results(user: AnyUser, event: Event) -> bool:
+    """Whether the person sees scores on the private part outside the revealed private board: organizers, staff."""
+    return permissions.can_manage_event(user, event)
+
+
+def visible_result(submission: Submission, viewer: AnyUser, *, shows_private: bool | None = None) -> VisibleResult:
+    """Return what the viewer may see of the submission's scores (pass shows_private when already known)."""
+    if shows_private is None:
+        shows_private = sees_private_results(viewer, submission.event_exercise.event)
+    secondary = {
+        name: value for name, value in (submission.secondary or {}).items() if shows_private or PRIVATE_MARK not in name
+    }
+    return VisibleResult(
+        score=submission.score,
+        private_score=submission.private_score if shows_private else None,
+        secondary=secondary,
+        shows_private=shows_private,
+    )
 
 
 # --- Help requests (issue 8) ----------------------------------------------------------------------------------
@@ -42,11 +84,12 @@ def handleable_help_requests(user: AnyUser, event: Event) -> QuerySet[HelpReques
         return requests.none()
     if permissions.can_manage_event(user, event):
         return requests
-    # A request raised before its participant had a group follows them to the group they are in now.
-    now_in_their_group = Q(
-        group=None, participant__registrations__event=event, participant__registrations__group__tutors=user
+    # The author's group now, not the copy kept on the request: after a move the new tutors handle it, the old
+    # ones no longer do, and a cancelled registration leaves no tutor in charge.
+    tutored = Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED, group__tutors=user).values(
+        "user_id"
     )
-    return requests.filter(Q(group__tutors=user) | now_in_their_group).distinct()
+    return requests.filter(participant_id__in=tutored)
 
 
 def visible_help_requests(user: AnyUser, event: Event) -> QuerySet[HelpRequest]:

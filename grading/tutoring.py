@@ -287,7 +287,10 @@ def group_dashboard(group: Group, *, viewer: AnyUser, now: dt.datetime | None = 
                 ),
             )
         )
-    waiting_help = HelpRequest.objects.filter(group=group, status=HelpRequest.Status.OPEN).count()
+    # Requests of the group's members now, wherever they were when they asked.
+    waiting_help = HelpRequest.objects.filter(
+        event=group.event, participant_id__in=names, status=HelpRequest.Status.OPEN
+    ).count()
     return GroupDashboard(
         group=group,
         tutors=tuple(sorted(person_name(tutor) for tutor in group.tutors.all())),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -63,6 +64,23 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def env_networks(name: str) -> tuple[Network, ...]:
+    """Read a comma-separated list of addresses and CIDR blocks (`10.0.0.0/8`, `::1`), naming a bad entry."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} has {item!r}, which is neither an address nor a CIDR block; write e.g. "
+                "127.0.0.1,10.0.0.0/8,fd00::/8."
+            ) from None
+    return tuple(networks)
 
 
 def env_path(name: str, default: Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -24,12 +25,26 @@ from hackathon.models import (
 )
 
 MAX_CSV_BYTES = 2 * 1024 * 1024
+# An id the database can hold: more digits overflow its integers, and the query fails instead of finding nothing.
+ROW_ID = re.compile(r"[0-9]{1,18}")
+
+
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of several rows by id that refuses an id no database integer holds before it reaches a query."""
+
+    def clean(self, value: Any) -> Any:
+        for pk in value if isinstance(value, list | tuple) else []:
+            if not ROW_ID.fullmatch(str(pk)):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(pk)[:20]}
+                )
+        return super().clean(value)
 
 
 class EventForm(forms.ModelForm):
     """What an organizer sets for an event; capacity and tutor ratio default by level when left empty."""
 
-    exercises = forms.ModelMultipleChoiceField(
+    exercises = RowsChoiceField(
         queryset=Exercise.objects.filter(published=True),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -217,7 +232,7 @@ class RegistrationForm(forms.Form):
 
 
 class TutorProfileForm(forms.Form):
-    expertise = forms.ModelMultipleChoiceField(
+    expertise = RowsChoiceField(
         queryset=Label.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -284,12 +284,19 @@ class Edition:
     registrations: int
 
 
-def editions() -> list[Edition]:
-    """Return every edition, oldest first, with its participants (confirmed) and registrations."""
-    events = Event.objects.annotate(
-        participants=Count("registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)),
-        all_registrations=Count("registrations"),
-    ).order_by("starts_on", "title")
+def editions(user: AnyUser) -> list[Edition]:
+    """Return the editions the person may see, oldest first, with their participants (confirmed) and registrations.
+
+    Like every list, it starts from what the person may see: another organizer's unpublished event stays out.
+    """
+    events = (
+        Event.objects.filter(pk__in=visible_events(user).values("pk"))
+        .annotate(
+            participants=Count("registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)),
+            all_registrations=Count("registrations"),
+        )
+        .order_by("starts_on", "title")
+    )
     return [Edition(event=e, participants=e.participants, registrations=e.all_registrations) for e in events]
 
 

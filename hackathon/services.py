@@ -34,6 +34,7 @@ from hackathon.models import (
     Session,
     TutorProfile,
 )
+from hackathon.spreadsheets import csv_writer
 
 logger = logging.getLogger(__name__)
 Status = Registration.Status
@@ -635,7 +636,7 @@ EXPORT_COLUMNS = [
 def export_registrations(event: Event, registrations: list[Registration]) -> str:
     """Write the event's registrations as CSV, one row each, columns as in EXPORT_COLUMNS."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for r in registrations:
         writer.writerow(

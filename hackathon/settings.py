@@ -14,6 +14,7 @@ from hackathon.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_str,
 )
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "hackathon.sign_on.IssuerUnreachableMiddleware",
+    "hackathon.middleware.refuse_nul_characters",
 ]
 
 if DEBUG:  # the demo's people meet the site's 404 page, not Django's debug page
@@ -142,7 +144,13 @@ ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+ACCOUNT_ADAPTER = "hackathon.account_adapter.AccountAdapter"
+# Failed sign-ins: 20 a minute from one client address (a venue's shared address holds a room of people), and 5 in 5
+# minutes for one account from one address (hackathon/account_adapter.py). The address is the real client's.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,5/5m/key"}
+# Proxies whose X-Forwarded-For is believed (hackathon/client_address.py): addresses or CIDR blocks. Empty: none,
+# and every request's address is its peer's.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 # A first sign-in through the provider opens the account that holds the same address when both the issuer
 # (email_verified) and this site have confirmed it, and connects the provider to it, so the next sign-in finds the
 # account even if either address changes. Anything less confirmed never opens an existing account
@@ -274,11 +282,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "grading.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "grading.api.parsers.Pages",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "grading.api.errors.api_exception_handler",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from exercises.errors import UserFacingError
 from hackathon import forms, permissions, selectors, services, staffing
 from hackathon.confirmation import confirm_page
 from hackathon.models import Event, EventRole, Registration, StaffInvitation
+from hackathon.spreadsheets import csv_writer
 
 logger = logging.getLogger(__name__)
 
@@ -515,7 +515,7 @@ def report_csv(request: HttpRequest, slug: str) -> HttpResponse:
     event = _managed_event(request, slug)
     data = selectors.event_report(event)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["chart", "category", "count"])
     for chart in (
         data.registrations,
@@ -536,5 +536,5 @@ def report_csv(request: HttpRequest, slug: str) -> HttpResponse:
 def editions(request: HttpRequest) -> HttpResponse:
     if not permissions.can_compare_editions(request.user):
         raise PermissionDenied("The cross-edition report is for organizers.")
-    rows = selectors.editions()
+    rows = selectors.editions(request.user)
     return render(request, "hackathon/editions.html", {"rows": rows, "chart": selectors.editions_chart(rows)})

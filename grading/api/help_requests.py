@@ -67,7 +67,8 @@ class HelpRequestSerializer(serializers.ModelSerializer):
         return _name(help_request.participant)
 
     def get_group(self, help_request: HelpRequest) -> int | None:
-        return help_request.group.number if help_request.group_id else None
+        group = help_request.current_group
+        return group.number if group is not None else None
 
     def get_claimed_by(self, help_request: HelpRequest) -> str | None:
         return _name(help_request.claimed_by) if help_request.claimed_by_id else None

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from exercises.models import Exercise
 from grading import selectors, services
 from grading.models import Submission
+from grading.permissions import VisibleResult, sees_private_results, visible_result
 from hackathon import permissions
 from hackathon.models import Event, EventExercise, Registration
 
@@ -185,6 +186,9 @@ class SubmissionSerializer(serializers.ModelSerializer):
     participant = serializers.SerializerMethodField(help_text="Who sent it.")
     is_final = serializers.BooleanField(read_only=True, help_text="Whether the result is in (scored, failed, invalid).")
     private_score = serializers.SerializerMethodField(help_text="On the private part; only organizers see it here.")
+    secondary = serializers.SerializerMethodField(
+        help_text="Secondary metrics by name; those on the private part (`*_private`) only for organizers."
+    )
     queue_position = serializers.SerializerMethodField(help_text="Place in the queue while waiting (1 = next).")
     estimated_wait_seconds = serializers.SerializerMethodField(help_text="Rough wait while queued.")
     url = serializers.SerializerMethodField(help_text="The submission's page, with the executed notebook.")
@@ -221,11 +225,20 @@ class SubmissionSerializer(serializers.ModelSerializer):
         person = submission.participant
         return person.get_full_name() or person.email or person.get_username()
 
+    def _result(self, submission: Submission) -> VisibleResult:
+        # The one rule every output asks (grading.permissions.visible_result), decided once per event and request.
+        known: dict[int, bool] = self.context.setdefault("shows_private_by_event", {})
+        event = submission.event_exercise.event
+        if event.pk not in known:
+            known[event.pk] = sees_private_results(self.context["request"].user, event)
+        return visible_result(submission, self.context["request"].user, shows_private=known[event.pk])
+
     def get_private_score(self, submission: Submission) -> float | None:
-        # The same rule as the submission page: the private part stays hidden from all but organizers.
-        if permissions.can_manage_event(self.context["request"].user, submission.event_exercise.event):
-            return submission.private_score
-        return None
+        return self._result(submission).private_score
+
+    @extend_schema_field(serializers.DictField(child=serializers.FloatField()))
+    def get_secondary(self, submission: Submission) -> dict[str, float]:
+        return self._result(submission).secondary
 
     def get_queue_position(self, submission: Submission) -> int | None:
         return selectors.queue_position(submission)

@@ -58,6 +58,14 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 # --- Events and registrations -------------------------------------------------------------------------------
 
 
+def text_param(request: Request, name: str) -> str:
+    """Return a query parameter that a query compares with text; refuse NUL, which PostgreSQL cannot compare."""
+    value = request.query_params.get(name, "")
+    if "\x00" in value:
+        raise exceptions.ValidationError({name: ["Remove the NUL character (\\0) from this filter and ask again."]})
+    return value
+
+
 @extend_schema(tags=["events"], summary="List the events you may see", responses={200: EventSerializer, **errors(401)})
 class EventList(generics.ListAPIView):
     serializer_class = EventSerializer
@@ -81,7 +89,11 @@ class MyRegistrations(generics.ListAPIView):
     serializer_class = RegistrationSerializer
 
     def get_queryset(self) -> QuerySet[Registration]:
-        return Registration.objects.filter(user_id=self.request.user.pk).select_related("event", "group")
+        # One's own registrations, to the events one may see (an unpublished event's stay out until it is shown).
+        visible = visible_events(self.request.user).values("pk")
+        return Registration.objects.filter(user_id=self.request.user.pk, event__in=visible).select_related(
+            "event", "group"
+        )
 
 
 # --- Exercises ------------------------------------------------------------------------------------------------
@@ -94,14 +106,14 @@ class MyRegistrations(generics.ListAPIView):
         OpenApiParameter(name, str, description=f"Only exercises with this {name}.")
         for name in ("technology", "field", "tool", "level")
     ],
-    responses={200: ExerciseSerializer, **errors(401)},
+    responses={200: ExerciseSerializer, **errors(400, 401)},
 )
 class ExerciseList(generics.ListAPIView):
     serializer_class = ExerciseSerializer
     permission_classes = [AllowAny]
 
     def get_queryset(self) -> QuerySet[Exercise]:
-        chosen = {key: self.request.query_params.get(key, "") for key in ("technology", "field", "tool", "level")}
+        chosen = {key: text_param(self.request, key) for key in ("technology", "field", "tool", "level")}
         return exercise_selectors.catalog(**chosen).order_by("title", "slug")
 
 
@@ -244,13 +256,14 @@ class SubmissionList(generics.ListCreateAPIView):
     serializer_class = SubmissionSummarySerializer
 
     def get_queryset(self) -> QuerySet[Submission]:
-        submissions = Submission.objects.filter(participant_id=self.request.user.pk).select_related(
-            "event_exercise__event", "event_exercise__exercise", "participant"
-        )
+        visible = visible_events(self.request.user).values("pk")
+        submissions = Submission.objects.filter(
+            participant_id=self.request.user.pk, event_exercise__event__in=visible
+        ).select_related("event_exercise__event", "event_exercise__exercise", "participant")
         params = self.request.query_params
-        if params.get("event"):
+        if text_param(self.request, "event"):
             submissions = submissions.filter(event_exercise__event__slug=params["event"])
-        if params.get("exercise"):
+        if text_param(self.request, "exercise"):
             submissions = submissions.filter(event_exercise__exercise__slug=params["exercise"])
         if params.get("status"):
             if params["status"] not in Submission.Status.values:

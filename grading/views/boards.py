@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django import forms
@@ -23,6 +22,7 @@ from grading.permissions import board_audience
 from hackathon.confirmation import confirm_page
 from hackathon.models import Event, EventExercise
 from hackathon.selectors import get_visible_event
+from hackathon.spreadsheets import csv_writer
 
 # --- Forms --------------------------------------------------------------------------------------------------
 
@@ -199,7 +199,7 @@ def boards_csv(request: HttpRequest, slug: str) -> HttpResponse:
     event = _organizer_event(request, slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}-boards.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(
         [
             "board",
@@ -265,7 +265,8 @@ def _organizer_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> 
 @login_required
 def board_settings(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     event, event_exercise = _organizer_exercise(request, slug, exercise_slug)
-    options = board_services.board_settings_for(event_exercise)
+    # Unsaved defaults until the organizers save: neither a look nor a refused form writes a row.
+    options = boards.options_of(event_exercise)
     form = BoardSettingsForm(request.POST or None, instance=options)
     if request.method == "POST" and form.is_valid():
         try:

@@ -19,6 +19,7 @@ from grading import selectors, services
 from grading.errors import SubmissionRefused
 from grading.forms import SubmissionForm
 from grading.models import Submission
+from grading.permissions import visible_result
 from hackathon import permissions
 from hackathon.selectors import get_visible_event
 
@@ -107,7 +108,7 @@ def _detail_context(request: HttpRequest, submission: Submission) -> dict:
         "position": selectors.queue_position(submission),
         "wait": selectors.estimated_wait_seconds(submission),
         "is_own": submission.participant_id == request.user.pk,
-        "show_private": permissions.can_manage_event(request.user, event),
+        "result": visible_result(submission, request.user),
         "decimals": settings.BOARD_DECIMALS,
     }
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.db import transaction
 from django.test import Client
 
+from grading.services import results_dir
 from sandbox import SandboxConfig, get_backend
-from tests.security.world import World, build_world
+from tests.security.world import FIGURE, World, build_world
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,16 @@ def clients(world: World, django_db_blocker) -> dict[str, Client]:  # type: igno
             if person is not None:
                 signed_in[role].force_login(person)
     return signed_in
+
+
+@pytest.fixture
+def figure_on_disk(world: World, settings) -> Path:  # type: ignore[no-untyped-def]
+    """Put the submission's picture where grading leaves it (media is a fresh folder per test)."""
+    folder = results_dir(world.submission_a)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / FIGURE
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    return path
 
 
 @pytest.fixture

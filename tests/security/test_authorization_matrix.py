@@ -18,9 +18,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
-from grading.services import results_dir
 from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
-from tests.security.world import FIGURE, ROLES, World, path_of
+from tests.security.world import ROLES, World, path_of
 
 pytestmark = pytest.mark.django_db
 
@@ -271,14 +270,25 @@ def visit(world: World, client: Client, route: str, method: str) -> Outcome:
     return outcome_of(response)
 
 
-@pytest.fixture
-def figure_on_disk(world: World, settings) -> Path:  # type: ignore[no-untyped-def]
-    """Put the submission's picture where grading leaves it (media is a fresh folder per test)."""
-    folder = results_dir(world.submission_a)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / FIGURE
-    path.write_bytes(b"\x89PNG\r\n\x1a\n")
-    return path
+def readable_outputs(world: World, role: str) -> list[str]:
+    """Return every page, fragment, JSON answer and CSV export the table lets this person open (GET 200)."""
+    paths = []
+    for route in site_routes():
+        row = EXPECTED.get(route, {}).get("GET")
+        if not row or row[ROLES.index(role)] != 200 or route.startswith("admin/"):
+            continue
+        path = path_of(route, world.kwargs_for(route))
+        paths.append(path)
+        if "board" in route:  # the private board (hidden until revealed) and the groups' ranking too
+            paths += [f"{path}?part=private", f"{path}?part=private&ranking=groups"]
+    return paths
+
+
+def read(client: Client, path: str) -> str:
+    """Return the body of a GET, streamed or not, as text."""
+    response = client.get(path)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode(errors="replace")
 
 
 @pytest.mark.parametrize(("route", "method"), _cells())

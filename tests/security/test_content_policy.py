@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import django
 import pytest
 from django.db import transaction
 from django.test import Client
 
-from grading.models import Submission
+from grading.models import HelpRequest, Submission
 from tests.security.hostile_outputs import active_content, hostile_notebook
+from tests.security.site_forms import form_body, forms_of
 from tests.security.test_authorization_matrix import EXPECTED, ROLES, site_routes
 from tests.security.world import World, path_of
 
@@ -83,3 +86,50 @@ def test_the_submission_page_shows_the_hostile_notebook_escaped(world: World, cl
         transaction.set_rollback(True)
     assert 'class="notebook"' in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the code cell's text, shown as text
+
+
+# --- The pages that follow a POST: what a person sees right after acting ----------------------------------------
+AFTER_ACTING = ("/profile/tokens/new/", "/submit/", "/help/new/", "/register/")
+
+
+def _pages_after_posting(world: World, clients: dict[str, Client]) -> dict[str, str]:
+    """Send every form each person reaches with its own values; return each answer page (redirects followed)."""
+    pages: dict[str, str] = {}
+    for role in ROLES[1:]:
+        for form in forms_of(world, role, clients[role]):
+            with transaction.atomic():
+                response = clients[role].post(form.action, form_body(form), follow=True)
+                transaction.set_rollback(True)
+            if response.get("Content-Type", "").startswith("text/html"):
+                pages[f"POST {form.action} as {role} -> {response.status_code}"] = response.content.decode()
+    # participant_a's request of the world is open, so the page offers no form to raise another: resolve it first.
+    with transaction.atomic():
+        HelpRequest.objects.filter(pk=world.help_request_a.pk).update(status=HelpRequest.Status.RESOLVED)
+        action = f"/events/{world.event_a.slug}/help/new/"
+        response = clients["participant_a"].post(action, {"message": "The kernel dies at the first cell."}, follow=True)
+        transaction.set_rollback(True)
+    pages[f"POST {action} as participant_a -> {response.status_code}"] = response.content.decode()
+    return pages
+
+
+def test_the_pages_shown_after_a_post_hold_no_inline_script_style_or_handler(
+    world: World, clients: dict[str, Client], figure_on_disk: Path
+) -> None:
+    # The found case: the page shown right after creating an API token carried an inline event handler.
+    pages = _pages_after_posting(world, clients)
+    for action in AFTER_ACTING:  # token created, submission made, help request raised, registration done
+        assert any(action in what for what in pages), f"No page after POST …{action} was rendered: {sorted(pages)}"
+    problems = {what: sorted(set(active_content(html))) for what, html in pages.items() if active_content(html)}
+    assert not problems, problems
+
+
+def test_the_new_token_page_shows_the_secret_in_a_field_that_selects_itself_without_inline_script(
+    clients: dict[str, Client],
+) -> None:
+    with transaction.atomic():
+        page = clients["participant_a"].post("/profile/tokens/new/", {"name": "laptop 2"})
+        transaction.set_rollback(True)
+    assert page.status_code == 201
+    html = page.content.decode()
+    assert "data-select-on-focus" in html and "onfocus" not in html
+    assert "/static/site.js" in html
