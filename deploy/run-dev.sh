@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 py=.venv/bin/python
 host="${HOST:-127.0.0.1}"
 port="${PORT:-8000}"
+# Links in the printed emails and the demo's first lines must point where this site answers.
+export SITE_URL="${SITE_URL:-http://$host:$port}"
 
 "$py" manage.py migrate --noinput
 "$py" manage.py load_demo

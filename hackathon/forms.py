@@ -108,10 +108,15 @@ class EventForm(forms.ModelForm):
         ("capacity", "participants_per_tutor", "group_size"),
         ("needs_approval", "has_waiting_list"),
         ("requires_prerequisite", "published"),
+        ("jupyterhub_url",),
     )
+    RENDERED_APART = ("exercises",)
 
     def layout(self) -> list[list[forms.BoundField]]:
-        return [[self[name] for name in row] for row in self.LAYOUT]
+        """Rows of fields for the page: LAYOUT first, then any field it does not name, one a row (none is lost)."""
+        listed = {name for row in self.LAYOUT for name in row} | set(self.RENDERED_APART)
+        rest = [(name,) for name in self.fields if name not in listed]
+        return [[self[name] for name in row] for row in (*self.LAYOUT, *rest)]
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data.get("slug") or ""

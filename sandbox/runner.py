@@ -507,7 +507,8 @@ class NotebookRun:
             elif exc.ename == "StdinNotImplementedError":
                 message = f"Cell {self.current_cell} waits for input(); notebooks cannot read input when graded."
             elif outcome is Outcome.ERROR:
-                message = f"Cell {self.current_cell} raised {exc.ename}: {exc.evalue}"[:500]
+                said = f": {exc.evalue}" if exc.evalue.strip() else ""  # `raise NotImplementedError` says nothing
+                message = f"Cell {self.current_cell} raised {exc.ename}{said}"[:500]
             else:
                 message = MESSAGES[outcome]
         finally:

@@ -167,3 +167,16 @@ def test_the_event_form_puts_checkbox_labels_beside_and_the_programme_in_one_row
     assert re.search(r'<label for="id_published">\s*<input type="checkbox"', html)
     programme = html.split('id="programme-heading"', 1)[1].split("</table>", 1)[0]
     assert programme.count("<tr>") == 1 + 3 + 3, "a header row, the three sessions and three empty rows"
+
+
+def test_the_event_page_shows_every_field_it_saves_so_saving_it_wipes_nothing(client):
+    # A field the form saves but the page leaves out is posted empty on each save: the hub's address was lost so.
+    from hackathon.forms import EventForm
+
+    make_exercise()  # the exercises' checkboxes exist only when there is an exercise to tick
+    event = make_event(jupyterhub_url="https://hub.example.org")
+    client.force_login(make_user(staff=True))
+    page = client.get(reverse("event_edit", args=[event.slug])).content.decode()
+    missing = [name for name in EventForm(instance=event).fields if f'name="{name}"' not in page]
+    assert missing == []
+    assert 'value="https://hub.example.org"' in page
