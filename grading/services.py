@@ -27,7 +27,7 @@ from exercises.evaluation import Scores, evaluate, load_answers
 from exercises.models import Exercise
 from exercises.outputs import read_masks_npy
 from exercises.services import Dataset, bundle_of, default_secret_seed, ensure_dataset
-from grading import dispatch, figures
+from grading import dispatch, figures, gpu_budget
 from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
@@ -103,6 +103,7 @@ def submit_notebook(
     with transaction.atomic():
         # Lock the participant's registration: concurrent submits of one person are counted one at a time.
         Registration.objects.select_for_update().get(event=event_exercise.event, user=participant)
+        gpu_budget.check_gpu_budget(event_exercise=event_exercise, participant=participant)
         if kind == Submission.Kind.GRADED:
             limit = submissions_per_day(event_exercise)
             if used_today(participant=participant, event_exercise=event_exercise) >= limit:
@@ -421,6 +422,7 @@ def grade_submission(submission_id: int) -> None:
     if attempt > settings.GRADING_MAX_ATTEMPTS:
         _finish(submission, attempt, _platform_failure(runs=attempt - 1))
         return
+    gpu_budget.charge_at_start(submission, attempt, needs_gpu(submission.event_exercise.exercise))
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(submission.pk, attempt, stop), daemon=True)
     beat.start()
@@ -476,6 +478,7 @@ def _retry(submission: Submission, attempt: int) -> None:
         queued_at=timezone.now(),
         reason=Submission.Reason.INFRASTRUCTURE,
         message=INFRASTRUCTURE_MESSAGE,
+        gpu_seconds=None,  # the platform failed: the run costs the participant no GPU time
     )
     if requeued:
         logger.warning("Submission %s hit an infrastructure failure; retry %s queued", submission.pk, attempt + 1)
@@ -517,6 +520,13 @@ def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
             secondary=grading.scores.secondary,
             figures=storable({"data": grading.scores.figures, "images": grading.images}),
         )
+    charge = gpu_budget.settled_seconds(
+        submission,
+        infrastructure=grading.reason == Submission.Reason.INFRASTRUCTURE,
+        duration_s=result.duration_s if result else None,
+    )
+    if charge is not None:
+        fields["gpu_seconds"] = charge
     outcome_only = dict(fields)
     if result is not None:
         fields.update(
@@ -553,7 +563,9 @@ def requeue_stuck_submissions(now: dt.datetime | None = None) -> list[int]:
     dead_runs = Submission.objects.filter(status=Submission.Status.RUNNING, heartbeat_at__lt=stale)
     for submission in dead_runs.select_related("event_exercise__exercise"):
         if Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING, heartbeat_at__lt=stale).update(
-            status=Submission.Status.QUEUED, queued_at=now
+            status=Submission.Status.QUEUED,
+            queued_at=now,
+            gpu_seconds=None,  # its worker died: not charged
         ):
             requeued.append(submission)
     lost_messages = Submission.objects.filter(status=Submission.Status.QUEUED, queued_at__lt=lost)

@@ -50,6 +50,8 @@ class EventForm(forms.ModelForm):
             "participants_per_tutor",
             "group_size",
             "compute",
+            "gpu_seconds_per_day",
+            "gpu_budget_per",
             "needs_approval",
             "has_waiting_list",
             "requires_prerequisite",
