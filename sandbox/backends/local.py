@@ -164,8 +164,27 @@ class OutputWatch:
             self.full = True  # filled in the last moments before the end
 
 
+class ProcessCapRule:
+    """Tell from successive readings of a job's process count, cap and refusals whether it keeps hitting the cap."""
+
+    def __init__(self) -> None:
+        self.at_cap_since: float | None = None
+        self.refusals_then = 0
+
+    def keeps_hitting(self, processes: int, limit: int, refusals: int, now: float) -> bool:
+        if processes + PROCESS_CAP_SLACK < limit:
+            self.at_cap_since = None
+            return False
+        if self.at_cap_since is None:
+            self.at_cap_since, self.refusals_then = now, refusals
+            return False
+        return (
+            now - self.at_cap_since >= PROCESS_CAP_SUSTAIN_S and refusals - self.refusals_then >= PROCESS_CAP_REFUSALS
+        )
+
+
 class ProcessCapWatch:
-    """End the job once its cgroup's process limit keeps refusing forks (see PROCESS_CAP_SUSTAIN_S)."""
+    """End the job once its cgroup's process limit keeps refusing forks (see ProcessCapRule)."""
 
     def __init__(self, cgroup: JobCgroup | None, on_capped: Callable[[], None]) -> None:
         self.cgroup = cgroup
@@ -176,17 +195,12 @@ class ProcessCapWatch:
 
     def watch(self) -> None:
         assert self.cgroup is not None
-        at_cap_since: float | None = None
-        refusals_then = 0
+        rule = ProcessCapRule()
         while not self.stopped.wait(WATCH_INTERVAL_S):
             counts = self.cgroup.processes_and_limit()
-            if counts is None or counts[0] + PROCESS_CAP_SLACK < counts[1]:
-                at_cap_since = None
+            if counts is None:
                 continue
-            refusals, now = self.cgroup.process_limit_hits(), time.monotonic()
-            if at_cap_since is None:
-                at_cap_since, refusals_then = now, refusals
-            elif now - at_cap_since >= PROCESS_CAP_SUSTAIN_S and refusals - refusals_then >= PROCESS_CAP_REFUSALS:
+            if rule.keeps_hitting(*counts, self.cgroup.process_limit_hits(), time.monotonic()):
                 self.capped = True
                 self.on_capped()
                 return

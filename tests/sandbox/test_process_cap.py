@@ -1,68 +1,46 @@
-"""A job that keeps hitting its process cap is ended within seconds with `processes`, not at its wall clock."""
+"""A job that keeps hitting its process cap is ended within seconds with `processes`, not at its wall clock.
+
+The notebooks themselves run on every backend in test_sandbox_limits.py (and so on docker too); here is the rule
+that tells a bomb from a burst, and the docker backend's reading of its container's counters.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from sandbox_builders import SMALL, processes_marked, run_notebook
 
-from sandbox import Outcome
-from sandbox.cgroups import JobCgroup
-from sandbox.jobs import Limits
-
-pytestmark = pytest.mark.slow
-
-LONG = Limits(**{**SMALL.__dict__, "wall_seconds": 300, "cell_seconds": 300})
-
-# Forks until the cap, swallows every refusal and keeps trying; each child spins. Nothing in it ever fails.
-SWALLOWING_BOMB = """
-import os
-while True:
-    try:
-        if os.fork() == 0:
-            while True:
-                pass
-    except OSError:
-        pass
-"""
-
-# Starts more workers than the cap allows once, takes the refusal, ends the ones it got and carries on.
-ONE_BURST = """
-import os, signal, time
-children = []
-try:
-    for _ in range(200):
-        pid = os.fork()
-        if pid == 0:
-            time.sleep(60)
-            os._exit(0)
-        children.append(pid)
-except OSError:
-    pass
-for pid in children:
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-time.sleep(5)
-print('carried on with', len(children))
-"""
+from sandbox.backends import local
+from sandbox.backends.docker import pids_counts
 
 
-def needs_a_cgroup() -> None:
-    if JobCgroup.create(SMALL) is None:
-        pytest.skip("no control group can be made here: without its pids.events the cap cannot be watched")
+def readings(rule: local.ProcessCapRule, steps: list[tuple[int, int]], cap: int = 64, every_s: float = 0.5) -> bool:
+    """Feed (processes, refusals so far) readings half a second apart; return whether the rule ended the job."""
+    return any(rule.keeps_hitting(n, cap, refused, i * every_s) for i, (n, refused) in enumerate(steps))
 
 
-def test_a_bomb_that_swallows_fork_errors_ends_with_processes_long_before_its_wall_clock(tmp_path: Path) -> None:
-    needs_a_cgroup()
-    result, _, marker = run_notebook(tmp_path, "bwrap", SWALLOWING_BOMB, limits=LONG)
-    assert result.outcome is Outcome.PROCESSES, result.message
-    assert result.duration_s < 30, f"ended after {result.duration_s:.1f} s of a {LONG.wall_seconds:.0f} s wall clock"
-    assert processes_marked(marker) == [], "a process of the job outlived it"
+def test_a_job_at_its_cap_that_keeps_being_refused_is_ended_after_the_sustain_time():
+    steps = [(64, refused) for refused in range(0, 20)]  # one more refusal every half second
+    rule = local.ProcessCapRule()
+    assert readings(rule, steps)
+    assert rule.at_cap_since == 0.0
 
 
-def test_a_job_that_hits_the_cap_once_and_carries_on_is_not_ended(tmp_path: Path) -> None:
-    needs_a_cgroup()
-    result, _, _ = run_notebook(tmp_path, "bwrap", ONE_BURST, limits=LONG)
-    assert result.outcome is Outcome.OK, result.message
-    assert "carried on with" in result.log
+def test_a_job_that_reached_its_cap_once_and_stays_there_without_retrying_is_not_ended():
+    assert not readings(local.ProcessCapRule(), [(64, 1)] * 40)  # a pool that got all but one worker
+
+
+def test_a_job_that_falls_back_below_its_cap_starts_the_count_again():
+    steps = [(64, 1), (64, 2), (64, 3), (64, 4), (10, 5), (64, 6), (64, 7), (64, 8), (64, 9)]
+    assert not readings(local.ProcessCapRule(), steps)  # never three seconds at the cap in one stretch
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        ("63\n64\nmax 17\n", (63, 64, 17)),  # cgroup v1 or v2: whichever set exists
+        ("cat: /sys/fs/cgroup/pids/pids.current: No such file or directory\n12\n256\nmax 0\n", (12, 256, 0)),
+        ("3\nmax\nmax 0\n", (3, 1 << 31, 0)),
+        ("cat: no such file\n", None),
+    ],
+)
+def test_the_docker_backend_reads_its_container_s_process_count_cap_and_refusals(text, counts):
+    assert pids_counts(text) == counts
