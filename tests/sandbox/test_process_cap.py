@@ -11,14 +11,16 @@ import pytest
 from sandbox.backends import local
 from sandbox.backends.docker import pids_counts
 
+EVERY_S = local.PROCESS_CAP_SUSTAIN_S / 4
 
-def readings(rule: local.ProcessCapRule, steps: list[tuple[int, int]], cap: int = 64, every_s: float = 0.5) -> bool:
-    """Feed (processes, refusals so far) readings half a second apart; return whether the rule ended the job."""
-    return any(rule.keeps_hitting(n, cap, refused, i * every_s) for i, (n, refused) in enumerate(steps))
+
+def readings(rule: local.ProcessCapRule, steps: list[tuple[int, int]], cap: int = 64) -> bool:
+    """Feed (processes, refusals so far) readings a quarter of the sustain time apart; return whether it ended."""
+    return any(rule.keeps_hitting(n, cap, refused, i * EVERY_S) for i, (n, refused) in enumerate(steps))
 
 
 def test_a_job_at_its_cap_that_keeps_being_refused_is_ended_after_the_sustain_time():
-    steps = [(64, refused) for refused in range(0, 20)]  # one more refusal every half second
+    steps = [(64, refused) for refused in range(0, 20)]  # one more refusal at each reading
     rule = local.ProcessCapRule()
     assert readings(rule, steps)
     assert rule.at_cap_since == 0.0
@@ -29,8 +31,8 @@ def test_a_job_that_reached_its_cap_once_and_stays_there_without_retrying_is_not
 
 
 def test_a_job_that_falls_back_below_its_cap_starts_the_count_again():
-    steps = [(64, 1), (64, 2), (64, 3), (64, 4), (10, 5), (64, 6), (64, 7), (64, 8), (64, 9)]
-    assert not readings(local.ProcessCapRule(), steps)  # never three seconds at the cap in one stretch
+    stretch = [(64, 1), (64, 2), (64, 3), (64, 4), (10, 5)]  # at the cap for three quarters of the sustain time
+    assert not readings(local.ProcessCapRule(), stretch * 6)
 
 
 @pytest.mark.parametrize(
