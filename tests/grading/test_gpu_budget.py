@@ -208,3 +208,16 @@ def test_organizers_see_each_participant_s_gpu_time_today_in_the_report(client):
     client.login(username=organizer.username, password=PASSWORD)
     page = client.get(reverse("event_report_grading", args=[event.slug])).content.decode()
     assert 'id="gpu-today"' in page and person.email in page and "<td>250</td>" in page
+
+
+def test_organizers_set_the_daily_gpu_budget_in_the_event_form(client):
+    from tests.events.test_event_pages import event_fields
+    from tests.factories import make_user
+
+    client.force_login(make_user(staff=True))
+    client.post(reverse("event_create"), event_fields(gpu_seconds_per_day="3600", gpu_budget_per="group"))
+    event = Event.objects.get(slug="advanced-bari")
+    assert (event.gpu_seconds_per_day, event.gpu_budget_per) == (3600, Event.GpuBudgetPer.GROUP)
+    client.post(reverse("event_create"), event_fields(slug="advanced-bari-2"))
+    unlimited = Event.objects.get(slug="advanced-bari-2")
+    assert (unlimited.gpu_seconds_per_day, unlimited.gpu_budget_per) == (None, Event.GpuBudgetPer.PARTICIPANT)
