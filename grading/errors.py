@@ -21,3 +21,7 @@ class ExerciseNotOpen(SubmissionRefused):
 
 class StorageFull(SubmissionRefused):
     """The platform could not store the notebook (its disk is full or failing)."""
+
+
+class GpuBudgetSpent(SubmissionRefused):
+    """The participant's (or group's) GPU time for today cannot cover another run of this exercise."""

@@ -100,6 +100,9 @@ class Submission(models.Model):
     duration_s = models.FloatField(null=True, blank=True)
     peak_memory_bytes = models.BigIntegerField(null=True, blank=True)
     backend = models.CharField(max_length=20, blank=True)
+    gpu_seconds = models.FloatField(
+        null=True, blank=True, help_text="GPU time charged to the event's budget: the time limit while running."
+    )
     worker = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from exercises.metrics import METRICS
+from grading.gpu_budget import day_start
 from grading.models import Submission
 from hackathon.models import Event, Registration
 from hackathon.selectors import Bar, Chart
@@ -23,11 +25,43 @@ class ExerciseReport:
 
 
 @dataclass(frozen=True)
+class GpuUse:
+    """One participant's or group's GPU time today, against the event's daily budget."""
+
+    who: str
+    used_s: float
+    limit_s: int
+
+
+@dataclass(frozen=True)
 class GradingReport:
     confirmed: int
     attended: int
     absent_emails: list[str]
     exercises: list[ExerciseReport]
+    gpu_today: list[GpuUse] = field(default_factory=list)
+
+
+def gpu_use_today(event: Event) -> list[GpuUse]:
+    """Return, for an event with a daily GPU budget, each participant's or group's GPU time today, most first."""
+    if event.gpu_seconds_per_day is None:
+        return []
+    start = day_start(timezone.now())
+    charged = (
+        Submission.objects.filter(event_exercise__event=event, started_at__gte=start, gpu_seconds__isnull=False)
+        .values("participant_id")
+        .annotate(s=Sum("gpu_seconds"))
+    )
+    registrations = {r.user_id: r for r in Registration.objects.filter(event=event).select_related("user", "group")}
+    per_group = event.gpu_budget_per == Event.GpuBudgetPer.GROUP
+    totals: Counter[str] = Counter()
+    for row in charged:
+        registration = registrations.get(row["participant_id"])
+        if registration is None:
+            continue
+        group = registration.group if per_group else None
+        totals[f"Group {group.number}" if group else registration.user.email] += row["s"] or 0.0
+    return [GpuUse(who, used, event.gpu_seconds_per_day) for who, used in totals.most_common()]
 
 
 def _chart(title: str, counts: dict[str, int]) -> Chart:
@@ -90,4 +124,5 @@ def event_grading_report(event: Event) -> GradingReport:
         attended=len(submitters & set(confirmed.values_list("user_id", flat=True))),
         absent_emails=absent,
         exercises=exercises,
+        gpu_today=gpu_use_today(event),
     )

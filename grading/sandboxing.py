@@ -116,8 +116,9 @@ def needs_gpu(exercise: Exercise) -> bool:
 def remove_leftover_sandboxes() -> list[str]:
     """Remove the sandboxes that outlived their job (beat runs this every ten minutes); return their names.
 
-    A worker killed in the middle of a job cannot remove that job's container, which keeps its memory. Each
-    container knows when it has surely outlived its job (sandbox.backends.docker), so no running job is touched.
+    A worker killed in the middle of a job cannot remove that job's container, which keeps its memory, nor (bwrap,
+    process) its control groups. Each container knows when it has surely outlived its job (sandbox.backends.docker)
+    and each group which worker made it (sandbox.cgroups), so no running job is touched.
     """
     backend = sandbox_backend()
     if backend.unavailable_reason() is not None:

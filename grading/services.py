@@ -27,7 +27,7 @@ from exercises.evaluation import Scores, evaluate, load_answers
 from exercises.models import Exercise
 from exercises.outputs import read_masks_npy
 from exercises.services import Dataset, bundle_of, default_secret_seed, ensure_dataset
-from grading import figures
+from grading import dispatch, figures, gpu_budget
 from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
@@ -103,6 +103,7 @@ def submit_notebook(
     with transaction.atomic():
         # Lock the participant's registration: concurrent submits of one person are counted one at a time.
         Registration.objects.select_for_update().get(event=event_exercise.event, user=participant)
+        gpu_budget.check_gpu_budget(event_exercise=event_exercise, participant=participant)
         if kind == Submission.Kind.GRADED:
             limit = submissions_per_day(event_exercise)
             if used_today(participant=participant, event_exercise=event_exercise) >= limit:
@@ -330,6 +331,71 @@ def claim(submission_id: int) -> Submission | None:
     return Submission.objects.select_related("event_exercise__exercise", "event_exercise__event").get(pk=submission_id)
 
 
+FAIR_WINDOW = dt.timedelta(minutes=10)  # a run finished this recently still counts as its participant's share
+FAIR_CANDIDATES = 2000  # the oldest queued submissions weighed against each other for the next run
+CLAIM_TRIES = 10  # another worker may take the chosen submission first: choose again, this many times
+
+
+def claim_next(token_id: int) -> Submission | None:
+    """Take, for this worker, the fairest queued submission that the message for `token_id` may run.
+
+    Each message is a token for its queue: it runs one queued submission of that queue whose exercise has the
+    same wall clock (the task's time limit was set from it), chosen by `grading.dispatch.fairest`. A run of
+    `token_id` whose worker stopped beating is taken over first. Every submission sends one message, so every
+    queued one is run; a message delivered twice takes at most one more, whose own message then finds nothing
+    or another. The claim of the chosen one is the atomic `claim`: two workers never run one submission.
+    """
+    token = (
+        Submission.objects.filter(pk=token_id)
+        .values_list("queue", "status", "event_exercise__exercise__wall_seconds")
+        .first()
+    )
+    if token is None:
+        return None
+    queue, status, wall_seconds = token
+    if status == Submission.Status.RUNNING and (taken := claim(token_id)) is not None:
+        return taken
+    for _ in range(CLAIM_TRIES):
+        chosen = dispatch.fairest(*_dispatch_rows(queue, wall_seconds))
+        if chosen is None:
+            return None
+        if (taken := claim(chosen.id)) is not None:
+            return taken
+    logger.warning("Could not claim a queued submission of queue %s in %d tries; the reaper will", queue, CLAIM_TRIES)
+    return None
+
+
+def _dispatch_rows(queue: str, wall_seconds: int) -> tuple[list[dispatch.Queued], list[dispatch.Recent]]:
+    """Return the queued submissions a token of this queue may run, and the recent runs of their events."""
+    rows = list(
+        Submission.objects.filter(
+            status=Submission.Status.QUEUED, queue=queue, event_exercise__exercise__wall_seconds=wall_seconds
+        )
+        .order_by("id")
+        .values_list("id", "participant_id", "kind", "event_exercise__event_id")[:FAIR_CANDIDATES]
+    )
+    events = {event for *_, event in rows}
+    groups = dict(
+        ((user, event), group)
+        for user, event, group in Registration.objects.filter(event_id__in=events).values_list(
+            "user_id", "event_id", "group_id"
+        )
+    )
+    since = timezone.now() - FAIR_WINDOW
+    recent = (
+        Submission.objects.filter(event_exercise__event_id__in=events)
+        .filter(Q(status=Submission.Status.RUNNING) | Q(finished_at__gte=since))
+        .values_list("participant_id", "kind", "event_exercise__event_id", "queue")
+    )
+    return (
+        [dispatch.Queued(pk, user, groups.get((user, event)), kind) for pk, user, kind, event in rows],
+        [
+            dispatch.Recent(user, groups.get((user, event)), kind, same_queue=run_queue == queue)
+            for user, kind, event, run_queue in recent
+        ],
+    )
+
+
 def dataset_for(submission: Submission) -> tuple[Path, Path]:
     """Return (data folder, answers) the run uses: the hidden set, or the public sample for a check run."""
     event_exercise = submission.event_exercise
@@ -344,15 +410,19 @@ def results_dir(submission: Submission) -> Path:
 
 
 def grade_submission(submission_id: int) -> None:
-    """Run and score one submission; a message delivered twice runs it once, a lost run is taken over."""
-    submission = claim(submission_id)
+    """Run and score the fairest queued submission this message may run (see `claim_next`), once.
+
+    A message delivered twice runs no submission twice; a lost run is taken over.
+    """
+    submission = claim_next(submission_id)
     if submission is None:
-        logger.info("Submission %s is not waiting to be graded; nothing to do.", submission_id)
+        logger.info("Nothing is waiting to be graded for the message of submission %s.", submission_id)
         return
     attempt = submission.attempts
     if attempt > settings.GRADING_MAX_ATTEMPTS:
         _finish(submission, attempt, _platform_failure(runs=attempt - 1))
         return
+    gpu_budget.charge_at_start(submission, attempt, needs_gpu(submission.event_exercise.exercise))
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(submission.pk, attempt, stop), daemon=True)
     beat.start()
@@ -408,6 +478,7 @@ def _retry(submission: Submission, attempt: int) -> None:
         queued_at=timezone.now(),
         reason=Submission.Reason.INFRASTRUCTURE,
         message=INFRASTRUCTURE_MESSAGE,
+        gpu_seconds=None,  # the platform failed: the run costs the participant no GPU time
     )
     if requeued:
         logger.warning("Submission %s hit an infrastructure failure; retry %s queued", submission.pk, attempt + 1)
@@ -449,6 +520,13 @@ def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
             secondary=grading.scores.secondary,
             figures=storable({"data": grading.scores.figures, "images": grading.images}),
         )
+    charge = gpu_budget.settled_seconds(
+        submission,
+        infrastructure=grading.reason == Submission.Reason.INFRASTRUCTURE,
+        duration_s=result.duration_s if result else None,
+    )
+    if charge is not None:
+        fields["gpu_seconds"] = charge
     outcome_only = dict(fields)
     if result is not None:
         fields.update(
@@ -485,7 +563,9 @@ def requeue_stuck_submissions(now: dt.datetime | None = None) -> list[int]:
     dead_runs = Submission.objects.filter(status=Submission.Status.RUNNING, heartbeat_at__lt=stale)
     for submission in dead_runs.select_related("event_exercise__exercise"):
         if Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING, heartbeat_at__lt=stale).update(
-            status=Submission.Status.QUEUED, queued_at=now
+            status=Submission.Status.QUEUED,
+            queued_at=now,
+            gpu_seconds=None,  # its worker died: not charged
         ):
             requeued.append(submission)
     lost_messages = Submission.objects.filter(status=Submission.Status.QUEUED, queued_at__lt=lost)

@@ -69,6 +69,8 @@ class EventForm(forms.ModelForm):
             "participants_per_tutor",
             "group_size",
             "compute",
+            "gpu_seconds_per_day",
+            "gpu_budget_per",
             "needs_approval",
             "has_waiting_list",
             "requires_prerequisite",
@@ -85,11 +87,12 @@ class EventForm(forms.ModelForm):
         help_texts = {
             "capacity": "Leave empty for the level's default: 60 base, 30 advanced.",
             "participants_per_tutor": "Leave empty for the level's default: 5 base, 1 advanced.",
+            "gpu_seconds_per_day": "GPU-seconds each participant or group may use per day; leave empty for no limit.",
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("capacity", "participants_per_tutor", "group_size"):
+        for name in ("capacity", "participants_per_tutor", "group_size", "gpu_budget_per"):
             self.fields[name].required = False
         if self.instance.pk:
             self.fields["exercises"].initial = [ee.exercise_id for ee in self.instance.event_exercises.all()]
@@ -139,6 +142,7 @@ class EventForm(forms.ModelForm):
         ):
             if not data.get(name):
                 data[name] = defaults[level]
+        data["gpu_budget_per"] = data.get("gpu_budget_per") or Event.GpuBudgetPer.PARTICIPANT
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", "The event must end on or after the day it starts.")

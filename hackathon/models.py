@@ -96,6 +96,23 @@ class Event(models.Model):
         help_text="The event's JupyterHub, e.g. https://hub.example.org; each exercise page then links to it.",
     )
 
+    class GpuBudgetPer(models.TextChoices):
+        PARTICIPANT = "participant", "Each participant"
+        GROUP = "group", "Each group (participants without a group: each on their own)"
+
+    gpu_seconds_per_day = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="GPU-seconds each participant or group may use per day; blank for no limit. A GPU run counts its "
+        "exercise's time limit while it runs and the time it used once it ends; platform failures are not counted.",
+    )
+    gpu_budget_per = models.CharField(
+        max_length=11,
+        choices=GpuBudgetPer.choices,
+        default=GpuBudgetPer.PARTICIPANT,
+        help_text="Whom the daily GPU budget is for.",
+    )
+
     class Meta:
         ordering = ["-starts_on", "title"]
         constraints = [

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from exercises.models import Exercise
-from grading import selectors, services
+from grading import gpu_budget, selectors, services
 from grading.models import Submission
 from grading.permissions import VisibleResult, sees_private_results, visible_result
 from hackathon import permissions
@@ -107,6 +107,14 @@ class LastSubmissionSerializer(serializers.ModelSerializer):
         return _absolute(self.context, submission.get_absolute_url())
 
 
+class GpuBudgetSerializer(serializers.Serializer):
+    limit_seconds = serializers.IntegerField()
+    used_seconds = serializers.FloatField(help_text="Settled runs, and runs waiting or in progress at their limit.")
+    remaining_seconds = serializers.FloatField()
+    shared_with_group = serializers.BooleanField()
+    renews_at = serializers.DateTimeField()
+
+
 class EventExerciseSerializer(serializers.ModelSerializer):
     exercise = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     title = serializers.CharField(source="exercise.title", read_only=True)
@@ -128,6 +136,10 @@ class EventExerciseSerializer(serializers.ModelSerializer):
     jupyterhub_link = serializers.SerializerMethodField(
         help_text="Opens the exercise on the event's JupyterHub (fetched into the person's server); empty if none."
     )
+    gpu_budget = serializers.SerializerMethodField(
+        help_text="For a GPU exercise of an event with a daily GPU budget: the caller's (or their group's) GPU "
+        "seconds today (limit, used, remaining, shared with the group, renews_at); null otherwise."
+    )
 
     class Meta:
         model = EventExercise
@@ -146,6 +158,7 @@ class EventExerciseSerializer(serializers.ModelSerializer):
             "best_score",
             "last_submission",
             "jupyterhub_link",
+            "gpu_budget",
         ]
 
     def get_is_open(self, event_exercise: EventExercise) -> bool:
@@ -159,6 +172,21 @@ class EventExerciseSerializer(serializers.ModelSerializer):
 
     def get_remaining_today(self, event_exercise: EventExercise) -> int:
         return services.remaining_today(participant=self.context["request"].user, event_exercise=event_exercise)
+
+    @extend_schema_field(GpuBudgetSerializer(allow_null=True))
+    def get_gpu_budget(self, event_exercise: EventExercise) -> dict[str, object] | None:
+        if event_exercise.exercise.queue != "gpu":
+            return None
+        budget = gpu_budget.gpu_budget(event=event_exercise.event, participant=self.context["request"].user)
+        if budget is None:
+            return None
+        return {
+            "limit_seconds": budget.limit_s,
+            "used_seconds": round(budget.used_s, 1),
+            "remaining_seconds": round(budget.remaining_s, 1),
+            "shared_with_group": budget.per_group,
+            "renews_at": budget.renews_at.isoformat(),
+        }
 
     def get_download_url(self, event_exercise: EventExercise) -> str:
         path = reverse(

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from exercises.notebook_html import markdown_html, notebook_html
 from exercises.release import student_zip
 from exercises.services import bundle_of, ensure_dataset
-from grading import selectors, services
+from grading import gpu_budget, selectors, services
 from grading.errors import SubmissionRefused
 from grading.forms import SubmissionForm
 from grading.models import Submission
@@ -43,6 +43,9 @@ def event_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
         "description_html": markdown_html(event_exercise.exercise.description),
         "remaining": services.remaining_today(participant=request.user, event_exercise=event_exercise),
         "per_day": services.submissions_per_day(event_exercise),
+        "gpu_budget": gpu_budget.gpu_budget(event=event, participant=request.user)
+        if event_exercise.exercise.queue == "gpu"
+        else None,
         "submissions": selectors.my_submissions(request.user, event_exercise)[:50],
         "form": SubmissionForm(),
         "can_submit": permissions.can_take_part(request.user, event) and event_exercise.is_open(),

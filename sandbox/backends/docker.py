@@ -38,6 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sandbox.backends import base, local
+from sandbox.cgroups import JOB_CPU_SHARES
 from sandbox.gpus import GpuLeases, NoFreeGpu
 from sandbox.jobs import GpuDevice, Job, Outcome, Result
 from sandbox.runner import MESSAGES, limits_to_json, read_report
@@ -67,6 +68,17 @@ WALL_GRACE_S = local.WALL_GRACE_S  # the runner enforces the wall clock; this is
 SPARE_INODES = 1000  # .tmp and .home need a few files besides output/
 LOG_MAX_SIZE = "1m"  # the container's own log: the job's output goes to the runner, not here
 STOP_RETRIES = 5
+CAP_WATCH_INTERVAL_S = 1.0  # each look is a `docker exec`: cheaper than bwrap's file read, so less often
+# The container's process count, cap and refusals (cgroup v1, then v2; only one set exists). Read with `cat`
+# alone: at the cap a shell inside could not fork it.
+PIDS_FILES = (
+    "/sys/fs/cgroup/pids/pids.current",
+    "/sys/fs/cgroup/pids/pids.max",
+    "/sys/fs/cgroup/pids/pids.events",
+    "/sys/fs/cgroup/pids.current",
+    "/sys/fs/cgroup/pids.max",
+    "/sys/fs/cgroup/pids.events",
+)
 
 
 @dataclass(frozen=True)
@@ -217,6 +229,7 @@ class Backend(base.Backend):
             "memswap_limit": memory,  # equal: no swap beyond memory
             "pids_limit": limits.processes,
             "nano_cpus": int(limits.cpus * 1e9),
+            "cpu_shares": JOB_CPU_SHARES,  # below the worker's and the web's: see sandbox.cgroups
             "init": True,
             "ipc_mode": "private",
             "log_config": LogConfig(type=LogConfig.types.JSON, config={"max-size": LOG_MAX_SIZE, "max-file": "1"}),
@@ -311,13 +324,19 @@ class RunnerExec:
         self.stdout: list[bytes] = []
         self.stderr: list[bytes] = []
         self.timed_out = False
+        self.process_capped = False
         self.exit_code: int | None = None
 
     def wait(self) -> None:
-        """Run to the end or past the wall clock (then the container is killed); collect both streams."""
+        """Run to the end or past the wall clock (then the container is killed); collect both streams.
+
+        Meanwhile the container's process cap is watched: a job that keeps hitting it is ended (`process_capped`).
+        """
         stream = self.client.api.exec_start(self.exec_id, stream=True, demux=True)
         reader = threading.Thread(target=self._read, args=(stream,), name="docker-runner", daemon=True)
         reader.start()
+        watch = threading.Thread(target=self._watch_cap, args=(reader,), name="docker-cap-watch", daemon=True)
+        watch.start()
         reader.join(self.limits.wall_seconds + WALL_GRACE_S)
         if reader.is_alive():
             self.timed_out = True
@@ -326,6 +345,22 @@ class RunnerExec:
             reader.join(ENGINE_TIMEOUT_S)
         with contextlib.suppress(Exception):
             self.exit_code = self.client.api.exec_inspect(self.exec_id).get("ExitCode")
+
+    def _watch_cap(self, reader: threading.Thread) -> None:
+        rule = local.ProcessCapRule()
+        while reader.is_alive():
+            reader.join(CAP_WATCH_INTERVAL_S)
+            try:
+                reply = self.container.exec_run(["cat", *PIDS_FILES], user=USER)
+            except Exception:
+                return  # the container is gone or the engine busy: the wall clock still holds
+            counts = pids_counts(reply.output.decode(errors="replace"))
+            if counts is not None and rule.keeps_hitting(*counts, time.monotonic()):
+                self.process_capped = True
+                with contextlib.suppress(Exception):
+                    # The shell's own kill builtin, which needs no fork: kill(-1) reaches only the job's uid.
+                    self.container.exec_run(["sh", "-c", "kill -9 -1"], user=USER)
+                return
 
     def _read(self, stream: Any) -> None:
         # Bounded: a runaway runner cannot fill the worker's memory.
@@ -386,6 +421,21 @@ def measure(container: Any) -> Measured:
         if text.isdigit():
             peak = int(text)
     return Measured(oom_killed=oom, hit_process_limit=pids, peak_memory_bytes=peak)
+
+
+def pids_counts(text: str) -> tuple[int, int, int] | None:
+    """Parse `cat` of PIDS_FILES into (processes, cap, refusals), or None when the files were not there."""
+    numbers: list[int] = []
+    refusals = 0
+    for line in text.splitlines():
+        name, _, value = line.strip().partition(" ")
+        if name == "max" and value.isdigit():
+            refusals = int(value)  # pids.events
+        elif name.isdigit() and not value:
+            numbers.append(int(name))
+        elif name == "max" and not value:
+            numbers.append(1 << 31)  # no cap
+    return (numbers[0], numbers[1], refusals) if len(numbers) >= 2 else None
 
 
 def counter(text: str, key: str) -> int:
@@ -452,6 +502,8 @@ def judge(
     message = report.message if report else ""
     if too_many_files:
         outcome, message = Outcome.DISK, MESSAGES[Outcome.DISK]
+    elif run.process_capped:
+        outcome, message = Outcome.PROCESSES, MESSAGES[Outcome.PROCESSES]
     elif report and report.outcome in (Outcome.OUTPUT, Outcome.DISK):
         pass  # the runner saw the flood or ENOSPC itself; a kill that followed is not the cause
     elif measured.hit_process_limit and outcome is not Outcome.OK:

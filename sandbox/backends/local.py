@@ -13,11 +13,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox.cgroups import JobCgroup
+from sandbox.cgroups import JobCgroup, remove_leftover_groups
 from sandbox.jobs import Job, Limits, Outcome, Result
 from sandbox.runner import MESSAGES, limits_to_json, read_report
 
@@ -29,6 +30,20 @@ WALL_GRACE_S = 10.0  # the runner enforces the wall clock itself; this is the ba
 REPORT_MAX_BYTES = 64 * 1024 * 1024
 DIAGNOSTIC_BYTES = 16 * 1024
 WATCH_INTERVAL_S = 0.2
+# A job whose forks the process limit keeps refusing is ended: a notebook that forks up to the cap and swallows
+# the errors otherwise spins its ~250 processes until the wall clock (ten minutes), loading the whole host. "Keeps"
+# means: within PROCESS_CAP_SLACK of the cap for PROCESS_CAP_SUSTAIN_S, with PROCESS_CAP_REFUSALS refusals
+# meanwhile. A job that hits the cap once (a pool sized past it) and carries on, even at the cap, is not ended.
+# The refusals are counted, not timed: each failed fork copies the whole address space before the kernel refuses
+# it, so a bomb's parent, sharing one CPU with its spinning children, tries only every second or two.
+# One second, measured (docs/benchmarks.md, bench/fork_bomb.py): a bomb's fury, not its length, slows the jobs
+# beside it; ended after 3 s at the cap an honest job beside it took 2.1x its time alone, after 1 s 1.28x.
+PROCESS_CAP_SUSTAIN_S = 1.0
+PROCESS_CAP_REFUSALS = 3
+PROCESS_CAP_SLACK = 2
+# Jobs run niced: the cgroup's CPU weight ranks the job against other groups, the nice value ranks its processes
+# against the worker's own where no cgroup can be made.
+JOB_NICE = 10
 
 # Join the cgroups named before "--" (as root, before dropping privileges), then run the rest.
 JOIN_CGROUPS = 'while [ "$1" != "--" ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
@@ -151,6 +166,58 @@ class OutputWatch:
             self.full = True  # filled in the last moments before the end
 
 
+class ProcessCapRule:
+    """Tell from successive readings of a job's process count, cap and refusals whether it keeps hitting the cap."""
+
+    def __init__(self) -> None:
+        self.at_cap_since: float | None = None
+        self.refusals_then = 0
+
+    def keeps_hitting(self, processes: int, limit: int, refusals: int, now: float) -> bool:
+        if processes + PROCESS_CAP_SLACK < limit:
+            self.at_cap_since = None
+            return False
+        if self.at_cap_since is None:
+            self.at_cap_since, self.refusals_then = now, refusals
+            return False
+        return (
+            now - self.at_cap_since >= PROCESS_CAP_SUSTAIN_S and refusals - self.refusals_then >= PROCESS_CAP_REFUSALS
+        )
+
+
+class ProcessCapWatch:
+    """End the job once its cgroup's process limit keeps refusing forks (see ProcessCapRule)."""
+
+    def __init__(self, cgroup: JobCgroup | None, on_capped: Callable[[], None]) -> None:
+        self.cgroup = cgroup
+        self.on_capped = on_capped
+        self.capped = False
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.watch, name="process-cap-watch", daemon=True)
+
+    def watch(self) -> None:
+        assert self.cgroup is not None
+        rule = ProcessCapRule()
+        while not self.stopped.wait(WATCH_INTERVAL_S):
+            counts = self.cgroup.processes_and_limit()
+            if counts is None:
+                continue
+            if rule.keeps_hitting(*counts, self.cgroup.process_limit_hits(), time.monotonic()):
+                self.capped = True
+                self.on_capped()
+                return
+
+    def __enter__(self) -> ProcessCapWatch:
+        if self.cgroup is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
+
+
 @dataclass
 class Launch:
     """One started sandbox: what to run, and what was seen while it ran."""
@@ -165,6 +232,7 @@ class Launch:
     cgroup: JobCgroup | None = None
     timed_out: bool = False
     disk_full: bool = False
+    process_capped: bool = False
     exit_code: int | None = None
     report_text: str = ""
     diagnostics: str = ""
@@ -176,7 +244,7 @@ def start(launch: Launch, report_write_fd: int) -> subprocess.Popen[bytes]:
     join = [str(p) for p in launch.cgroup.procs_files()] if launch.cgroup else []
     diag = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()
     proc = subprocess.Popen(
-        ["/bin/sh", "-c", JOIN_CGROUPS, "sh", *join, "--", *launch.argv],
+        ["/bin/sh", "-c", JOIN_CGROUPS, "sh", *join, "--", "nice", "-n", str(JOB_NICE), *launch.argv],
         stdin=subprocess.PIPE if launch.stdin_text is not None else subprocess.DEVNULL,
         stdout=diag,
         stderr=diag,
@@ -233,7 +301,8 @@ def run_launch(launch: Launch, report_fds: tuple[int, int], on_started: Callable
 
 def watch_launch(launch: Launch, proc: subprocess.Popen[bytes], reader: threading.Thread, chunks: list[bytes]) -> None:
     """Wait for a started sandbox to end within the wall clock, watching output/; fill in what was seen."""
-    with OutputWatch(launch.output_dir, launch.limits, lambda: kill_sandbox(proc, launch.cgroup)) as watch:
+    kill = functools.partial(kill_sandbox, proc, launch.cgroup)
+    with OutputWatch(launch.output_dir, launch.limits, kill) as watch, ProcessCapWatch(launch.cgroup, kill) as cap:
         try:
             launch.exit_code = proc.wait(timeout=launch.limits.wall_seconds + WALL_GRACE_S)
         except subprocess.TimeoutExpired:
@@ -241,6 +310,7 @@ def watch_launch(launch: Launch, proc: subprocess.Popen[bytes], reader: threadin
             kill_sandbox(proc, launch.cgroup)
             launch.exit_code = proc.wait()
     launch.disk_full = watch.full
+    launch.process_capped = cap.capped
     kill_sandbox(proc, launch.cgroup)
     if launch.cgroup is not None:
         launch.leftovers = launch.cgroup.kill_all()
@@ -267,6 +337,8 @@ def judge(launch: Launch, backend: str, duration_s: float, gpu_device: str | Non
         outcome, message = Outcome.INFRASTRUCTURE, MESSAGES[Outcome.INFRASTRUCTURE] + " (cgroup join failed)"
     elif launch.disk_full:
         outcome, message = Outcome.DISK, MESSAGES[Outcome.DISK]
+    elif launch.process_capped:
+        outcome, message = Outcome.PROCESSES, MESSAGES[Outcome.PROCESSES]
     elif report and report.outcome is Outcome.OUTPUT:
         pass  # a flood ends with the kernel killed; that is not a memory or process problem
     elif cgroup is not None and cgroup.hit_process_limit() and outcome is not Outcome.OK:
@@ -313,6 +385,11 @@ def job_cgroup(limits: Limits) -> Iterator[JobCgroup | None]:
         if group is not None:
             group.kill_all()
             group.remove()
+
+
+def remove_leftover_cgroups() -> list[str]:
+    """Remove the empty job groups that killed workers left behind (the bwrap and process backends' leftovers)."""
+    return remove_leftover_groups()
 
 
 def may_drop_privileges() -> bool:

@@ -52,6 +52,14 @@ class Backend(base.Backend):
         finally:
             lease.release()
 
+    def remove_leftovers(self, *, every: bool = False) -> list[str]:
+        """Remove the empty control groups of jobs whose worker was killed mid-run; return their paths.
+
+        The jobs themselves die with their worker (bwrap's --die-with-parent, the session's kill); their groups do
+        not. Only empty groups of workers that are gone are removed, so `every` changes nothing here.
+        """
+        return local.remove_leftover_cgroups()
+
     def _run(self, job: Job, python: Path, started: float, device: GpuDevice | None) -> Result:
         local.prepare_output(job.output_dir, None)
         scratch_root = Path(self.config.state_dir) / "process"

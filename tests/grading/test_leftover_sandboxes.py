@@ -39,8 +39,11 @@ def test_a_backend_that_cannot_run_here_is_not_asked(monkeypatch):
     assert backend.asked == []
 
 
-def test_backends_whose_jobs_die_with_their_worker_have_nothing_to_remove(tmp_path):
-    from sandbox import SandboxConfig, get_backend
+def test_the_process_backend_has_nothing_to_remove_where_no_job_group_was_left(tmp_path, monkeypatch):
+    # Its jobs die with their worker; their control groups do not, and tests/sandbox/test_leftover_cgroups.py
+    # proves that the cleanup removes those. Here no group was left: nothing is removed, nothing fails.
+    from sandbox import SandboxConfig, cgroups, get_backend
 
+    monkeypatch.setattr(cgroups, "leftover_parents", lambda: [tmp_path / "no-such-group"])
     config = SandboxConfig(state_dir=tmp_path, allow_process_backend=True)
     assert get_backend("process", config).remove_leftovers() == []

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from sandbox_builders import processes_marked, run_notebook
+from sandbox_builders import SMALL, processes_marked, run_notebook
 
 from sandbox import Outcome
 from sandbox.cgroups import JobCgroup
@@ -32,6 +32,71 @@ def test_a_fork_bomb_ends_with_processes_outcome(tmp_path: Path, backend: str) -
     needs_real_process_limits(backend)
     result, _, marker = run_notebook(tmp_path, backend, "import os\nwhile True:\n    os.fork()")
     assert_contained(result.outcome, Outcome.PROCESSES, marker, result.message)
+
+
+# Fork until the cap and swallow every refusal: every copy keeps forking (the classic), or the first one forks
+# while its children spin. Nothing in either ever fails.
+SWALLOWING_BOMBS = {
+    "every-copy-forks": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+    "children-spin": "import os\nwhile True:\n    try:\n        if os.fork() == 0:\n            while True:\n"
+    "                pass\n    except OSError:\n        pass",
+}
+# Starts more workers than the cap allows once, takes the refusal, ends the ones it got and carries on.
+ONE_BURST = """
+import os, signal, time
+children = []
+try:
+    for _ in range(200):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        children.append(pid)
+except OSError:
+    pass
+for pid in children:
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+time.sleep(5)
+print('carried on with', len(children))
+"""
+LONG = Limits(**{**SMALL.__dict__, "wall_seconds": 300, "cell_seconds": 300})
+
+
+def needs_a_process_watch(backend: str) -> None:
+    """Skip, saying why, where the cap cannot be watched: bwrap and process read it from the job's cgroup."""
+    if backend != "docker" and JobCgroup.create(SMALL) is None:
+        pytest.skip("no control group can be made here: without its pids.events the cap cannot be watched")
+
+
+def assert_a_swallowing_bomb_ends_soon(tmp_path: Path, backend: str, bomb: str) -> None:
+    needs_a_process_watch(backend)
+    result, _, marker = run_notebook(tmp_path, backend, SWALLOWING_BOMBS[bomb], limits=LONG)
+    assert_contained(result.outcome, Outcome.PROCESSES, marker, result.message)
+    assert result.duration_s < 30, f"ended after {result.duration_s:.1f} s of a {LONG.wall_seconds:.0f} s wall clock"
+
+
+# One test per bomb, each taking only (tmp_path, backend): the docker suite runs these cases unchanged.
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_bomb_whose_every_copy_swallows_fork_errors_ends_with_processes_long_before_its_wall_clock(
+    tmp_path: Path, backend: str
+) -> None:
+    assert_a_swallowing_bomb_ends_soon(tmp_path, backend, "every-copy-forks")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_bomb_whose_children_spin_while_it_swallows_fork_errors_ends_with_processes_long_before_its_wall_clock(
+    tmp_path: Path, backend: str
+) -> None:
+    assert_a_swallowing_bomb_ends_soon(tmp_path, backend, "children-spin")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_job_that_hits_the_cap_once_and_carries_on_is_not_ended(tmp_path: Path, backend: str) -> None:
+    needs_a_process_watch(backend)
+    result, _, marker = run_notebook(tmp_path, backend, ONE_BURST, limits=LONG)
+    assert_contained(result.outcome, Outcome.OK, marker, result.message)
+    assert "carried on with" in result.log
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

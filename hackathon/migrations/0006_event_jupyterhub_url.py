@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hackathon', '0004_site_name'),
+        ('hackathon', '0005_staff_invitations'),
     ]
 
     operations = [
