@@ -167,18 +167,23 @@ def what_revoking_removes(role: EventRole) -> list[str]:
             lines.append(f"They leave the groups they tutor ({shown}); check the groups' tutor ratio afterwards.")
     else:
         lines.append("They can no longer edit the event, its registrations, groups or boards.")
-    lines.append("To undo this, invite them again.")
+    lines.append("To give the role back, invite them again.")
     return lines
+
+
+def why_role_stays(role: EventRole) -> str:
+    """Return why this role cannot be revoked, as a sentence, or "" when it can: the last organizer stays."""
+    if role.role == Role.ORGANIZER and role.event.roles.filter(role=Role.ORGANIZER).count() <= 1:
+        return f"{_person(role.user)} is the only organizer of {role.event.title}. Invite another organizer first."
+    return ""
 
 
 def revoke_role(*, role: EventRole) -> None:
     """Take a staff role away; the last organizer of an event is kept, so that someone can still run it."""
     with transaction.atomic():
-        event = Event.objects.select_for_update().get(pk=role.event_id)
-        if role.role == Role.ORGANIZER and event.roles.filter(role=Role.ORGANIZER).count() <= 1:
-            raise StaffingRefused(
-                f"{_person(role.user)} is the only organizer of {event.title}. Invite another organizer first."
-            )
+        event = Event.objects.select_for_update().get(pk=role.event_id)  # one revocation at a time per event
+        if refusal := why_role_stays(role):
+            raise StaffingRefused(refusal)
         if role.role == Role.TUTOR:
             for group in event.groups.filter(tutors=role.user):
                 group.tutors.remove(role.user)

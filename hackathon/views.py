@@ -433,6 +433,9 @@ def revoke_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{role.user.get_full_name() or role.user.email} is no longer on the staff.")
         return redirect("staff", slug=event.slug)
+    if refusal := staffing.why_role_stays(role):  # say so before asking, not after the confirmation
+        messages.error(request, refusal)
+        return redirect("staff", slug=event.slug)
     return confirm_page(
         request,
         event=event,

@@ -174,3 +174,15 @@ def test_the_admin_link_shows_only_to_staff_the_admin_lets_in(client):
     plain_staff.user_permissions.add(Permission.objects.get(codename="view_event"))
     client.force_login(get_user_model().objects.get(pk=plain_staff.pk))
     assert ">Admin</a>" in client.get("/").content.decode()
+
+
+def test_the_only_organizer_is_told_before_any_confirmation_that_the_role_stays(client):
+    event = make_event()
+    organizer = make_organizer(event)
+    client.force_login(organizer)
+    role = EventRole.objects.get(event=event, user=organizer)
+    response = client.get(reverse("revoke_role", args=[event.slug, role.pk]), follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain and "is the only organizer" in page
+    assert "Yes, revoke the role" not in page
+    assert EventRole.objects.filter(pk=role.pk).exists()
