@@ -145,9 +145,12 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_ADAPTER = "hackathon.account_adapter.AccountAdapter"
-# Failed sign-ins: 20 a minute from one client address (a venue's shared address holds a room of people), and 5 in 5
-# minutes for one account from one address (hackathon/account_adapter.py). The address is the real client's.
-ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,5/5m/key"}
+# Failed sign-ins: 5 in 5 minutes for one account from one address (hackathon/account_adapter.py), and 20 a minute
+# from one client address in all. The account's limit is checked first, so that attempts it refuses do not count
+# toward the address's: a locked person who keeps clicking must not lock out the room sharing their address.
+# Sign-ins of any outcome: 120 a minute from one address (allauth's 30 would stop a room of 30-60 people signing in
+# at the start of a session behind one address). The address is the real client's (TRUSTED_PROXIES).
+ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/key,20/m/ip", "login": "120/m/ip"}
 # Proxies whose X-Forwarded-For is believed (hackathon/client_address.py): addresses or CIDR blocks. Empty: none,
 # and every request's address is its peer's.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")

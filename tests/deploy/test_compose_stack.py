@@ -166,3 +166,11 @@ def test_docker_compose_accepts_the_file() -> None:
         if made:
             shutil.rmtree(secrets)
     assert reply.returncode == 0, reply.stderr
+
+
+def test_x_forwarded_for_is_believed_from_the_host_proxy_s_gateway_only_not_from_private_ranges() -> None:
+    # Trusting 192.168.0.0/16 let any client on a venue's LAN forge its address and dodge the sign-in limits.
+    default = re.search(r"\$\{TRUSTED_PROXIES:-([^}]*)\}", services()["web"]["environment"]["TRUSTED_PROXIES"]).group(1)
+    gateway = stack()["networks"]["frontend"]["ipam"]["config"][0]["gateway"]
+    assert default.split(",") == ["127.0.0.1", "::1", gateway]
+    assert "frontend" in services()["web"]["networks"]
