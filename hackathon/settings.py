@@ -303,7 +303,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # An event's compute and an exercise's device share the values cpu/gpu: one name in the schema.
-    "ENUM_NAME_OVERRIDES": {"DeviceEnum": "exercises.models.Exercise.Device"},
+    "ENUM_NAME_OVERRIDES": {
+        "DeviceEnum": "exercises.models.Exercise.Device",
+        # Several models have a `status`: each its own name, so that clients see which choices are whose.
+        "SubmissionStatusEnum": "grading.models.Submission.Status",
+        "SubmissionKindEnum": "grading.models.Submission.Kind",
+        "RegistrationStatusEnum": "hackathon.models.Registration.Status",
+        "HelpRequestStatusEnum": "grading.models.HelpRequest.Status",
+    },
     # Swagger UI from the installed sidecar package, served by this site: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
