@@ -116,7 +116,8 @@ def evaluate(
 
     `run_job` runs sandboxed work (only the autoencoder kind needs it); `work_dir` is an empty
     trusted folder for that work's inputs and outputs. `labels_known` says that the participant already
-    has these answers (the public sample of a check run): only then do the figures show single cases.
+    has these answers or they are no part of the hidden set (the public sample of a check run): only then do
+    the figures show single cases.
     Otherwise every figure is aggregate, each step or bin covering at least HIDDEN_MIN_CASES cases.
     """
     kind = bundle.manifest.output.kind
