@@ -52,9 +52,10 @@ def test_the_magic_fetches_then_checks_the_kernels_notebook_and_follows_it_to_th
     assert final is not None and final["status"] == "scored"
     assert said[1].startswith(f"Sending {EXERCISE_SLUG}.ipynb as saved at ")
     assert shown[0].startswith("Queued (check on the public sample)")
-    # The public sample is drawn per event (56 rows): a good model scores 0.9 to 1.0 on it.
+    # The public sample is drawn per event (56 rows): the mean radius alone scored 0.85 to 1.0 on it, well above
+    # the constant notebook's 0.5.
     scored = re.match(r"Scored \(check on the public sample\): roc_auc (\d\.\d+)", shown[-1])
-    assert scored and float(scored.group(1)) >= 0.9, shown[-1]
+    assert scored and float(scored.group(1)) >= 0.7, shown[-1]
     assert said[-1] == f"Full feedback: {final['url']}"
     status = magic.run("status", show=shown.append, say=said.append, user_ns=user_ns)
     assert status is not None and status["uid"] == final["uid"] == user_ns["_hackathon_last_uid"]

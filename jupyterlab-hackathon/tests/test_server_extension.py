@@ -115,9 +115,10 @@ async def test_check_then_submit_are_followed_to_the_score_which_the_list_then_s
     assert sent["kind"] == "check" and sent["status"] == "queued" and sent["description"].startswith("Queued")
     checked = await followed(jp_fetch, sent)
     assert checked["status"] == "scored", checked
-    # The public sample is drawn per event (56 rows): a good model scores 0.9 to 1.0 on it.
+    # The public sample is drawn per event (56 rows): the mean radius alone scored 0.85 to 1.0 on it, well above
+    # the constant notebook's 0.5.
     scored = re.match(r"Scored \(check on the public sample\): roc_auc (\d\.\d+)", checked["description"])
-    assert scored and float(scored.group(1)) >= 0.9, checked["description"]
+    assert scored and float(scored.group(1)) >= 0.7, checked["description"]
 
     response = await call(jp_fetch, "api", "submissions", method="POST", body={"path": NOTEBOOK, "kind": "graded"})
     assert response.code == 201, response.body
