@@ -120,17 +120,22 @@ def _describe_ids(ids: list[int] | np.ndarray, limit: int = 5) -> str:
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
+# Byte-order marks of the Unicode encodings other than UTF-8 that editors save text in (UTF-32 first: its
+# little-endian mark starts with UTF-16's). Every reader of a participant's text names the encoding it found.
+OTHER_UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
 def decode_csv_text(raw: bytes, name: str) -> str:
     """Return the text of a participant's CSV file: UTF-8 with or without a byte-order mark.
 
     Raises InvalidPredictions naming the encoding to use when the bytes are UTF-16/32 or not text.
     """
-    for bom, encoding in (
-        (codecs.BOM_UTF32_LE, "UTF-32"),
-        (codecs.BOM_UTF32_BE, "UTF-32"),
-        (codecs.BOM_UTF16_LE, "UTF-16"),
-        (codecs.BOM_UTF16_BE, "UTF-16"),
-    ):
+    for bom, encoding in OTHER_UNICODE_BOMS:
         if raw.startswith(bom):
             raise InvalidPredictions(
                 f"output/{name} is {encoding} text; save it as UTF-8 (pandas' to_csv does by default)."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import json
 from typing import Any
 
@@ -10,6 +9,7 @@ import nbformat
 from nbformat import v4
 from nbformat.validator import ValidationError
 
+from exercises.outputs import OTHER_UNICODE_BOMS
 from grading.errors import NotebookInvalid
 
 # A notebook's JSON nests a handful of levels (notebook, cells, cell, metadata, a few levels of metadata);
@@ -20,12 +20,6 @@ CELL_TYPES = {"code": v4.new_code_cell, "markdown": v4.new_markdown_cell, "raw":
 # Notebook metadata that tells the kernel how to run; every other key (colab, vscode, papermill, widgets...)
 # belongs to the tool that saved the file and is dropped, as the outputs are.
 KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
-OTHER_ENCODINGS = (
-    (codecs.BOM_UTF32_LE, "UTF-32"),
-    (codecs.BOM_UTF32_BE, "UTF-32"),
-    (codecs.BOM_UTF16_LE, "UTF-16"),
-    (codecs.BOM_UTF16_BE, "UTF-16"),
-)
 SAVE_AGAIN = "Save it again from Jupyter (File > Save Notebook) and upload the .ipynb file."
 
 
@@ -74,7 +68,7 @@ def parse_uploaded_notebook(raw: bytes, *, max_bytes: int) -> nbformat.NotebookN
 def _read_json(raw: bytes) -> Any:
     if not raw.strip():
         raise NotebookInvalid("The file is empty. Upload the .ipynb file saved from Jupyter.")
-    for bom, name in OTHER_ENCODINGS:
+    for bom, name in OTHER_UNICODE_BOMS:
         if raw.startswith(bom) and raw.decode(name, errors="replace").lstrip("\ufeff \t\r\n").startswith("{"):
             raise NotebookInvalid(f"The notebook is saved as {name} text; save it as UTF-8 and upload it again.")
     try:

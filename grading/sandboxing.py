@@ -92,10 +92,8 @@ def warm_up() -> dict[str, sandbox.Limits]:
         Exercise.objects.filter(published=True, device=Exercise.Device.CPU)
     )
     chosen: dict[str, Counter[sandbox.Limits]] = {}
-    gpus = bool(sandbox_config().gpus)
     for exercise in exercises:
-        gpu = exercise.device == Exercise.Device.GPU or (exercise.gpu_preferred and gpus)
-        chosen.setdefault(runtime_of(exercise, gpu=gpu), Counter())[job_limits(exercise)] += 1
+        chosen.setdefault(runtime_of(exercise, gpu=needs_gpu(exercise)), Counter())[job_limits(exercise)] += 1
     warmed = {}
     for runtime, counts in chosen.items():
         if runtime == "gpu":
