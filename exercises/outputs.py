@@ -227,7 +227,9 @@ def parse_scores_csv(text: bytes, expected_ids: np.ndarray, name: str = "predict
         if header.count("id") > 1 or header.count("score") > 1:
             raise InvalidPredictions(f"The header of output/{name} names a column twice: {first_line[:80]!r}.")
         id_column, score_column = header.index("id"), header.index("score")
-        capacity = 2 * expected.size + 100  # a few repeats or strays are reported by id below
+        limit = 2 * expected.size + 100  # a few repeats or strays are reported by id below
+        # Grown as rows arrive, up to the limit: a file of blank lines allocates nothing for rows it lacks.
+        capacity = min(limit, 1024)
         ids = np.empty(capacity, dtype=np.int64)
         scores = np.empty(capacity, dtype=np.float64)
         count = 0
@@ -240,11 +242,14 @@ def parse_scores_csv(text: bytes, expected_ids: np.ndarray, name: str = "predict
                     f"Line {line} of output/{name} holds {len(row)} values but the header names {len(header)} "
                     "columns; write one id and one score per row."
                 )
-            if count >= capacity:
+            if count >= limit:
                 raise InvalidPredictions(
                     f"output/{name} has more rows than the {expected.size} test ids; write one row per row "
                     "of data/test.csv."
                 )
+            if count >= capacity:
+                capacity = min(limit, 2 * capacity)
+                ids, scores = np.resize(ids, capacity), np.resize(scores, capacity)
             ids[count] = _cell_number(row[id_column], int, line, "id", name)
             scores[count] = _cell_number(row[score_column], float, line, "score", name)
             count += 1
