@@ -15,7 +15,7 @@ LAB_NODE := $(LAB)/node_modules/.package-lock.json
 help:
 	@echo "make run     start the site on http://127.0.0.1:8000 with a worker and demo data"
 	@echo "make test    run the whole test suite (lint, SQLite run, production-profile run)"
-	@echo "make lint    ruff check and format check"
+	@echo "make lint    ruff check and format check, the floors contract (import-linter) and mypy"
 	@echo "make lab     build the JupyterLab package (jupyterlab-hackathon/) into its own virtualenv"
 	@echo "make lab-test  build it and run its tests (server extension, magic, browser journey in JupyterLab)"
 	@echo "make lock    re-resolve requirements.lock from pyproject.toml"
@@ -59,6 +59,8 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -69,7 +69,7 @@ def _output(output: dict[str, Any]) -> str:
 
 def markdown_html(text: str) -> SafeString:
     """Return Markdown text as sanitized HTML."""
-    return mark_safe(nh3.clean(_markdown(text)))  # noqa: S308 - sanitized by nh3
+    return mark_safe(nh3.clean(str(_markdown(text))))  # noqa: S308 - sanitized by nh3
 
 
 def notebook_html(notebook: Any, *, failed_cell: int | None = None) -> SafeString:

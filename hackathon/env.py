@@ -109,7 +109,7 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any]
         config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     elif not config.get("NAME"):
         raise ImproperlyConfigured(f"{name}={url!r} names no database: add /name at the end.")
-    return config
+    return dict(config)
 
 
 def cache_from_url(url: str, *, name: str = "CACHE_URL") -> dict[str, Any]:

@@ -41,7 +41,7 @@ def install_output_guard(limit: int, exit_code: int = FLOOD_EXIT_CODE) -> None:
                 continue  # a built-in stream type (a plain interpreter): the runner's own count catches floods
         inner = vars(stream).pop("write", None) if hasattr(stream, "__dict__") else None
         if inner is not None:
-            stream.write = inner  # now kept by the descriptor, beneath the count
+            stream.write = inner  # type: ignore[method-assign]  # now kept by the descriptor, beneath the count
 
 
 class CountingWrite:
