@@ -31,7 +31,7 @@ def test_warm_sandboxes_are_on_by_default_outside_the_tests(settings):
     env = {key: value for key, value in os.environ.items() if key != "SANDBOX_WARM_POOL"}
     out = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.SANDBOX_WARM_POOL)"],
-        env={**env, "DJANGO_SETTINGS_MODULE": "hackathon.settings"},
+        env={**env, "DJANGO_SETTINGS_MODULE": "hackathon.config.settings"},
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,

@@ -66,10 +66,7 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def env_networks(name: str) -> tuple[Network, ...]:
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """Read a comma-separated list of addresses and CIDR blocks (`10.0.0.0/8`, `::1`), naming a bad entry."""
     networks = []
     for item in env_list(name):

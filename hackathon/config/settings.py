@@ -7,7 +7,7 @@ from pathlib import Path
 import django
 from django.core.exceptions import ImproperlyConfigured
 
-from hackathon.env import (
+from hackathon.config.env import (
     cache_from_url,
     database_from_url,
     development_secret,
@@ -19,7 +19,7 @@ from hackathon.env import (
     env_str,
 )
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]  # the repository: hackathon/config/settings.py
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
 
 PROFILE = env_str("HACKATHON_ENV", "development")
@@ -88,8 +88,8 @@ if DEBUG:  # the demo's people meet the site's 404 page, not Django's debug page
 if PRODUCTION:  # runserver serves static files in development; WhiteNoise does it behind gunicorn.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
-ROOT_URLCONF = "hackathon.urls"
-WSGI_APPLICATION = "hackathon.wsgi.application"
+ROOT_URLCONF = "hackathon.config.urls"
+WSGI_APPLICATION = "hackathon.config.wsgi.application"
 SITE_ID = 1
 
 TEMPLATES = [
