@@ -176,7 +176,7 @@ def job_manifest(job: Job, job_id: str, options: ClusterOptions, staging: Stagin
     if job.command is not None:
         runner += ["--command", "-", "--", *job.command]
     else:
-        runner += [staging.notebook_name or "submission.ipynb", "-"]
+        runner += [staging.notebook_name or base.DEFAULT_NOTEBOOK_NAME, "-"]
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
