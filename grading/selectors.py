@@ -157,9 +157,12 @@ def queue_position(submission: Submission) -> int | None:
     return len(dispatch.fair_order(queued, recent, until=submission.pk)) + ahead_elsewhere
 
 
-def estimated_wait_seconds(submission: Submission, *, sample: int = 20) -> float | None:
-    """Estimate the wait from the median of recent run times in the queue and the place in it."""
-    position = queue_position(submission)
+def estimated_wait_seconds(submission: Submission, *, sample: int = 20, position: int | None = None) -> float | None:
+    """Estimate the wait from the median of recent run times in the queue and the place in it.
+
+    `position` is the submission's `queue_position` when the caller has it already (it costs a few queries).
+    """
+    position = position if position is not None else queue_position(submission)
     if position is None:
         return None
     recent = list(
@@ -208,12 +211,13 @@ def live_submissions(
     )
     live = []
     for submission in submissions:
-        wait = estimated_wait_seconds(submission)
+        position = queue_position(submission)
+        wait = estimated_wait_seconds(submission, position=position)
         running = submission.status == Submission.Status.RUNNING and submission.started_at is not None
         live.append(
             LiveSubmission(
                 submission=submission,
-                position=queue_position(submission),
+                position=position,
                 wait_s=wait,
                 expected_start=now + dt.timedelta(seconds=wait) if wait is not None else None,
                 elapsed_s=max(0.0, (now - submission.started_at).total_seconds()) if running else None,
