@@ -331,8 +331,6 @@ def claim(submission_id: int) -> Submission | None:
     return Submission.objects.select_related("event_exercise__exercise", "event_exercise__event").get(pk=submission_id)
 
 
-FAIR_WINDOW = dt.timedelta(minutes=10)  # a run finished this recently still counts as its participant's share
-FAIR_CANDIDATES = 2000  # the oldest queued submissions weighed against each other for the next run
 CLAIM_TRIES = 10  # another worker may take the chosen submission first: choose again, this many times
 
 
@@ -356,44 +354,13 @@ def claim_next(token_id: int) -> Submission | None:
     if status == Submission.Status.RUNNING and (taken := claim(token_id)) is not None:
         return taken
     for _ in range(CLAIM_TRIES):
-        chosen = dispatch.fairest(*_dispatch_rows(queue, wall_seconds))
+        chosen = dispatch.fairest(*dispatch.candidates(queue, wall_seconds))
         if chosen is None:
             return None
         if (taken := claim(chosen.id)) is not None:
             return taken
     logger.warning("Could not claim a queued submission of queue %s in %d tries; the reaper will", queue, CLAIM_TRIES)
     return None
-
-
-def _dispatch_rows(queue: str, wall_seconds: int) -> tuple[list[dispatch.Queued], list[dispatch.Recent]]:
-    """Return the queued submissions a token of this queue may run, and the recent runs of their events."""
-    rows = list(
-        Submission.objects.filter(
-            status=Submission.Status.QUEUED, queue=queue, event_exercise__exercise__wall_seconds=wall_seconds
-        )
-        .order_by("id")
-        .values_list("id", "participant_id", "kind", "event_exercise__event_id")[:FAIR_CANDIDATES]
-    )
-    events = {event for *_, event in rows}
-    groups = dict(
-        ((user, event), group)
-        for user, event, group in Registration.objects.filter(event_id__in=events).values_list(
-            "user_id", "event_id", "group_id"
-        )
-    )
-    since = timezone.now() - FAIR_WINDOW
-    recent = (
-        Submission.objects.filter(event_exercise__event_id__in=events)
-        .filter(Q(status=Submission.Status.RUNNING) | Q(finished_at__gte=since))
-        .values_list("participant_id", "kind", "event_exercise__event_id", "queue")
-    )
-    return (
-        [dispatch.Queued(pk, user, groups.get((user, event)), kind) for pk, user, kind, event in rows],
-        [
-            dispatch.Recent(user, groups.get((user, event)), kind, same_queue=run_queue == queue)
-            for user, kind, event, run_queue in recent
-        ],
-    )
 
 
 def dataset_for(submission: Submission) -> tuple[Path, Path]:
