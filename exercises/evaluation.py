@@ -49,9 +49,9 @@ def evaluate(
 
 
 def draw_figures(
-    kind: str, scores: Scores, *, figures_dir: Path, output_dir: Path, data_dir: Path, answers_path: Path
+    bundle: Bundle, scores: Scores, *, figures_dir: Path, output_dir: Path, data_dir: Path, answers_path: Path
 ) -> list[Picture]:
-    """Draw the pictures of a result of output kind `kind` into `figures_dir`; return those drawn.
+    """Draw the pictures of a result of `evaluate` into `figures_dir`; return those drawn, as {"file", "title"}.
 
     A picture that cannot be drawn is logged and left out with those after it, never fatal: pictures help,
     but must never lose a score. `output_dir`, `data_dir` and `answers_path` are the run's, for pictures
@@ -59,7 +59,7 @@ def draw_figures(
     """
     pictures: list[Picture] = []
     try:
-        for picture in kind_of(kind).draw(
+        for picture in kind_of(bundle.manifest.output.kind).draw(
             scores,
             figures_dir=Path(figures_dir),
             output_dir=Path(output_dir),

@@ -243,7 +243,7 @@ def run_and_score(
             )
         images = (
             draw_figures(
-                exercise.output_kind,
+                bundle,
                 scores,
                 figures_dir=figures_dir,
                 output_dir=output,
