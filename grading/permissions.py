@@ -13,7 +13,7 @@ from hackathon.models import Event, Registration
 from hackathon.permissions import AnyUser
 
 if TYPE_CHECKING:
-    from grading.boards import Audience
+    from grading.boards.ranking import Audience
 
 
 def visible_submissions(user: AnyUser, event: Event) -> QuerySet[Submission]:
@@ -116,7 +116,7 @@ def board_audience(user: AnyUser, event: Event) -> Audience | None:
 
 def audience_of(user: AnyUser, roles: frozenset[permissions.Role]) -> Audience | None:
     """Return how a person holding these roles in an event reads its boards (board_audience's rule)."""
-    from grading.boards import Audience
+    from grading.boards.ranking import Audience
 
     if not user.is_authenticated:
         return None

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from exercises.models import Exercise
 from grading import dispatch
-from grading.boards import Audience
+from grading.boards.ranking import Audience
 from grading.models import Submission
 from grading.permissions import audience_of, visible_submissions
 from hackathon.models import Event, EventExercise, EventRole, Registration

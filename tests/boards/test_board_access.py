@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from grading.boards import Audience
+from grading.boards.ranking import Audience
 from grading.permissions import board_audience
 from grading.selectors import get_board_access
 from hackathon.models import Registration
