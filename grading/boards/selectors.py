@@ -3,18 +3,90 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Exists, F, Model, OuterRef
+from django.http import Http404
 from django.utils import timezone
 
+from exercises.models import Exercise
 from grading.boards.charts import ProgressionChart, progression_chart
 from grading.boards.ranking import Audience, Board, Entry, Part, Person, Ranking, is_revealed, rank_entries
 from grading.models import BoardSettings, FinalPick, Submission
+from grading.permissions import board_audience_of, roles_from, roles_held_in
 from hackathon.models import Event, EventExercise, Registration
+from hackathon.permissions import AnyUser
+
+# The event's and the exercise's columns the board pages show and a board's computation reads (the event exercise's
+# all come too); any other field loads on first use, a query each.
+BOARD_PAGE_COLUMNS = {
+    f"{relation}_{name}": f"{relation}__{name}"
+    for relation, names in {
+        "event": ("slug", "title", "published"),
+        "exercise": ("slug", "title", "metric", "metric_display_name", "direction"),
+    }.items()
+    for name in names
+} | {"exercise_target_baseline": "exercise__target_baseline", "exercise_target_reference": "exercise__target_reference"}
+
+# Stand-ins for the values of get_board_access's query, swapped for the real ones in its compiled parameters.
+_USER, _EVENT, _EXERCISE = -1, "\x00event", "\x00exercise"
+
+
+@functools.cache
+def _board_access_query() -> tuple[str, tuple[Any, ...]]:
+    """Compile get_board_access's query from its ORM definition once per process, with stand-ins for the values.
+
+    Every browser in the room polls the boards: building the same query through the ORM on each request cost
+    1.5 ms of CPU (measured on SQLite), a third of a cached board's price; running the compiled one costs 0.1 ms.
+    """
+    query = EventExercise.objects.filter(event__slug=_EVENT, exercise__slug=_EXERCISE).values(
+        *(field.attname for field in EventExercise._meta.concrete_fields),
+        **{alias: F(path) for alias, path in BOARD_PAGE_COLUMNS.items()},
+        **roles_held_in(_USER, "event_id"),
+    )
+    return query.query.sql_with_params()
+
+
+def get_board_access(user: AnyUser, slug: str, exercise_slug: str) -> tuple[EventExercise, Audience]:
+    """Return the event's exercise and how the person reads its boards, in one query; 404 for anyone outside.
+
+    The exercise, its event and the person's roles there (grading.permissions.roles_held_in) come from one query,
+    and board_audience_of decides, as it does for every board page. The event and the exercise carry the columns
+    of BOARD_PAGE_COLUMNS; any other field loads on first use.
+    """
+    refused = Http404("Only the event's participants, tutors and organizers see its boards.")
+    if not user.is_authenticated:
+        raise refused
+    sql, stand_ins = _board_access_query()
+    values = {_USER: user.pk, _EVENT: slug, _EXERCISE: exercise_slug}
+    params = [values.get(param, param) if isinstance(param, int | str) else param for param in stand_ins]
+    row = next(iter(EventExercise.objects.raw(sql, params)), None)
+    if row is None:
+        raise refused
+    published = bool(row.event_published)  # SQLite answers 0 or 1
+    audience = board_audience_of(user, roles_from(row), published=published)
+    if audience is None:
+        raise refused
+    loaded: dict[str, dict[str, Any]] = {"event": {"id": row.event_id}, "exercise": {"id": row.exercise_id}}
+    for alias, path in BOARD_PAGE_COLUMNS.items():
+        relation, name = path.split("__")
+        loaded[relation][name] = getattr(row, alias)
+    loaded["event"]["published"] = published
+    row.event = _partial(Event, **loaded["event"])
+    row.exercise = _partial(Exercise, **loaded["exercise"])
+    return row, audience
+
+
+def _partial(model: type[Model], **values: Any) -> Any:
+    """Return a model instance loaded with these fields only; the others load from the database when read."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
 
 
 def board_decimals() -> int:

@@ -79,7 +79,7 @@ def _choice(request: HttpRequest, name: str, kind: type[Part] | type[Ranking], d
 
 
 def _board_context(request: HttpRequest, slug: str, exercise_slug: str) -> dict[str, Any]:
-    event_exercise, audience = selectors.get_board_access(request.user, slug, exercise_slug)
+    event_exercise, audience = board_selectors.get_board_access(request.user, slug, exercise_slug)
     event = event_exercise.event
     part = _choice(request, "part", Part, Part.PUBLIC)
     ranking = _choice(request, "ranking", Ranking, Ranking.PARTICIPANTS)
