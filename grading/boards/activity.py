@@ -10,6 +10,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from grading.models import Submission
+from hackathon import charts
 from hackathon.models import Event
 
 
@@ -65,10 +66,9 @@ def event_activity(event: Event, *, now: dt.datetime | None = None, hours: int =
     }
     counts = [(timezone.localtime(start + dt.timedelta(hours=i)), 0) for i in range(hours)]
     counts = [(hour, counted.get(hour, 0)) for hour, _ in counts]
-    busiest = max((n for _, n in counts), default=0) or 1
+    bars = charts.columns([n for _, n in counts], left=4, pitch=26, bottom=130, tallest=120)
     per_hour = tuple(
-        HourCount(hour, n, x=4 + 26 * i, y=round(130 - 120 * n / busiest, 1), height=round(120 * n / busiest, 1))
-        for i, (hour, n) in enumerate(counts)
+        HourCount(hour, n, x=bar.x, y=bar.y, height=bar.height) for (hour, n), bar in zip(counts, bars, strict=True)
     )
     here = Q(event_exercise__event=event)
     loads = (

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.utils import timezone
 
 from grading.boards.ranking import Board, Entry, RowKind
+from hackathon import charts
 from hackathon.models import EventExercise
 
+PLOT = (48.0, 12.0, 620.0, 200.0)  # the plotting area in the 640 x 240 chart: left, top, right, bottom
 PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a")
 
 
@@ -33,7 +35,7 @@ class ProgressionChart:
     series: tuple[Series, ...]
     y_ticks: tuple[tuple[float, float], ...]  # (y position, score)
     x_ticks: tuple[tuple[float, str], ...]  # (x position, label)
-    plot: tuple[float, float, float, float] = field(default=(48.0, 12.0, 620.0, 200.0))  # left, top, right, bottom
+    plot: tuple[float, float, float, float] = PLOT  # left, top, right, bottom
 
 
 def progression_chart(
@@ -50,7 +52,7 @@ def progression_chart(
         path = steps[entry.participant_id]
         if not path or (entry.score > path[-1][1] if higher else entry.score < path[-1][1]):
             path.append((entry.scored_at, entry.score))
-    left, top_px, right, bottom = 48.0, 12.0, 620.0, 200.0
+    left, top_px, right, bottom = PLOT
     chart = {"title": f"Best public score of the top {len(leaders)}, {event_exercise.exercise.title}"}
     all_points = [p for path in steps.values() for p in path]
     if not all_points:
@@ -63,27 +65,20 @@ def progression_chart(
     high = max(s for _, s in all_points)
     if high - low < 1e-9:
         low, high = low - 0.05, high + 0.05
+    x_scale = charts.Scale(0.0, (t1 - t0).total_seconds(), left, right)
+    y = charts.Scale(low, high, bottom, top_px)
 
     def x(t: dt.datetime) -> float:
-        return round(left + (right - left) * (t - t0).total_seconds() / (t1 - t0).total_seconds(), 1)
-
-    def y(s: float) -> float:
-        return round(bottom - (bottom - top_px) * (s - low) / (high - low), 1)
+        return x_scale((t - t0).total_seconds())
 
     series = []
     for i, row in enumerate(leaders):
         path = steps.get(row.participant_id or -1, [])
         if not path:
             continue
-        coords: list[str] = []
-        for j, (t, s) in enumerate(path):
-            if j:
-                coords.append(f"{x(t)},{y(path[j - 1][1])}")  # a step: the best holds until beaten
-            coords.append(f"{x(t)},{y(s)}")
-        coords.append(f"{x(t1)},{y(path[-1][1])}")
-        series.append(Series(f"{row.rank}. {row.name}", PALETTE[i % len(PALETTE)], " ".join(coords), row.score))
-    y_ticks = tuple((y(low + (high - low) * k / 4), round(low + (high - low) * k / 4, 4)) for k in range(5))
+        line = charts.steps([(x(t), y(s)) for t, s in path], until=x(t1))
+        series.append(Series(f"{row.rank}. {row.name}", PALETTE[i % len(PALETTE)], charts.polyline(line), row.score))
     x_ticks = tuple(
         (x(t0 + (t1 - t0) * k / 4), f"{timezone.localtime(t0 + (t1 - t0) * k / 4):%d %b %H:%M}") for k in range(5)
     )
-    return ProgressionChart(**chart, width=640, height=240, series=tuple(series), y_ticks=y_ticks, x_ticks=x_ticks)
+    return ProgressionChart(**chart, width=640, height=240, series=tuple(series), y_ticks=y.ticks(5), x_ticks=x_ticks)

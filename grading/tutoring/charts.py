@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from grading.models import Submission
+from hackathon import charts
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,13 @@ def score_chart(submissions: Iterable[Submission], *, width: int = 160, height: 
         return None
     scores = [float(s.score or 0.0) for s in scored]
     low, high = min(scores), max(scores)
-    span = (high - low) or 1.0  # one score, or all equal: draw a flat line in the middle
     pad = 4
-    step = (width - 2 * pad) / max(1, len(scored) - 1)
-    dots = []
-    for i, (submission, score) in enumerate(zip(scored, scores, strict=True)):
-        x = pad + i * step if len(scored) > 1 else width / 2
-        y = height / 2 if high == low else pad + (1 - (score - low) / span) * (height - 2 * pad)
-        dots.append(
-            (round(x, 1), round(y, 1), f"{score:.4f} at {timezone.localtime(submission.created_at):%d %b %H:%M}")
-        )
-    points = " ".join(f"{x},{y}" for x, y, _ in dots)
-    return ScoreChart(points=points, dots=tuple(dots), width=width, height=height, low=low, high=high, last=scores[-1])
+    # One score, or all equal, draws a flat line in the middle.
+    x = charts.Scale(0, len(scored) - 1, pad, width - pad)
+    y = charts.Scale(low, high, height - pad, pad)
+    dots = tuple(
+        (x(i), y(score), f"{score:.4f} at {timezone.localtime(submission.created_at):%d %b %H:%M}")
+        for i, (submission, score) in enumerate(zip(scored, scores, strict=True))
+    )
+    points = charts.polyline((px, py) for px, py, _ in dots)
+    return ScoreChart(points=points, dots=dots, width=width, height=height, low=low, high=high, last=scores[-1])
