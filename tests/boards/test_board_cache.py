@@ -13,9 +13,9 @@ from grading.boards.cache import BOARD_CACHE_FORMAT, cached_board
 from grading.boards.ranking import Audience, Part
 from grading.templatetags import board_rows
 from hackathon.config.env import cache_from_url
-from tests.boards.board_builders import person, scored
-from tests.factories import make_organizer
-from tests.grading.builders import open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.people import make_organizer, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

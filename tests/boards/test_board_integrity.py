@@ -14,9 +14,10 @@ from grading.boards.services import disqualify, reinstate, rescore_exercise
 from grading.errors import BoardActionRefused, QuotaExceeded
 from grading.models import AuditEntry, Submission
 from hackathon.models import EventExercise, Group, Registration
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, make_tutor, make_user, open_exercise
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
+from tests.builders.events import make_event, open_event_exercise, open_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_organizer, make_tutor, make_user, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.production_profile]
 

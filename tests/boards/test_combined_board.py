@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from grading.boards.ranking import Audience, Part, combined_board
 from grading.boards.selectors import event_boards
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -12,8 +12,9 @@ from grading.boards.ranking import Audience, ladder_score
 from grading.boards.selectors import exercise_board
 from grading.models import BoardSettings
 from hackathon.models import EventExercise
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, make_tutor, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, make_tutor, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

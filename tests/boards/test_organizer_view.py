@@ -16,8 +16,9 @@ from grading.boards.selectors import score_progression
 from grading.models import AuditEntry, BoardSettings, Submission
 from grading.permissions import board_audience
 from hackathon.models import Group
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

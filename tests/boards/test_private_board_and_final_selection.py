@@ -13,8 +13,9 @@ from grading.boards.selectors import exercise_board
 from grading.boards.services import board_settings_for, pick_final_submissions, reveal_board, reveal_due_boards
 from grading.errors import BoardActionRefused
 from grading.models import AuditEntry, BoardSettings, FinalPick
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

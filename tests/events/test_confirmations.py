@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from grading.models import AuditEntry, BoardSettings, Submission
 from hackathon.models import Group, Registration
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, make_participant, make_tutor, make_user, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, make_participant, make_tutor, make_user, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from grading.models import Submission
 from hackathon import demo
 from hackathon.models import Event, Registration
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
 
 pytestmark = pytest.mark.django_db
 

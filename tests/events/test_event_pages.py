@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from hackathon import services
 from hackathon.models import Event, EventRole, Session
-from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_tutor, make_user
+from tests.builders.events import make_event
+from tests.builders.exercises import make_exercise
+from tests.builders.people import make_organizer, make_participant, make_tutor, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -13,9 +13,11 @@ from grading.models import Submission
 from hackathon import services
 from hackathon.models import Event, EventExercise, Group, Registration
 from tests.api.conftest import client_of
+from tests.builders.events import make_event, open_event_exercise
+from tests.builders.exercises import make_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_organizer, make_participant, make_user
 from tests.events.test_event_pages import event_fields
-from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_user
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -8,7 +8,8 @@ from django.urls import reverse
 from hackathon import errors, selectors, services
 from hackathon.assignment import Participant, Tutor, UseCase, assign_tutors, plan_groups, summarize
 from hackathon.models import Group, Preference, Registration
-from tests.factories import make_event, make_organizer, make_participant, make_tutor, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, make_participant, make_tutor
 
 CNN = UseCase(1, "Microcalcifications", frozenset({"CNN", "Medical physics"}))
 UNET = UseCase(2, "Lung segmentation", frozenset({"U-Net", "CNN", "Medical physics"}))
@@ -81,8 +82,8 @@ pytestmark = [pytest.mark.production_profile]
 
 def event_with_people(participants: int = 10, tutors: int = 2):  # type: ignore[no-untyped-def]
     event = make_event(participants_per_tutor=5, group_size=5)
-    cnn = open_exercise(event, technology=["CNN"])
-    ae = open_exercise(event, technology=["Autoencoder"])
+    cnn = open_exercise(event, labels={"technology": ["CNN"]})
+    ae = open_exercise(event, labels={"technology": ["Autoencoder"]})
     for i in range(participants):
         person = make_participant(event)
         registration = Registration.objects.get(event=event, user=person)

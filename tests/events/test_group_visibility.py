@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from hackathon import permissions, services
 from hackathon.models import Group, Registration
-from tests.factories import make_event, make_participant, make_tutor, make_user, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_participant, make_tutor, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -12,7 +12,8 @@ from hackathon import services
 from hackathon.errors import RegistrationRefused
 from hackathon.models import Event
 from hackathon.services import RegistrationDetails
-from tests.factories import make_event, make_participant, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_participant, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

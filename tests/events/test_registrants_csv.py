@@ -13,7 +13,8 @@ from django.urls import reverse
 from hackathon import services
 from hackathon.errors import ImportRefused
 from hackathon.services import RegistrationDetails
-from tests.factories import make_event, make_organizer, make_participant, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_organizer, make_participant, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -15,7 +15,8 @@ from hackathon import services
 from hackathon.errors import RegistrationRefused
 from hackathon.models import Registration
 from hackathon.services import RegistrationDetails
-from tests.factories import make_event, make_organizer, make_participant, make_user, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, make_participant, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -135,7 +136,7 @@ def test_with_approval_a_registration_waits_for_the_organizer_and_holds_its_plac
 
 def test_an_organizer_approves_a_pending_registration_from_the_list(client):
     event = make_event(needs_approval=True)
-    from tests.factories import make_organizer
+    from tests.builders.people import make_organizer
 
     organizer = make_organizer(event)
     registration = services.register(event=event, user=make_user(), details=DETAILS)
@@ -150,7 +151,7 @@ def test_an_organizer_approves_a_pending_registration_from_the_list(client):
 
 def test_a_registration_of_another_event_is_not_found_through_this_one(client):
     event, other = make_event(), make_event()
-    from tests.factories import make_organizer
+    from tests.builders.people import make_organizer
 
     organizer = make_organizer(event)
     registration = services.register(event=other, user=make_user(), details=DETAILS)

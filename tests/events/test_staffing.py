@@ -11,7 +11,8 @@ from django.urls import reverse
 from exercises.models import Label
 from hackathon import staffing
 from hackathon.models import EventRole, Group, StaffInvitation
-from tests.factories import PASSWORD, make_event, make_organizer, make_participant, make_tutor, make_user, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import PASSWORD, make_organizer, make_participant, make_tutor, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

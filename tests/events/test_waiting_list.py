@@ -13,7 +13,8 @@ from hackathon import services
 from hackathon.errors import RegistrationRefused
 from hackathon.models import Registration
 from hackathon.services import RegistrationDetails
-from tests.factories import make_event, make_organizer, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_organizer, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

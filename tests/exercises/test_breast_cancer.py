@@ -10,7 +10,7 @@ import pytest
 
 from exercises.bundles import Bundle, builtin_bundle
 from exercises.evaluation import evaluate
-from tests.exercises.bundle_runs import Built, build_bundle, no_jobs, run_notebook
+from tests.builders.bundles import Built, build_bundle, no_jobs, run_notebook
 
 SLUG = "breast-cancer"
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from exercises.bundles import BUILTIN_BUNDLES_DIR
 from exercises.models import Exercise
 from exercises.services import sync_builtin_exercises
-from tests.factories import make_user
+from tests.builders.people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 SOURCE = BUILTIN_BUNDLES_DIR / "breast-cancer"

@@ -13,7 +13,7 @@ from scipy import ndimage
 
 from exercises.bundles import Bundle, builtin_bundle
 from exercises.evaluation import evaluate
-from tests.exercises.bundle_runs import Built, build_bundle, files_of, no_jobs, run_notebook, seed_cache
+from tests.builders.bundles import Built, build_bundle, files_of, no_jobs, run_notebook, seed_cache
 
 SLUG = "lung-segmentation"
 

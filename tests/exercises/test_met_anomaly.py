@@ -16,7 +16,7 @@ from exercises.evaluation import evaluate
 from exercises.kinds.autoencoder import MAX_LATENT_SIZE, prepare_latent_codes
 from sandbox.backends import get_backend
 from sandbox.jobs import Job, Result, SandboxConfig
-from tests.exercises.bundle_runs import Built, build_bundle, run_notebook
+from tests.builders.bundles import Built, build_bundle, run_notebook
 
 SLUG = "met-anomaly"
 VENV_BIN = Path(sys.executable).parent

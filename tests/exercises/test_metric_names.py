@@ -6,10 +6,11 @@ import pytest
 from django.urls import reverse
 
 from exercises.manifest import load_manifest
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.exercises import breast_cancer_exercise
+from tests.builders.people import make_organizer, person
+from tests.builders.submissions import scored
 from tests.foundation.test_readme import ROOT
-from tests.grading.builders import breast_cancer_exercise
 
 pytestmark = pytest.mark.django_db
 BUNDLES = ROOT / "exercises" / "bundles"

@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from exercises.bundles import Bundle, builtin_bundle
 from exercises.evaluation import evaluate
-from tests.exercises.bundle_runs import Built, build_bundle, files_of, no_jobs, run_notebook, seed_cache
+from tests.builders.bundles import Built, build_bundle, files_of, no_jobs, run_notebook, seed_cache
 
 SLUG = "microcalcifications"
 

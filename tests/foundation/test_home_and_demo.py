@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from hackathon import demo
 from hackathon.models import Event
-from tests.factories import make_event
+from tests.builders.events import make_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

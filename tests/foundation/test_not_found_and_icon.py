@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_event, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_user
 
 pytestmark = pytest.mark.django_db
 

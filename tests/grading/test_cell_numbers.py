@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from exercises.notebook_html import notebook_html
 from grading.models import Submission
-from tests.tutoring.builders import make_setting, submission
+from tests.builders.casts import make_setting
+from tests.builders.submissions import submission
 
 pytestmark = pytest.mark.django_db
 

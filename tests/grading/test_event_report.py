@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from grading.models import Submission
 from grading.reports import event_grading_report
-from tests.factories import make_organizer, make_participant
-from tests.grading.builders import open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.people import make_organizer, make_participant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from grading.models import Submission
 from hackathon.models import Group, Registration
-from tests.factories import make_organizer, make_participant, make_tutor, make_user
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_organizer, make_participant, make_tutor, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

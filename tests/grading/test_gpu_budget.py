@@ -18,8 +18,10 @@ from grading.errors import GpuBudgetSpent
 from grading.models import Submission
 from grading.reports import event_grading_report
 from hackathon.models import Event, Group, Registration
-from tests.factories import PASSWORD, make_event, make_exercise, make_organizer, make_participant, open_exercise
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
+from tests.builders.events import make_event, open_exercise
+from tests.builders.exercises import make_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import PASSWORD, make_organizer, make_participant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 WALL = 600
@@ -211,8 +213,8 @@ def test_organizers_see_each_participant_s_gpu_time_today_in_the_report(client):
 
 
 def test_organizers_set_the_daily_gpu_budget_in_the_event_form(client):
+    from tests.builders.people import make_user
     from tests.events.test_event_pages import event_fields
-    from tests.factories import make_user
 
     client.force_login(make_user(staff=True))
     client.post(reverse("event_create"), event_fields(gpu_seconds_per_day="3600", gpu_budget_per="group"))

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from grading.models import RESULT_FIELDS
-from tests.api.builders import make_cast, scored_submission
+from tests.builders.casts import make_cast
+from tests.builders.submissions import scored_submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 BIG_NOTEBOOK = {"cells": [{"cell_type": "code", "source": "x", "outputs": [{"text": "y" * 200_000}]}]}

@@ -25,8 +25,9 @@ from django.urls import reverse
 
 from grading import services
 from grading.models import Submission
-from tests.factories import make_participant
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_participant
 
 
 @contextlib.contextmanager

@@ -20,8 +20,10 @@ from grading import services
 from grading.models import Submission
 from hackathon.models import EventExercise
 from tests.api.conftest import client_of
-from tests.factories import make_participant
-from tests.grading.builders import CONSTANT_SCORES, breast_cancer_exercise, notebook_bytes, open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.exercises import breast_cancer_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_participant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

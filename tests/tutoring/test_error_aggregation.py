@@ -8,7 +8,7 @@ from django.urls import reverse
 from grading.models import Submission
 from grading.tutoring.selectors import group_dashboard
 from grading.tutoring.stuck import normalize_error_message
-from tests.tutoring.builders import exception, submission
+from tests.builders.submissions import exception, submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

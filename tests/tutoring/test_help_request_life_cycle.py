@@ -13,7 +13,7 @@ from grading.models import HelpMessage, HelpRequest
 from grading.tutoring import selectors as tutoring
 from grading.tutoring import services as help_requests
 from hackathon.models import Registration
-from tests.tutoring.builders import submission
+from tests.builders.submissions import submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -12,8 +12,8 @@ from grading.models import Submission
 from grading.selectors import live_submissions
 from grading.tutoring.charts import score_chart
 from hackathon.models import EventExercise
-from tests.factories import open_exercise
-from tests.tutoring.builders import submission
+from tests.builders.events import open_exercise
+from tests.builders.submissions import submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

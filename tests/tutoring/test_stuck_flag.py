@@ -11,7 +11,7 @@ from django.utils import timezone
 from grading.models import Submission
 from grading.tutoring.selectors import group_dashboard
 from hackathon.models import EventExercise, Group
-from tests.tutoring.builders import exception, submission
+from tests.builders.submissions import exception, submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

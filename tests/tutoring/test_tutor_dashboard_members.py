@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from grading.models import HelpRequest, Submission
 from grading.tutoring.selectors import group_dashboard
-from tests.factories import open_exercise
-from tests.tutoring.builders import submission
+from tests.builders.events import open_exercise
+from tests.builders.submissions import submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

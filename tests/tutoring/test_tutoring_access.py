@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from grading.models import HelpRequest
-from tests.tutoring.builders import submission
+from tests.builders.submissions import submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -1,4 +1,4 @@
-"""Helpers the exercise tests share: build a bundle's data once per seed, run a notebook as grading would."""
+"""Builders of exercise bundles' data: build a bundle's data once per seed, run a notebook as grading would."""
 
 from __future__ import annotations
 
@@ -50,8 +50,10 @@ def run_notebook(notebook: Path, data_dir: Path, workdir: Path, *, timeout: int 
 
 
 def no_jobs(job: Job) -> Result:
+    """Stand in for the sandbox where an exercise's evaluation must run no job: fail the test if it is called."""
     raise AssertionError("this exercise's evaluation must not run sandbox jobs")
 
 
 def files_of(folder: Path) -> list[Path]:
+    """Return the files under the folder, as paths relative to it, sorted."""
     return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
