@@ -124,7 +124,7 @@ class Submission(models.Model):
         return f"Submission {self.pk} ({self.get_status_display()})"
 
     def get_absolute_url(self) -> str:
-        return reverse("submission_detail", kwargs={"uid": self.uid})
+        return reverse("grading:submission_detail", kwargs={"uid": self.uid})
 
     @property
     def failed_cell_number(self) -> int | None:

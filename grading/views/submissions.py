@@ -66,7 +66,7 @@ def my_submissions(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
 @require_POST
 def submit(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     event, event_exercise = _participant_exercise(request, slug, exercise_slug)
-    back = redirect("event_exercise", slug=event.slug, exercise_slug=exercise_slug)
+    back = redirect("grading:event_exercise", slug=event.slug, exercise_slug=exercise_slug)
     form = SubmissionForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose the .ipynb file of your notebook, then press Submit.")

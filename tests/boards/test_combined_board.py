@@ -54,5 +54,5 @@ def test_hidden_private_boards_are_left_out_of_the_combined_private_ranking_and_
     combined = combined_board(event, event_boards(event, audience=Audience.PARTICIPANT, part=Part.PRIVATE))
     assert combined.rows == () and combined.hidden_exercises == (exercise_of_event.exercise.title,)
     client.force_login(ada)
-    page = client.get(reverse("event_board", args=[event.slug])).content.decode()
+    page = client.get(reverse("grading:event_board", args=[event.slug])).content.decode()
     assert "Combined ranking" in page and "Ada L (you)" in page

@@ -112,7 +112,7 @@ def test_the_organizer_forms_the_groups_and_reads_the_report(client):
         max_groups=1,
     )
     client.force_login(make_organizer(event))
-    response = client.post(reverse("assign_groups", args=[event.slug]), follow=True)
+    response = client.post(reverse("hackathon:assign_groups", args=[event.slug]), follow=True)
     page = response.content.decode()
     assert "Formed 2 groups; 10 of 10 participants got their first choice" in page
     assert "meets the ratio" in page
@@ -139,7 +139,7 @@ def test_moving_a_participant_into_a_full_group_warns_that_the_ratio_breaks(clie
     mover = second.members.first()
     client.force_login(make_organizer(event))
     response = client.post(
-        reverse("groups", args=[event.slug]),
+        reverse("hackathon:groups", args=[event.slug]),
         {"action": "move_participant", "registration": mover.pk, "group": first.pk},
         follow=True,
     )

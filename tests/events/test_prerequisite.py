@@ -30,7 +30,7 @@ def test_a_newcomer_without_experience_is_refused_with_the_reason_and_what_to_do
     event = advanced_event()
     client.force_login(make_user())
     response = client.post(
-        reverse("register", args=[event.slug]),
+        reverse("hackathon:register", args=[event.slug]),
         {
             "first_name": "Ada",
             "last_name": "L",

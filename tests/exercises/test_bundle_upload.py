@@ -37,7 +37,7 @@ def bundle_zip(*, slug: str = "my-cancer-study", replace: dict[str, bytes] | Non
 
 
 def upload(client, payload: bytes):
-    return client.post(reverse("exercise_upload"), {"bundle": SimpleUploadedFile("bundle.zip", payload)})
+    return client.post(reverse("exercises:exercise_upload"), {"bundle": SimpleUploadedFile("bundle.zip", payload)})
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_staff_upload_a_bundle_and_it_appears_in_the_catalog(staff_client, setti
     assert response.status_code == 302 and response["Location"] == exercise.get_absolute_url()
     assert not exercise.builtin
     assert Path(exercise.bundle_path) == Path(settings.PRIVATE_DATA_ROOT) / "bundles" / "my-cancer-study"
-    assert exercise.title in staff_client.get(reverse("exercise_catalog")).content.decode()
+    assert exercise.title in staff_client.get(reverse("exercises:exercise_catalog")).content.decode()
 
 
 def leftovers(settings) -> list[str]:

@@ -53,7 +53,9 @@ def test_a_full_media_volume_refuses_the_upload_with_a_message_and_records_nothi
     person = make_participant(event_exercise.event)
     client = Client()
     client.force_login(person)
-    url = reverse("submit", kwargs={"slug": event_exercise.event.slug, "exercise_slug": event_exercise.exercise.slug})
+    url = reverse(
+        "grading:submit", kwargs={"slug": event_exercise.event.slug, "exercise_slug": event_exercise.exercise.slug}
+    )
     with full_volume(tmp_path / "media") as media:
         settings.MEDIA_ROOT = media
         with mock.patch("grading.services.enqueue"):

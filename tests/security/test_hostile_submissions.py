@@ -56,7 +56,7 @@ def upload_through_the_site(stage: Stage, raw: bytes) -> Submission:
     client = Client()
     client.force_login(stage.participant)
     event, exercise = stage.event_exercise.event, stage.event_exercise.exercise
-    url = reverse("submit", kwargs={"slug": event.slug, "exercise_slug": exercise.slug})
+    url = reverse("grading:submit", kwargs={"slug": event.slug, "exercise_slug": exercise.slug})
     before = set(Submission.objects.values_list("pk", flat=True))
     with mock.patch("grading.services.enqueue"):
         response = client.post(url, {"notebook": SimpleUploadedFile("mine.ipynb", raw), "kind": "graded"})

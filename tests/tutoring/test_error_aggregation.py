@@ -91,6 +91,6 @@ def test_the_dashboard_shows_a_shared_error_once_with_whom_it_hit(client, settin
     for person in (setting.ada, setting.bob):
         submission(ee, person, FAILED, **exception(3, "NameError", f"name '{person.email[:3]}' is not defined"))
     client.force_login(setting.tutor)
-    body = client.get(reverse("tutor_dashboard", args=[setting.event.slug])).content.decode()
+    body = client.get(reverse("grading:tutor_dashboard", args=[setting.event.slug])).content.decode()
     assert body.count("<code>NameError</code>") == 1
     assert "ada@example.org, bob@example.org" in body
