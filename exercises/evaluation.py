@@ -75,10 +75,13 @@ def load_answers(kind: str, answers_path: Path) -> dict[str, np.ndarray]:
             answers = {name: archive[name] for name in archive.files}
     except (OSError, ValueError) as error:
         raise InvalidBundle(f"The answers file cannot be read ({error}); rebuild the hidden set.") from None
-    missing = [name for name in ANSWER_ARRAYS[kind] if name not in answers]
+    from exercises import classifier_kinds  # imports evaluation's neighbours only; loaded when first needed
+
+    arrays = ANSWER_ARRAYS.get(kind) or classifier_kinds.ANSWER_ARRAYS[kind]
+    missing = [name for name in arrays if name not in answers]
     if missing:
         raise InvalidBundle(f"The answers file lacks {', '.join(missing)}; rebuild the hidden set.")
-    count = answers[ANSWER_ARRAYS[kind][0]].shape[0]
+    count = answers[arrays[0]].shape[0]
     public = answers.get("public", np.ones(count, dtype=bool))
     if public.shape != (count,) or public.dtype != np.bool_:
         raise InvalidBundle("The answers' `public` must be one bool per row; rebuild the hidden set.")
@@ -95,6 +98,8 @@ def load_answers(kind: str, answers_path: Path) -> dict[str, np.ndarray]:
         or not np.isfinite(answers["events"]).all()
     ):
         raise InvalidBundle("The answers' events must be a finite (events, features) array; rebuild the hidden set.")
+    if kind in classifier_kinds.ANSWER_CHECKS:
+        classifier_kinds.ANSWER_CHECKS[kind](answers)
     return answers
 
 
@@ -127,6 +132,11 @@ def evaluate(
         return _evaluate_scores_csv(Path(output_dir), answers, min_cases)
     if kind == "masks_npy":
         return _evaluate_masks_npy(Path(output_dir), answers, per_case=labels_known)
+    from exercises import classifier_kinds
+
+    if kind in classifier_kinds.EVALUATORS:
+        result = classifier_kinds.EVALUATORS[kind](Path(output_dir), answers, min_cases)
+        return Scores(result.public, result.private, result.secondary, result.figures)
     return _evaluate_autoencoder(bundle, Path(output_dir), answers, run_job, Path(work_dir), min_cases)
 
 

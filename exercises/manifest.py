@@ -12,12 +12,18 @@ import jsonschema
 from exercises.errors import InvalidManifest
 from exercises.metrics import METRICS
 
-TECHNOLOGIES = ("CNN", "U-Net", "autoencoder", "LSTM", "GNN", "transformer", "BDT", "MLP")
+TECHNOLOGIES = ("CNN", "U-Net", "autoencoder", "LSTM", "DeepSets", "GNN", "transformer", "BDT", "MLP")
 TOOLS = ("Keras/TensorFlow", "PyTorch", "scikit-learn")
 LEVELS = ("base", "advanced")
-OUTPUT_KINDS = ("scores_csv", "masks_npy", "autoencoder")
+OUTPUT_KINDS = ("scores_csv", "masks_npy", "autoencoder", "btag_scores_csv", "probabilities_csv")
 # Each output kind is scored by exactly one primary metric.
-METRIC_OF_OUTPUT = {"scores_csv": "roc_auc", "masks_npy": "dice", "autoencoder": "reconstruction_loss"}
+METRIC_OF_OUTPUT = {
+    "scores_csv": "roc_auc",
+    "masks_npy": "dice",
+    "autoencoder": "reconstruction_loss",
+    "btag_scores_csv": "light_rejection",
+    "probabilities_csv": "macro_f1",
+}
 MAX_MANIFEST_BYTES = 256 * 1024
 
 _text = {"type": "string", "minLength": 1}
@@ -139,7 +145,7 @@ class MetricSpec:
 class Output:
     """What a participant's notebook must write to output/."""
 
-    kind: str  # scores_csv | masks_npy | autoencoder
+    kind: str  # one of OUTPUT_KINDS
 
 
 @dataclass(frozen=True)

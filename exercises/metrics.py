@@ -273,16 +273,19 @@ def b_light_auc(flavours: Any, scores: Any) -> float:
     return roc_auc(*_flavour_pair(flavours, scores, LIGHT_FLAVOUR))
 
 
-def rejection_curve(flavours: Any, scores: Any, max_points: int = 200, min_cases: int = 1) -> dict[str, list[float]]:
-    """Return light-jet rejection against b-jet efficiency for a picture, from the b-versus-light ROC points.
+def rejection_curve(
+    flavours: Any, scores: Any, max_points: int = 200, min_cases: int = 1, background: int = LIGHT_FLAVOUR
+) -> dict[str, list[float]]:
+    """Return the rejection of `background` jets (light by default) against b-jet efficiency, for a picture.
 
-    Each step covers at least `min_cases` jets (see roc_points); points at zero b-efficiency are left out,
-    and a rejection is capped at the number of light jets as in rejection_at.
+    Read off the ROC points of b against that background; each step covers at least `min_cases` jets (see
+    roc_points), points at zero b-efficiency are left out, and a rejection is capped at the number of
+    background jets as in rejection_at.
     """
-    is_b, values = _flavour_pair(flavours, scores, LIGHT_FLAVOUR)
+    is_b, values = _flavour_pair(flavours, scores, background)
     points = roc_points(is_b, values, max_points=max_points, min_cases=min_cases)
-    light = int((is_b == 0).sum())
-    pairs = [(t, 1.0 / max(f, 1.0 / light)) for f, t in zip(points["fpr"], points["tpr"], strict=True) if t > 0]
+    others = int((is_b == 0).sum())
+    pairs = [(t, 1.0 / max(f, 1.0 / others)) for f, t in zip(points["fpr"], points["tpr"], strict=True) if t > 0]
     return {"efficiency": [t for t, _ in pairs], "rejection": [r for _, r in pairs]}
 
 

@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import sandbox
+from exercises import classifier_kinds
 from exercises.errors import InvalidBundle, InvalidPredictions, ScoringFailed
 from exercises.evaluation import Scores, evaluate, load_answers
 from exercises.models import Exercise
@@ -267,6 +268,7 @@ def draw_figures(
     """Draw the result's pictures into figures_dir; a picture that cannot be drawn is left out, not fatal."""
     images: list[dict[str, str]] = []
     try:
+        images += classifier_kinds.draw_figures(exercise.output_kind, scores, figures_dir)
         if "roc" in scores.figures:
             figures.roc_curve(
                 scores.figures["roc"],
