@@ -284,7 +284,8 @@ def _new_figure(width: float, height: float) -> tuple[Any, Any]:
 
 def _save(figure: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.tight_layout()
+    if not figure.get_tight_layout() and figure.get_layout_engine() is None:
+        figure.tight_layout()
     figure.savefig(path, format="png", dpi=90)
 
 
@@ -316,50 +317,43 @@ def draw_confusion_matrix(data: dict[str, Any], path: Path) -> None:
     classes = data["classes"]
     size = len(classes)
     counts = data["counts"]
+    withheld = [c for c in range(size) if any(row[c] is None for row in counts)]
     true_totals = np.maximum(np.asarray(data["true_totals"], dtype=float), 1)
     fractions = np.array([[np.nan if v is None else v for v in row] for row in counts], dtype=float)
     fractions /= true_totals[:, None]
-    figure, ax = _new_figure(1.0 + 0.75 * size, 0.9 + 0.7 * size)
-    cmap = _blues()
-    ax.imshow(np.ma.masked_invalid(fractions), cmap=cmap, vmin=0, vmax=1)
+    figure, ax = _new_figure(max(5.0, 1.4 + 0.75 * size), max(4.6, 1.6 + 0.7 * size))
+    ax.imshow(np.ma.masked_invalid(fractions), cmap=_blues(), vmin=0, vmax=1)
     for r in range(size):
         for c in range(size):
-            value = counts[r][c]
-            if value is None:
-                ax.add_patch(_grey_cell(c, r))
-                text, colour = "", "black"
-            else:
-                text = str(value)
+            if counts[r][c] is not None:
                 colour = "white" if fractions[r, c] > 0.6 else "black"
-            ax.text(c, r, text, ha="center", va="center", fontsize=8, color=colour)
+                ax.text(c, r, str(counts[r][c]), ha="center", va="center", fontsize=8, color=colour)
     labels = [name.replace("_", " ") for name in classes]
-    ax.set_xticks(range(size), labels, rotation=40, ha="right", fontsize=8)
+    column_labels = [
+        f"{label}\n({data['predicted_totals'][c]} predicted)" if c in withheld else label
+        for c, label in enumerate(labels)
+    ]
+    ax.set_xticks(range(size), column_labels, rotation=40, ha="right", fontsize=8)
     ax.set_yticks(range(size), labels, fontsize=8)
     ax.set(xlabel="predicted class (most probable)", ylabel="true class", title="Confusion matrix, public part")
-    if any(value is None for row in counts for value in row):
-        ax.text(
-            0.0,
-            -0.02 - 0.35 / size,
-            f"grey: fewer than {data['min_cases']} cases predicted as that class, counts withheld",
-            transform=ax.transAxes,
+    if withheld:
+        figure.text(
+            0.5,
+            0.01,
+            f"Grey columns: fewer than {data['min_cases']} cases predicted as that class; their counts are withheld.",
+            ha="center",
+            va="bottom",
             fontsize=7,
-            va="top",
+            wrap=True,
         )
+        figure.tight_layout(rect=(0, 0.05, 1, 1))
     _save(figure, path)
 
 
 def _blues() -> Any:
     from matplotlib import colormaps
 
-    cmap = colormaps["Blues"].copy()
-    cmap.set_bad("#dddddd")
-    return cmap
-
-
-def _grey_cell(column: int, row: int) -> Any:
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((column - 0.5, row - 0.5), 1, 1, color="#dddddd", hatch="//", fill=True, lw=0)
+    return colormaps["Blues"].with_extremes(bad="#dddddd")
 
 
 def draw_figures(kind: str, scores: Any, figures_dir: Path) -> list[dict[str, str]]:

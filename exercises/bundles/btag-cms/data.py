@@ -173,9 +173,13 @@ def _half_public(rng: np.random.Generator, flavours: np.ndarray) -> np.ndarray:
     return public
 
 
-def _ids(rng: np.random.Generator, count: int) -> np.ndarray:
-    """Random ids, so that an id says nothing about a jet's flavour or where it was generated."""
-    return rng.choice(np.arange(1_000_000, 10_000_000), size=count, replace=False).astype(np.int64)
+# Disjoint id ranges, so that a file written for one set never scores on another by accident.
+TRAIN_IDS, SAMPLE_IDS, HIDDEN_IDS = (1_000_000, 4_000_000), (4_000_000, 5_000_000), (5_000_000, 10_000_000)
+
+
+def _ids(rng: np.random.Generator, count: int, bounds: tuple[int, int]) -> np.ndarray:
+    """Random ids within `bounds`, so that an id says nothing about a jet's flavour or its place in the set."""
+    return rng.choice(np.arange(*bounds), size=count, replace=False).astype(np.int64)
 
 
 def build(public_dir: Path, hidden_dir: Path, secret_seed: int) -> None:
@@ -183,15 +187,15 @@ def build(public_dir: Path, hidden_dir: Path, secret_seed: int) -> None:
     public_rng = np.random.default_rng([PUBLIC_SEED, 0])
     train_flavours = _flavours(public_rng, TRAIN_JETS)
     train_jets, train_tracks = make_jets(public_rng, train_flavours)
-    train_ids = _ids(public_rng, TRAIN_JETS)
+    train_ids = _ids(public_rng, TRAIN_JETS, TRAIN_IDS)
     sample_rng = np.random.default_rng([PUBLIC_SEED, 1])
     sample_flavours = _flavours(sample_rng, PUBLIC_TEST_JETS)
     sample_jets, sample_tracks = make_jets(sample_rng, sample_flavours)
-    sample_ids = _ids(sample_rng, PUBLIC_TEST_JETS)
+    sample_ids = _ids(sample_rng, PUBLIC_TEST_JETS, SAMPLE_IDS)
     hidden_rng = np.random.default_rng([secret_seed, SALT])
     hidden_flavours = _flavours(hidden_rng, HIDDEN_TEST_JETS)
     hidden_jets, hidden_tracks = make_jets(hidden_rng, hidden_flavours)
-    hidden_ids = _ids(hidden_rng, HIDDEN_TEST_JETS)
+    hidden_ids = _ids(hidden_rng, HIDDEN_TEST_JETS, HIDDEN_IDS)
 
     features_txt = (
         "# data/*_tracks.npy: float32 (jets, 16, 7), the hardest 16 tracks of each jet, zero rows after n_tracks\n"

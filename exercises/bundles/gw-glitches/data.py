@@ -119,7 +119,8 @@ def spectrogram(rng: np.random.Generator, family: str) -> np.ndarray:
         + 0.1 * np.sin(rng.uniform(1, 4) * _LOG_F + rng.uniform(0, 2 * np.pi))
     )
     noise = rng.exponential(1.0, (SIZE, SIZE)) * np.clip(colour, 0.5, 1.6)
-    snr = 10 ** rng.uniform(np.log10(4), np.log10(40))
+    low, high = (15.0, 60.0) if family == "koi_fish" else (4.0, 40.0)  # koi fish are loud by definition
+    snr = 10 ** rng.uniform(np.log10(low), np.log10(high))
     energy = noise + (snr**2 / 25.0) * glitch(rng, family)  # normalized energy grows like SNR squared
     return energy.astype(np.float32)
 
