@@ -203,3 +203,21 @@ def test_the_answers_of_both_new_bundles_load_and_name_their_arrays(tmp_path: Pa
     np.savez(tmp_path / "bad.npz", ids=np.arange(3), flavours=np.array([5, 1, 0]))
     with pytest.raises(InvalidBundle, match="5 \\(b\\), 4 \\(c\\) or 0 \\(light\\)"):
         load_answers("btag_scores_csv", tmp_path / "bad.npz")
+
+
+def test_a_jet_picked_out_by_an_extreme_score_is_never_alone_in_a_step_of_the_rejection_curve(tmp_path: Path) -> None:
+    answers = btag_answers(5)
+    answers["public"] = np.ones(500, dtype=bool)
+    scores = np.random.default_rng(6).random(500)
+    scores[17] = 1e6  # alone at the top of any fine-grained curve
+    text = "id,score\n" + "".join(f"{i},{s}\n" for i, s in zip(answers["ids"], scores, strict=True))
+    for flavour in (5, 0):
+        answers["flavours"][17] = flavour
+        curve = run_kind("btag-cms", tmp_path, answers, "predictions.csv", text).figures["rejection"]["light"]
+        b_jets, light_jets = int((answers["flavours"] == 5).sum()), int((answers["flavours"] == 0).sum())
+        rejection = np.asarray(curve["rejection"])
+        light_efficiency = np.where(rejection >= light_jets, 0.0, 1.0 / rejection)
+        jets_per_step = (
+            np.diff(np.r_[0.0, curve["efficiency"]]) * b_jets + np.diff(np.r_[0.0, light_efficiency]) * light_jets
+        )
+        assert jets_per_step.min() >= HIDDEN_MIN_CASES - 1e-6

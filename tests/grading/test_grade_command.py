@@ -88,6 +88,9 @@ def test_an_unknown_backend_is_a_usage_error(tmp_path):
 
 
 BUNDLES = {bundle.slug: bundle for bundle in builtin_bundles()}
+# A baseline that is a cut, not a constant, scores about its target: the b-tagging cut's rejection is counted on a
+# few hundred light jets, so over hidden sets it spreads by about 5 % (15 to 20 for a target of 17.5).
+BASELINE_SPREAD = {"btag-cms": 0.15}
 
 
 @pytest.mark.slow
@@ -102,7 +105,7 @@ def test_each_built_in_reference_reaches_its_target_and_each_baseline_scores_its
         assert (score >= target.reference) if higher else (score <= target.reference), reference
     baseline = grade(slug, bundle.baseline_notebook)
     assert baseline["status"] == "scored", baseline["message"]
-    assert baseline["score"] == pytest.approx(target.baseline, rel=0.05, abs=1e-3), baseline
+    assert baseline["score"] == pytest.approx(target.baseline, rel=BASELINE_SPREAD.get(slug, 0.05), abs=1e-3), baseline
 
 
 def test_a_checkout_that_was_never_migrated_gets_a_sentence_in_json_not_a_traceback(tmp_path):
