@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exercises.bundles import builtin_bundle
 from exercises.classifier_kinds import (
@@ -221,3 +223,25 @@ def test_a_jet_picked_out_by_an_extreme_score_is_never_alone_in_a_step_of_the_re
             np.diff(np.r_[0.0, curve["efficiency"]]) * b_jets + np.diff(np.r_[0.0, light_efficiency]) * light_jets
         )
         assert jets_per_step.min() >= HIDDEN_MIN_CASES - 1e-6
+
+
+CELLS = st.sampled_from(
+    ["id", "blip", "whistle", "koi_fish", "10", "11", "12", "13", "0.5", "0.25", "1", "0", "nan", "-1"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.lists(st.lists(CELLS, min_size=1, max_size=5).map(",".join), max_size=8).map("\n".join).map(str.encode),
+    )
+)
+def test_any_bytes_give_probabilities_of_the_right_shape_or_a_sentence_never_another_error(raw: bytes) -> None:
+    try:
+        probabilities = parse_probabilities_csv(raw, IDS, CLASSES)
+    except InvalidPredictions as error:
+        assert error.message.endswith((".", ")")) or "output/" in error.message
+    else:
+        assert probabilities.shape == (4, 3) and np.isfinite(probabilities).all()
+        assert np.allclose(probabilities.sum(axis=1), 1, atol=0.011) and probabilities.min() >= 0
