@@ -1,4 +1,4 @@
-"""The b-tag scores and class-probabilities kinds: strict CSV readers, scores through metrics.py, aggregate pictures."""
+"""The b-tag scores and class-probabilities kinds: strict CSV reader, scores through metrics.py, aggregate pictures."""
 
 from __future__ import annotations
 
@@ -11,14 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exercises.bundles import builtin_bundle
-from exercises.classifier_kinds import (
-    aggregate_confusion,
-    check_probabilities_answers,
-    draw_figures,
-    parse_probabilities_csv,
-)
 from exercises.errors import InvalidBundle, InvalidPredictions
-from exercises.evaluation import HIDDEN_MIN_CASES, evaluate, load_answers
+from exercises.evaluation import evaluate, load_answers
+from exercises.kinds import kind_of
+from exercises.kinds.base import HIDDEN_MIN_CASES, Scores
+from exercises.kinds.probabilities_csv import aggregate_confusion, check_probabilities_answers, parse_probabilities_csv
 from exercises.metrics import b_light_auc, c_rejection, class_recalls, light_rejection, macro_f1
 from tests.exercises.bundle_runs import no_jobs
 
@@ -182,20 +179,23 @@ def test_the_probabilities_kind_scores_each_part_through_metrics_py(tmp_path: Pa
     assert sum(result.figures["confusion"]["true_totals"]) == public.sum()
 
 
+def draw(kind: str, scores: Scores, folder: Path) -> list[dict[str, str]]:
+    return list(kind_of(kind).draw(scores, figures_dir=folder, output_dir=folder, data_dir=folder, answers_path=folder))
+
+
 def test_the_pictures_are_drawn_for_both_kinds(tmp_path: Path) -> None:
     answers = btag_answers(3)
     scores = (answers["flavours"] == 5) + np.random.default_rng(4).normal(0, 0.7, 500)
     text = "id,score\n" + "".join(f"{i},{s}\n" for i, s in zip(answers["ids"], scores, strict=True))
     btag = run_kind("btag-cms", tmp_path, answers, "predictions.csv", text)
-    images = draw_figures("btag_scores_csv", btag, tmp_path / "figures")
+    images = draw("btag_scores_csv", btag, tmp_path / "figures")
     assert images == [{"file": "rejection.png", "title": "Background rejection against b-jet efficiency"}]
     assert (tmp_path / "figures" / "rejection.png").read_bytes().startswith(b"\x89PNG")
     confusion = {
         "classes": CLASSES,
         **aggregate_confusion(np.repeat(np.arange(3), 20), np.eye(3)[np.r_[np.zeros(55, int), [1, 1, 2, 2, 2]]], 10),
     }
-    scores_like = type("S", (), {"figures": {"confusion": confusion}, "public": 0.3})()
-    images = draw_figures("probabilities_csv", scores_like, tmp_path / "figures")
+    images = draw("probabilities_csv", Scores(0.3, 0.3, {}, {"confusion": confusion}), tmp_path / "figures")
     assert images[0]["file"] == "confusion.png" and (tmp_path / "figures" / "confusion.png").stat().st_size > 1000
 
 
