@@ -78,5 +78,10 @@ class BtagScoresCsv(OutputKind):
     ) -> Iterator[Picture]:
         """Draw the rejection curves, the working point marked with the public light-jet rejection."""
         if "rejection" in scores.figures:
-            figures.rejection_curves(scores.figures["rejection"], scores.public, figures_dir / "rejection.png")
+            figures.rejection_curves(
+                scores.figures["rejection"],
+                scores.public,
+                scores.secondary.get("c_rejection"),
+                figures_dir / "rejection.png",
+            )
             yield {"file": "rejection.png", "title": "Background rejection against b-jet efficiency"}

@@ -56,15 +56,19 @@ def mask_overlay(image: np.ndarray, truth: np.ndarray, predicted: np.ndarray, di
     _save(figure, path)
 
 
-def rejection_curves(data: dict[str, Any], rejection: float, path: Path) -> None:
-    """Draw light- and c-jet rejection against b-jet efficiency, log scale, with the working point marked."""
+def rejection_curves(data: dict[str, Any], rejection: float, c_rejection: float | None, path: Path) -> None:
+    """Draw light- and c-jet rejection against b-jet efficiency, log scale, the working point's values marked."""
     figure, ax = _new_figure(5, 4)
     light, charm = data["light"], data["c"]
+    point = float(data["working_point"])
     ax.step(light["efficiency"], light["rejection"], where="post", lw=2, label="light jets (u, d, s, g)")
     ax.step(charm["efficiency"], charm["rejection"], where="post", lw=1.5, color="#e65100", label="c-jets")
-    point = float(data["working_point"])
     ax.axvline(point, ls=":", color="grey")
-    ax.plot([point], [rejection], "o", color="#1565c0", label=f"yours at {point:.0%}: {rejection:.1f}")
+    ax.plot([point], [rejection], "o", color="#1565c0", label=f"light-jet rejection at {point:.0%}: {rejection:.1f}")
+    if c_rejection is not None:
+        ax.plot(
+            [point], [c_rejection], "o", color="#e65100", label=f"c-jet rejection at {point:.0%}: {c_rejection:.1f}"
+        )
     ax.plot([0, 1], [1, 1], ls="--", color="grey", lw=1)
     ax.set_yscale("log")
     ax.set(
