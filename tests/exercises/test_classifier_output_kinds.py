@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -245,3 +249,32 @@ def test_any_bytes_give_probabilities_of_the_right_shape_or_a_sentence_never_ano
     else:
         assert probabilities.shape == (4, 3) and np.isfinite(probabilities).all()
         assert np.allclose(probabilities.sum(axis=1), 1, atol=0.011) and probabilities.min() >= 0
+
+
+def peak_bytes(call: Callable[[], Any]) -> int:
+    """Return the peak bytes a second call allocates (the first pays lazy imports and caches)."""
+    for traced in (False, True):
+        if traced:
+            tracemalloc.start()
+        with contextlib.suppress(InvalidPredictions):
+            call()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    rows=st.integers(1, 5_000),
+    line=st.sampled_from(["{i},0.2,0.3,0.5\n", "x\n", ",,,\n", "\n", "{i}" * 30 + "\n", "{i},1,0,0,0,0,0,0\n"]),
+)
+def test_reading_probabilities_allocates_a_bounded_multiple_of_the_file(rows: int, line: str) -> None:
+    raw = ("id,blip,whistle,koi_fish\n" + "".join(line.format(i=i) for i in range(rows))).encode()
+    peak = peak_bytes(lambda: parse_probabilities_csv(raw, np.arange(rows), CLASSES))
+    assert peak < 12 * len(raw) + 1024 * 1024, (peak, len(raw))
+
+
+def test_a_file_of_blank_lines_allocates_nothing_for_rows_it_lacks() -> None:
+    raw = ("id," + ",".join(CLASSES) + "\n").encode() + b"\n" * 400_000  # 0.4 MB of nothing
+    peak = peak_bytes(lambda: parse_probabilities_csv(raw, np.arange(10), CLASSES))
+    assert peak < 12 * len(raw) + 1024 * 1024, peak
