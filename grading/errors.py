@@ -25,3 +25,15 @@ class StorageFull(SubmissionRefused):
 
 class GpuBudgetSpent(SubmissionRefused):
     """The participant's (or group's) GPU time for today cannot cover another run of this exercise."""
+
+
+class ReleaseRefused(UserFacingError):
+    """A notebook cannot be released to the event's people (before the deadline, or without its author's consent)."""
+
+
+class CertificateRefused(UserFacingError):
+    """A certificate cannot be issued, revoked or verified as asked."""
+
+
+class CertificateRevoked(CertificateRefused):
+    """The certificate was valid once, and an organizer revoked it."""

@@ -127,3 +127,12 @@ def audience_of(user: AnyUser, roles: frozenset[permissions.Role]) -> Audience |
     if roles:  # tutors and confirmed participants see what participants see: frozen, private until revealed
         return Audience.PARTICIPANT
     return None
+
+
+# --- After the deadline (issue 19) ---------------------------------------------------------------------------
+
+
+def can_read_debrief(user: AnyUser, event: Event) -> bool:
+    """Read an exercise's debrief and released notebooks (once it closed): the event's participants, tutors and
+    organizers, and site staff."""
+    return permissions.is_site_staff(user) or bool(permissions.roles_in(user, event))

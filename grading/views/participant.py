@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from grading import help_requests, selectors, services
+from grading import certificates, help_requests, selectors, services
 from grading.models import HelpMessage, HelpRequest, Submission
 from grading.tutoring import score_chart
 from hackathon import permissions
@@ -74,6 +74,8 @@ def my_event(request: HttpRequest, slug: str) -> HttpResponse:
             "uid", "created_at", "status", "event_exercise__exercise__title"
         )[:20],
         "chosen_submission": chosen,
+        "closed_exercises": event.event_exercises.select_related("exercise").filter(closes_at__lte=timezone.now()),
+        "certificate": certificates.certificate_of(event, request.user),
     }
     return render(request, "grading/participant/my_event.html", context)
 
