@@ -29,6 +29,7 @@ class CertificateWordingForm(forms.ModelForm):
             "reference": "An exercise whose reference score the person reached",
             "signed_by": "Signed by",
         }
+        help_texts = {"attended": ""}
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
 
     def clean_text(self) -> str:
