@@ -101,14 +101,14 @@ def achievements_of(event: Event, participant: AbstractBaseUser) -> list[Achieve
 
 
 def dates_text(starts_on: dt.date, ends_on: dt.date) -> str:
-    """Say an event's dates as a certificate does: "3 December 2026", "1 to 3 December 2026"."""
+    """Say an event's dates as a certificate does: "on 3 December 2026", "from 1 to 3 December 2026"."""
     if starts_on == ends_on:
-        return f"{starts_on.day} {starts_on:%B %Y}"
+        return f"on {starts_on.day} {starts_on:%B %Y}"
     if (starts_on.year, starts_on.month) == (ends_on.year, ends_on.month):
-        return f"{starts_on.day} to {ends_on.day} {ends_on:%B %Y}"
+        return f"from {starts_on.day} to {ends_on.day} {ends_on:%B %Y}"
     if starts_on.year == ends_on.year:
-        return f"{starts_on.day} {starts_on:%B} to {ends_on.day} {ends_on:%B %Y}"
-    return f"{starts_on.day} {starts_on:%B %Y} to {ends_on.day} {ends_on:%B %Y}"
+        return f"from {starts_on.day} {starts_on:%B} to {ends_on.day} {ends_on:%B %Y}"
+    return f"from {starts_on.day} {starts_on:%B %Y} to {ends_on.day} {ends_on:%B %Y}"
 
 
 def hours_text(hours: Decimal) -> str:
@@ -172,6 +172,11 @@ def issue_certificates(*, event: Event, actor: AbstractBaseUser) -> list[Certifi
     wording = wording_of(event)
     if unknown := unknown_placeholders(wording.text):
         raise CertificateRefused(f"The certificate text names {', '.join(unknown)}; use only {_placeholder_list()}.")
+    if "{hours}" in wording.text and not event.hours_of_programme():
+        raise CertificateRefused(
+            "The certificates state the programme's hours, and this event has none: set the hours of the programme "
+            "on the event's Edit page (or add its sessions), then issue the certificates."
+        )
     holders = set(event.certificates.filter(revoked_at__isnull=True).values_list("participant_id", flat=True))
     registrations = (
         Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED)

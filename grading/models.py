@@ -430,7 +430,8 @@ class CertificateWording(models.Model):
     text = models.TextField(
         default=DEFAULT_CERTIFICATE_TEXT,
         max_length=1000,
-        help_text="Placeholders: {name}, {event}, {dates}, {hours}, {where}.",
+        help_text='Placeholders: {name}, {event}, {dates} ("from 1 to 3 December 2026"), {hours}, {where} ("online", '
+        '"at <venue>").',
     )
     attended = models.CharField(max_length=120, default="worked on", help_text="An exercise without a submission.")
     submitted = models.CharField(max_length=120, default="submitted a solution to")

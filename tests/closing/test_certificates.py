@@ -326,3 +326,29 @@ def test_another_events_organizer_and_the_participants_are_refused_the_organizer
     certificate.refresh_from_db()
     assert not certificate.is_revoked
     assert not CertificateAuditEntry.objects.filter(action="revoke").exists()
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on", "said"),
+    [
+        (dt.date(2026, 12, 3), dt.date(2026, 12, 3), "on 3 December 2026"),
+        (dt.date(2026, 12, 1), dt.date(2026, 12, 3), "from 1 to 3 December 2026"),
+        (dt.date(2026, 11, 30), dt.date(2026, 12, 2), "from 30 November to 2 December 2026"),
+        (dt.date(2026, 12, 30), dt.date(2027, 1, 2), "from 30 December 2026 to 2 January 2027"),
+    ],
+)
+def test_the_dates_read_as_a_sentence_says_them(starts_on, ends_on, said):
+    assert certificates.dates_text(starts_on, ends_on) == said
+
+
+def test_certificates_that_state_hours_are_refused_while_the_event_has_none():
+    event = ended_event(programme_hours=None)
+    make_participant(event)
+    organizer = make_organizer(event)
+
+    with pytest.raises(CertificateRefused, match="set the hours of the programme"):
+        certificates.issue_certificates(event=event, actor=organizer)
+    page = signed_in(organizer).post(f"/events/{event.slug}/certificates/issue/", follow=True).content.decode()
+
+    assert "set the hours of the programme" in page
+    assert not Certificate.objects.exists()
