@@ -249,7 +249,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--share",
         action="store_true",
-        help="agree that after the deadline the organizers may show this notebook to the event's participants",
+        help="agree that after the deadline the organizers may show this notebook, with your name, to the event's "
+        "participants",
     )
     p.add_argument("--no-wait", action="store_true", help="send it and exit without waiting for the result")
     return p

@@ -11,7 +11,7 @@ class SubmissionForm(forms.Form):
     kind = forms.ChoiceField(choices=Submission.Kind.choices, initial=Submission.Kind.GRADED, widget=forms.HiddenInput)
     share_notebook = forms.BooleanField(
         required=False,
-        label="After the deadline, the organizers may show this notebook to the event's participants",
+        label="After the deadline, the organizers may show this notebook, with my name, to the event's participants",
     )
 
 

@@ -307,6 +307,7 @@ class SubmissionUploadSerializer(serializers.Serializer):
     notebook = serializers.FileField(help_text="The .ipynb file.", allow_empty_file=True)
     share_notebook = serializers.BooleanField(
         default=False,
-        help_text="Whether the organizers may show this notebook to the event's participants after the deadline "
+        help_text="Whether the organizers may show this notebook, with its author's name, to the event's participants "
+        "after the deadline "
         "(default false: a notebook without this consent is never released).",
     )
