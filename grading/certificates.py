@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from grading.errors import CertificateRefused, CertificateRevoked
 from grading.models import Certificate, CertificateAuditEntry, CertificateWording, Submission
-from grading.tutoring import person_name
+from grading.tutoring.selectors import person_name
 from hackathon.models import Event, Registration
 
 # What a participant did on one exercise, from least to most.

@@ -20,9 +20,10 @@ from exercises.services import bundle_of
 from grading.errors import ReleaseRefused
 from grading.models import ReleasedNotebook, Submission
 from grading.reports import score_bins
-from grading.tutoring import ErrorSignature, person_name, shared_errors
+from grading.tutoring.selectors import person_name
+from grading.tutoring.stuck import ErrorSignature, shared_errors
+from hackathon.charts import Chart, bar_chart
 from hackathon.models import EventExercise
-from hackathon.selectors import Bar, Chart
 
 TOP_SUBMISSIONS = 10
 COMMON_ERRORS = 10
@@ -184,10 +185,7 @@ def debrief(event_exercise: EventExercise) -> Debrief:
     bins = score_bins(
         bests, lowest=metric.lowest if metric else None, highest=metric.highest if metric else None, bins=10
     )
-    distribution = Chart(
-        title=f"Best public {exercise.metric_label} per participant",
-        bars=tuple(Bar(label, count) for label, count in bins.items()),
-    )
+    distribution = bar_chart(f"Best public {exercise.metric_label} per participant", bins.items())
     released = tuple(event_exercise.released_notebooks.select_related("submission").order_by("kind", "released_at"))
     return Debrief(
         event_exercise=event_exercise,
