@@ -422,7 +422,7 @@ class ReleasedNotebook(models.Model):
 
 
 DEFAULT_CERTIFICATE_TEXT = (
-    "This certifies that {name} took part in {event}, held {where} from {dates}, "
+    "This certifies that {name} took part in {event}, held {where} {dates}, "
     "a programme of {hours} hours of lectures and hands-on sessions."
 )
 

@@ -93,6 +93,11 @@ def test_a_certificate_states_the_event_dates_hours_and_what_the_person_did_per_
     assert "ML_INFN base hackathon" in text
     assert certificates.dates_text(event.starts_on, event.ends_on) in text
     assert "24 hours" in text and "online" in text
+    assert certificate.statement == (
+        f"This certifies that Ada Rossi took part in ML_INFN base hackathon, held online "
+        f"{certificates.dates_text(event.starts_on, event.ends_on)}, a programme of 24 hours of lectures and "
+        "hands-on sessions."
+    )
     assert "Reached the reference score of Breast cancer diagnosis from cell nuclei features" in text
     assert "Worked on Muon Tracks" in text  # the group's exercise, without a submission
     assert unused.exercise.title not in text
