@@ -177,6 +177,8 @@ def issue_certificates(*, event: Event, actor: AbstractBaseUser) -> list[Certifi
             "The certificates state the programme's hours, and this event has none: set the hours of the programme "
             "on the event's Edit page (or add its sessions), then issue the certificates."
         )
+    # Two organizers pressing Issue at once: the second waits here and then finds everyone holding one.
+    Event.objects.select_for_update().filter(pk=event.pk).first()
     holders = set(event.certificates.filter(revoked_at__isnull=True).values_list("participant_id", flat=True))
     registrations = (
         Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED)
