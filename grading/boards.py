@@ -61,7 +61,7 @@ def board_cache_seconds() -> int:
 
 # In the cached boards' keys: change it with the Board or BoardRow fields, so that during a rolling upgrade the new
 # code never unpickles a board the old code cached (nor the old code a new one).
-BOARD_CACHE_FORMAT = 3
+BOARD_CACHE_FORMAT = 4
 
 
 def _cache_key(event_exercise_id: int, audience: Audience, part: Part, ranking: Ranking) -> str:
@@ -88,6 +88,8 @@ class BoardRow:
     # Formatted once when the board is computed, so a cached board renders without per-row filters.
     shown_score: str = ""
     shown_time: str = ""
+    # The counted submission came in after the exercise closed, under the person's extension.
+    extended: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class Entry:
     created_at: dt.datetime
     scored_at: dt.datetime
     picked: bool
+    extended: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,11 +195,15 @@ def _load_entries(event_exercise_ids: Iterable[int]) -> dict[int, list[Entry]]:
             "created_at",
             "finished_at",
             "picked",
+            "extension_id",
         )
     )
     entries: dict[int, list[Entry]] = defaultdict(list)
-    for ee_id, pk, uid, participant_id, score, private, created, finished, picked in rows:
-        entries[ee_id].append(Entry(pk, str(uid), participant_id, score, private, created, finished or created, picked))
+    for ee_id, pk, uid, participant_id, score, private, created, finished, picked, extension_id in rows:
+        extended = extension_id is not None
+        entries[ee_id].append(
+            Entry(pk, str(uid), participant_id, score, private, created, finished or created, picked, extended)
+        )
     return entries
 
 
@@ -353,6 +360,7 @@ def rank_entries(
             participant_id=participant_id,
             group_number=person.group_number,
             submission_uid=counted.uid if audience is Audience.ORGANIZER else None,
+            extended=counted.extended,
         )
         keyed.append(
             (_sort_key(score, counted.created_at, counted.submission_id, higher=higher, decimals=decimals), row)
@@ -403,6 +411,7 @@ def _group_rows(keyed: list[tuple[tuple[Any, ...], BoardRow]]) -> list[tuple[tup
                     submissions=submissions[number],
                     group_number=number,
                     submission_uid=row.submission_uid,
+                    extended=row.extended,
                 ),
             )
         )
@@ -644,6 +653,7 @@ def board_json(board: Board, *, viewer_id: int | None = None) -> dict[str, Any]:
                 "submissions": row.submissions,
                 "group": row.group_number,
                 "you": viewer_id is not None and row.participant_id == viewer_id,
+                "extended": row.extended,
                 **({"submission": row.submission_uid} if organizer else {}),
             }
             for row in board.rows

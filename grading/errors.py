@@ -25,3 +25,7 @@ class StorageFull(SubmissionRefused):
 
 class GpuBudgetSpent(SubmissionRefused):
     """The participant's (or group's) GPU time for today cannot cover another run of this exercise."""
+
+
+class ExtensionRefused(UserFacingError):
+    """An extension that cannot be granted as asked; nothing was granted."""

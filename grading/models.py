@@ -104,6 +104,10 @@ class Submission(models.Model):
         null=True, blank=True, help_text="GPU time charged to the event's budget: the time limit while running."
     )
     worker = models.CharField(max_length=200, blank=True)
+    # The extension that let it in after the exercise closed (boards mark its row); null within the window.
+    extension = models.ForeignKey(
+        "hackathon.Extension", on_delete=models.SET_NULL, null=True, blank=True, related_name="submissions"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -310,6 +314,7 @@ class AuditEntry(models.Model):
         RESCORE = "rescore", "Queued a submission to be scored again"
         REVEAL = "reveal", "Revealed the private board"
         SETTINGS = "settings", "Changed the board settings"
+        EXTEND = "extend", "Granted an extension"
 
     event_exercise = models.ForeignKey(
         "hackathon.EventExercise", on_delete=models.CASCADE, related_name="audit_entries"

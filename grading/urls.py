@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from grading.views import boards, participant, reports, submissions, tokens, tutoring
+from grading.views import announcements, boards, participant, reports, submissions, tokens, tutoring
 
 urlpatterns = [
     path("events/<slug:slug>/exercises/<slug:exercise_slug>/", submissions.event_exercise, name="event_exercise"),
@@ -75,4 +75,11 @@ urlpatterns += [
     path("profile/tokens/", tokens.token_list, name="api_tokens"),
     path("profile/tokens/new/", tokens.token_create, name="api_token_create"),
     path("profile/tokens/<int:pk>/revoke/", tokens.token_revoke, name="api_token_revoke"),
+]
+
+# Talking to the room (issue 19): announcements and extensions.
+urlpatterns += [
+    path("events/<slug:slug>/announcements/", announcements.event_announcements, name="event_announcements"),
+    path("events/<slug:slug>/announcements/new/", announcements.announcement_new, name="announcement_new"),
+    path("events/<slug:slug>/extensions/", announcements.event_extensions, name="event_extensions"),
 ]
