@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from hackathon.models import EventExercise, Extension, Preferences
+from hackathon.models import Event, EventExercise, Extension, Preferences
 from hackathon.permissions import AnyUser
 
 # The last stretch in which pages count the minutes down.
@@ -71,6 +71,11 @@ class Deadline:
         return self.is_open(moment) and self.seconds_left(moment) <= COUNTDOWN_SECONDS
 
     @property
+    def closes_iso(self) -> str:
+        """The closing moment in UTC, to the second, as scripts parse it ("2026-11-30T17:00:00Z")."""
+        return self.closes_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
     def closes_text(self) -> str:
         return in_zone(self.closes_at, self.zone)
 
@@ -127,10 +132,11 @@ def deadline_for(event_exercise: EventExercise, user: AnyUser) -> Deadline:
     return Deadline(event_exercise, event_exercise.opens_at, closes_at, zone, extension)
 
 
-def extended_until(event_exercise_ids: list[int], user_id: int) -> dict[int, dt.datetime]:
-    """Return the person's latest extension on each of the event exercises that has one, in one query."""
+def extended_until(event: Event, user_id: int) -> dict[int, dt.datetime]:
+    """Return the end of the person's latest extension on each exercise of the event that has one, in one query."""
     return dict(
-        Extension.objects.filter(event_exercise_id__in=event_exercise_ids, user_id=user_id)
+        Extension.objects.filter(event_exercise__event=event, user_id=user_id)
         .values_list("event_exercise_id")
         .annotate(until=Max("until"))
+        .values_list("event_exercise_id", "until")
     )

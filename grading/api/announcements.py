@@ -31,6 +31,10 @@ class AnnouncementSerializer(serializers.Serializer):
         return receipt.read_at is not None
 
 
+class AnnouncementListSerializer(serializers.Serializer):
+    results = AnnouncementSerializer(many=True)
+
+
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**62), max_length=200, help_text="Announcement ids."
@@ -41,7 +45,7 @@ class MarkReadSerializer(serializers.Serializer):
     tags=["announcements"],
     summary="List my announcements, newest first",
     parameters=[OpenApiParameter("unread", bool, description="Only the ones not marked read yet.")],
-    responses={200: AnnouncementSerializer(many=True), **errors(401)},
+    responses={200: AnnouncementListSerializer, **errors(401)},
 )
 @api_view(["GET"])
 def my_announcements(request: Request) -> Response:
@@ -50,7 +54,7 @@ def my_announcements(request: Request) -> Response:
         if request.query_params.get("unread") in ("1", "true", "yes")
         else announcements.received(request.user)
     )
-    return Response(AnnouncementSerializer(receipts, many=True).data)
+    return Response({"results": AnnouncementSerializer(receipts, many=True).data})
 
 
 @extend_schema(

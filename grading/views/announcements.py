@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -27,7 +29,7 @@ def _announcing_event(request: HttpRequest, slug: str) -> Event:
     return event
 
 
-def _audience(request: HttpRequest, event: Event, data: dict) -> Audience:  # type: ignore[type-arg]
+def _audience(request: HttpRequest, event: Event, data: dict[str, Any]) -> Audience:
     kind = data["audience"]
     if kind == Announcement.Audience.STATUS:
         return announcements.with_status(event, data["status"])

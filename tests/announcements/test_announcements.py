@@ -143,7 +143,7 @@ def test_a_script_in_the_markdown_never_reaches_a_page_or_the_api(client, settin
     for url in (reverse("announcement_banner"), reverse("my_announcements")):
         page = client.get(url).content.decode()
         shown += re.findall(r'<div class="announcement-body">(.*?)</div>', page, re.DOTALL)
-    shown.append(client.get("/api/v1/announcements/").json()[0]["html"])
+    shown.append(client.get("/api/v1/announcements/").json()["results"][0]["html"])
     assert len(shown) == 3
     for html in shown:
         assert "Read this" in html
@@ -245,9 +245,9 @@ def test_the_api_lists_ones_announcements_and_marks_them_read(setting):
 
     announcement = _send(setting, announcements.everyone(setting.event))
     api = client_of(setting.ada)
-    listed = api.get("/api/v1/announcements/?unread=1").json()
+    listed = api.get("/api/v1/announcements/?unread=1").json()["results"]
     assert [(a["id"], a["title"], a["read"]) for a in listed] == [(announcement.pk, "Data fixed", False)]
     assert "<strong>fixed</strong>" in listed[0]["html"]
     assert api.post("/api/v1/announcements/read/", {"ids": [announcement.pk]}, format="json").status_code == 200
-    assert api.get("/api/v1/announcements/?unread=1").json() == []
-    assert api.get("/api/v1/announcements/").json()[0]["read"] is True
+    assert api.get("/api/v1/announcements/?unread=1").json()["results"] == []
+    assert api.get("/api/v1/announcements/").json()["results"][0]["read"] is True

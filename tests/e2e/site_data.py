@@ -10,6 +10,7 @@ test process: the site, the worker and this script share one file database that 
     python tests/e2e/site_data.py token EMAIL     # print a new API token of that person (as a hub would hold)
     python tests/e2e/site_data.py hub SLUG URL    # name the event's JupyterHub
     python tests/e2e/site_data.py quota SLUG EXERCISE N|default   # set the graded submissions per day
+    python tests/e2e/site_data.py announce SLUG TITLE BODY       # the organizer writes to every participant
 """
 
 from __future__ import annotations
@@ -249,6 +250,18 @@ def set_quota(slug: str, exercise: str, per_day: str) -> None:
     EventExercise.objects.filter(event__slug=slug, exercise__slug=exercise).update(submissions_per_day=limit)
 
 
+def announce(slug: str, title: str, body: str) -> None:
+    """Send an announcement from the event's organizer to every participant, as the Announcements page does."""
+    _setup_django()
+    from hackathon import announcements
+    from hackathon.models import Event, EventRole
+
+    event = Event.objects.get(slug=slug)
+    organizer = event.roles.filter(role=EventRole.Role.ORGANIZER).first().user
+    audience = announcements.everyone(event)
+    announcements.send_announcement(author=organizer, event=event, title=title, body=body, audience=audience)
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["prepare"]:
         print(json.dumps(asdict(prepare())))
@@ -264,6 +277,8 @@ def main(argv: list[str]) -> None:
         name_hub(argv[1], argv[2])
     elif len(argv) == 4 and argv[0] == "quota":
         set_quota(argv[1], argv[2], argv[3])
+    elif len(argv) == 4 and argv[0] == "announce":
+        announce(argv[1], argv[2], argv[3])
     else:
         raise SystemExit(__doc__)
 
