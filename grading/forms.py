@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from grading.models import Submission
+from hackathon.forms import RowsChoiceField
 from hackathon.models import Announcement, Event, EventExercise, Group, Registration
 
 
@@ -28,9 +29,7 @@ class AnnouncementForm(forms.Form):
     )
     audience = forms.ChoiceField(choices=Announcement.Audience.choices, widget=forms.RadioSelect)
     status = forms.ChoiceField(label="Registrants with the status", choices=Registration.Status.choices, required=False)
-    groups = forms.ModelMultipleChoiceField(
-        queryset=Group.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    groups = RowsChoiceField(queryset=Group.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
     exercise = forms.ModelChoiceField(
         label="Participants of the exercise", queryset=EventExercise.objects.none(), required=False
     )
