@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 
 from grading.models import Submission
 from hackathon.forms import RowsChoiceField
@@ -28,10 +29,23 @@ class AnnouncementForm(forms.Form):
         help_text="Markdown: **bold**, *italics*, `code`, [links](https://…), lists. HTML scripts are removed.",
     )
     audience = forms.ChoiceField(choices=Announcement.Audience.choices, widget=forms.RadioSelect)
-    status = forms.ChoiceField(label="Registrants with the status", choices=Registration.Status.choices, required=False)
-    groups = RowsChoiceField(queryset=Group.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
+    status = forms.ChoiceField(
+        label="Registrants with the status",
+        choices=[("", "—"), *Registration.Status.choices],
+        required=False,
+        help_text="For the audience “Registrants with a status”.",
+    )
+    groups = RowsChoiceField(
+        queryset=Group.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="For the audience “Some groups”.",
+    )
     exercise = forms.ModelChoiceField(
-        label="Participants of the exercise", queryset=EventExercise.objects.none(), required=False
+        label="Participants of the exercise",
+        queryset=EventExercise.objects.none(),
+        required=False,
+        help_text="For the audience “The participants of one exercise”: its groups and whoever submitted to it.",
     )
     error = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -46,6 +60,10 @@ class AnnouncementForm(forms.Form):
             reachable = (Announcement.Audience.GROUPS, Announcement.Audience.ERROR)
             self.fields["audience"].choices = [c for c in Announcement.Audience.choices if c[0] in reachable]
             del self.fields["status"], self.fields["exercise"]
+        if self.initial.get("error") and not self.is_bound:
+            # Opened from an error of the dashboard: its audience is the point, the other choices only distract.
+            for name in ("status", "groups", "exercise"):
+                self.fields.pop(name, None)
         if not (self.data.get("error") or self.initial.get("error")):
             self.fields["audience"].choices = [
                 c for c in self.fields["audience"].choices if c[0] != Announcement.Audience.ERROR
@@ -81,7 +99,9 @@ class ExtensionForm(forms.Form):
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["exercise"].queryset = event.event_exercises.select_related("exercise")
-        self.fields["exercise"].label_from_instance = lambda ee: ee.exercise.title
+        self.fields["exercise"].label_from_instance = lambda ee: (
+            f"{ee.exercise.title} (closes {timezone.localtime(ee.closes_at):%d %b %Y %H:%M})"
+        )
         self.fields["participant"].queryset = (
             event.registrations.filter(status=Registration.Status.CONFIRMED)
             .select_related("user")
