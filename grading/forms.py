@@ -68,6 +68,8 @@ class AnnouncementForm(forms.Form):
             self.fields["audience"].choices = [
                 c for c in self.fields["audience"].choices if c[0] != Announcement.Audience.ERROR
             ]
+        if len(self.fields["audience"].choices) == 1:  # a tutor's own groups: nothing to choose
+            self.fields["audience"].initial = self.fields["audience"].choices[0][0]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.forms import inlineformset_factory
 from django.utils.text import slugify
 
@@ -357,7 +358,8 @@ class SignupNamesForm(forms.Form):
 def _time_zone_choices() -> list[tuple[str, str]]:
     from zoneinfo import available_timezones
 
-    return [("", "The site's own time zone")] + [(name, name) for name in sorted(available_timezones())]
+    site = ("", f"The site's own time zone ({settings.TIME_ZONE})")
+    return [site] + [(name, name) for name in sorted(available_timezones())]
 
 
 class PreferencesForm(forms.ModelForm):
@@ -372,4 +374,5 @@ class PreferencesForm(forms.ModelForm):
     class Meta:
         model = Preferences
         fields = ["time_zone", "announcements_by_email"]
-        labels = {"announcements_by_email": "Send me announcements by email too"}
+        labels = {"announcements_by_email": "Send me the announcements of my events by email too"}
+        help_texts = {"announcements_by_email": "They show on your pages and in JupyterLab either way."}
