@@ -1,6 +1,6 @@
 """Errors of the grading domain that a person should see, each saying what to do next."""
 
-from exercises.errors import UserFacingError
+from sandbox.errors import UserFacingError
 
 
 class SubmissionRefused(UserFacingError):

@@ -15,8 +15,8 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from exercises.errors import UserFacingError
 from hackathon import permissions
+from hackathon.errors import AnnouncementRefused
 from hackathon.models import Announcement, AnnouncementReceipt, Event, Group, Preferences, Registration
 from hackathon.permissions import AnyUser
 
@@ -24,10 +24,6 @@ logger = logging.getLogger(__name__)
 
 # How many unread announcements the banner shows at once; the rest wait on the person's announcements page.
 BANNER_MAX = 3
-
-
-class AnnouncementRefused(UserFacingError):
-    """An announcement that cannot be sent as written or to that audience; nothing was sent."""
 
 
 @dataclass(frozen=True)

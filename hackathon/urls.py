@@ -1,7 +1,6 @@
-"""The site's URL map: each app's pages, the accounts, the admin."""
+"""The event domain's pages: events, registration, staff, groups, reports (the root URL map includes them)."""
 
-from django.contrib import admin
-from django.urls import include, path
+from django.urls import path
 
 from hackathon import announcement_views, views
 
@@ -40,8 +39,4 @@ urlpatterns = [
     path("announcements/banner/", announcement_views.announcement_banner, name="announcement_banner"),
     path("announcements/read/", announcement_views.mark_announcements_read, name="mark_announcements_read"),
     path("profile/preferences/", announcement_views.preferences, name="preferences"),
-    path("exercises/", include("exercises.urls")),
-    path("", include("grading.urls")),
-    path("accounts/", include("allauth.urls")),
-    path("admin/", admin.site.urls),
 ]

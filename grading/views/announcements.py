@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from exercises.errors import UserFacingError
 from exercises.notebook_html import markdown_html
 from grading import audiences, extensions
 from grading.forms import AnnouncementForm, ExtensionForm
@@ -20,6 +19,7 @@ from hackathon.announcements import Audience
 from hackathon.deadlines import time_zone_of
 from hackathon.models import Announcement, Event
 from hackathon.selectors import get_visible_event
+from sandbox.errors import UserFacingError
 
 
 def _announcing_event(request: HttpRequest, slug: str) -> Event:

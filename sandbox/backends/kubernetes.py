@@ -1,9 +1,8 @@
 """The Kubernetes backend: each job as a locked-down Kubernetes Job in the cluster, through the official client.
 
-Opt-in only: it is never the default. `unavailable_reason` refuses unless SANDBOX_BACKEND=kubernetes is set, the
-shared volume is named (SANDBOX_KUBERNETES_CLAIM and SANDBOX_KUBERNETES_SHARED_PATH) and an in-cluster or kube
-config loads. The sandbox package reads no Django settings, and `SandboxConfig` has no field for a cluster, so
-this module reads its own SANDBOX_KUBERNETES_* variables once, into `ClusterOptions`.
+Opt-in only: it is never the default. `unavailable_reason` refuses unless its host hands it a cluster
+(`SandboxConfig.cluster`, which the grading layer fills from the SANDBOX_KUBERNETES_* settings only when
+SANDBOX_BACKEND=kubernetes names this backend and the shared volume is named) and an in-cluster or kube config loads.
 
 How a job gets its files (docs/scaling.md, "Kubernetes"): the worker and every sandbox pod mount one
 ReadWriteMany volume (a PersistentVolumeClaim on NFS or CephFS), the worker at SHARED_PATH. For each job the
@@ -35,13 +34,13 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.backends import base, local
-from sandbox.jobs import Job, Outcome, Result, SandboxConfig
+from sandbox.backends import base, host
+from sandbox.jobs import ClusterOptions, Job, Outcome, Result, SandboxConfig
 from sandbox.runner import MESSAGES, limits_to_json, read_report
 
 log = logging.getLogger(__name__)
@@ -59,54 +58,13 @@ RUNNER_ROOT = "/opt/ml-infn"
 RUNTIME_PATH = "/opt/runtime/bin:/usr/local/bin:/usr/bin:/bin"
 JOBS_FOLDER = "sandbox-jobs"
 RUNNER_FOLDER = "sandbox-runner"
-DEFAULT_IMAGE = "ml-infn/runtime-{runtime}:latest"
-WALL_GRACE_S = local.WALL_GRACE_S
+WALL_GRACE_S = base.WALL_GRACE_S
 TTL_AFTER_FINISHED_S = 300
 PREPARE = f'mkdir -p {TMP} {HOME} && exec "$@"'  # the emptyDir at /job starts empty
 # Waiting reasons that never resolve by waiting: the job cannot start, and it is not the participant's fault.
 STUCK_REASONS = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError"}
 )
-
-
-@dataclass(frozen=True)
-class ClusterOptions:
-    """Where and how the backend starts jobs in the cluster."""
-
-    namespace: str
-    claim: str  # the ReadWriteMany PersistentVolumeClaim the worker and the jobs share
-    shared_path: Path  # where this worker mounts that claim
-    images: Mapping[str, str] = field(default_factory=dict)  # runtime -> image; else ml-infn/runtime-<runtime>
-    gpu_resource: str = "nvidia.com/gpu"  # or a MIG slice, e.g. nvidia.com/mig-1g.10gb
-    gpu_node_selector: Mapping[str, str] = field(default_factory=dict)
-    runtime_class: str | None = None  # e.g. gvisor or kata, where the cluster offers one
-    schedule_seconds: float = 300.0  # how long a job may wait for a node (and its image) before it is given up
-    poll_seconds: float = 2.0
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str], images: Mapping[str, str]) -> ClusterOptions | None:
-        """Read SANDBOX_KUBERNETES_*; return None when the shared volume is not named."""
-        claim = environ.get("SANDBOX_KUBERNETES_CLAIM", "")
-        shared = environ.get("SANDBOX_KUBERNETES_SHARED_PATH", "")
-        if not claim or not shared:
-            return None
-        selector = {}
-        for pair in filter(None, environ.get("SANDBOX_KUBERNETES_GPU_NODE_SELECTOR", "").split(",")):
-            key, _, value = pair.partition("=")
-            selector[key.strip()] = value.strip()
-        return cls(
-            namespace=environ.get("SANDBOX_KUBERNETES_NAMESPACE") or in_cluster_namespace() or "default",
-            claim=claim,
-            shared_path=Path(shared),
-            images=dict(images),
-            gpu_resource=environ.get("SANDBOX_KUBERNETES_GPU_RESOURCE", "nvidia.com/gpu"),
-            gpu_node_selector=selector,
-            runtime_class=environ.get("SANDBOX_KUBERNETES_RUNTIME_CLASS") or None,
-            schedule_seconds=float(environ.get("SANDBOX_KUBERNETES_SCHEDULE_SECONDS", "300")),
-        )
-
-    def image_for(self, runtime: str) -> str:
-        return self.images.get(runtime) or DEFAULT_IMAGE.format(runtime=runtime)
 
 
 @dataclass(frozen=True)
@@ -171,12 +129,12 @@ def job_manifest(job: Job, job_id: str, options: ClusterOptions, staging: Stagin
             }
         )
     mounts.append({"name": "shared", "mountPath": f"{WORKDIR}/output", "subPath": staging.output_subpath})
-    env = local.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
+    env = base.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
     runner = ["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(limits)]
     if job.command is not None:
         runner += ["--command", "-", "--", *job.command]
     else:
-        runner += [staging.notebook_name or "submission.ipynb", "-"]
+        runner += [staging.notebook_name or base.DEFAULT_NOTEBOOK_NAME, "-"]
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
@@ -265,7 +223,7 @@ class Backend(base.Backend):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(config)
-        self.options = options or ClusterOptions.from_environment(os.environ, config.docker_images)
+        self.options = options or config.cluster
         self.batch_api = batch_api
         self.core_api = core_api
         self.sleep = sleep
@@ -275,14 +233,15 @@ class Backend(base.Backend):
     def unavailable_reason(self) -> str | None:
         if self.batch_api is not None and self.core_api is not None and self.options is not None:
             return None  # handed its API clients (tests, or a caller that built them)
-        if os.environ.get("SANDBOX_BACKEND") != NAME:
-            return "it runs only when named: set SANDBOX_BACKEND=kubernetes (and the SANDBOX_KUBERNETES_* variables)."
+        if self.options is None:
+            return (
+                "it runs only when named and given its cluster: set SANDBOX_BACKEND=kubernetes, "
+                "SANDBOX_KUBERNETES_CLAIM and SANDBOX_KUBERNETES_SHARED_PATH."
+            )
         try:
             import kubernetes  # noqa: F401
         except ImportError:
             return "the kubernetes Python package is not installed (pip install kubernetes)."
-        if self.options is None:
-            return "name the shared volume: set SANDBOX_KUBERNETES_CLAIM and SANDBOX_KUBERNETES_SHARED_PATH."
         if not self.options.shared_path.is_dir():
             return f"the shared volume is not mounted at {self.options.shared_path}."
         return load_cluster_config()
@@ -301,28 +260,28 @@ class Backend(base.Backend):
     def run(self, job: Job) -> Result:
         started = self.clock()
         if self.options is None:
-            return local.infrastructure("the shared volume of the kubernetes backend is not configured", self.name)
+            return base.infrastructure("the shared volume of the kubernetes backend is not configured", self.name)
         try:
             batch, core = self.apis()
         except Exception as exc:
-            return local.infrastructure(f"no Kubernetes API answers: {first_line(exc)}", self.name)
+            return base.infrastructure(f"no Kubernetes API answers: {first_line(exc)}", self.name)
         job_id = uuid.uuid4().hex
         try:
             staging = self.stage(job, job_id)
         except (OSError, ValueError) as exc:
-            return local.infrastructure(f"could not stage the job on the shared volume: {exc}", self.name)
+            return base.infrastructure(f"could not stage the job on the shared volume: {exc}", self.name)
         name = job_name(job_id)
         namespace = self.options.namespace
         try:
             batch.create_namespaced_job(namespace, job_manifest(job, job_id, self.options, staging))
-            with local.OutputWatch(staging.output, job.limits, lambda: None) as output_watch:
+            with host.OutputWatch(staging.output, job.limits, lambda: None) as output_watch:
                 watched = self.watch(batch, core, name, job_id, job, output_watch)
             log_text = self.read_log(core, watched)
         except Exception as exc:
             log.exception("The Kubernetes API failed while running job %s", name)
             self.delete(batch, name)
             shutil.rmtree(staging.folder, ignore_errors=True)
-            return local.infrastructure(f"the Kubernetes API failed: {first_line(exc)}", self.name)
+            return base.infrastructure(f"the Kubernetes API failed: {first_line(exc)}", self.name)
         self.delete(batch, name)
         try:
             entries = copy_output(staging.output, job.output_dir)
@@ -355,7 +314,7 @@ class Backend(base.Backend):
             mount_subpaths.append((mount.name, source.relative_to(root.resolve()).as_posix()))
         notebook_subpath = notebook_name = None
         if job.notebook is not None:
-            notebook_name = notebook_name_for(job)
+            notebook_name = base.notebook_name_for(job)
             staged = folder / "notebook.ipynb"
             shutil.copyfile(job.notebook, staged)
             notebook_subpath = staged.resolve().relative_to(root.resolve()).as_posix()
@@ -374,11 +333,11 @@ class Backend(base.Backend):
         if self.runner_subpath is not None:
             return self.runner_subpath
         assert self.options is not None
-        digest = package_digest(local.SANDBOX_PACKAGE)
+        digest = package_digest(base.SANDBOX_PACKAGE)
         target = self.options.shared_path / RUNNER_FOLDER / digest
         if not (target / "runner.py").is_file():
             partial = target.with_name(f"{digest}.{uuid.uuid4().hex}")
-            shutil.copytree(local.SANDBOX_PACKAGE, partial, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(base.SANDBOX_PACKAGE, partial, ignore=shutil.ignore_patterns("__pycache__"))
             try:
                 partial.rename(target)  # atomic: workers publishing at once never see half a package
             except OSError:
@@ -425,7 +384,7 @@ class Backend(base.Backend):
         except Exception as exc:
             log.warning("Could not read the log of pod %s: %s", watched.pod_name, first_line(exc))
             return ""
-        return text[-local.REPORT_MAX_BYTES :]
+        return text[-base.REPORT_MAX_BYTES :]
 
     def delete(self, batch: Any, name: str) -> None:
         """Delete the Job and its pod now; ttlSecondsAfterFinished removes it later if this fails."""
@@ -492,7 +451,7 @@ def judge(log_text: str, watched: Watched, output_full: bool, duration_s: float,
         outcome=outcome,
         duration_s=duration_s,
         message=message,
-        log=report.log if report else log_text[-local.DIAGNOSTIC_BYTES :],
+        log=report.log if report else log_text[-base.DIAGNOSTIC_BYTES :],
         log_truncated=report.log_truncated if report else False,
         peak_memory_bytes=report.peak_memory_bytes if report else None,
         executed_notebook=report.executed_notebook if report else None,
@@ -526,16 +485,6 @@ def copy_output(staged: Path, destination: Path) -> int:
                     shutil.copyfileobj(source_file, sink)
         dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
     return entries
-
-
-def notebook_name_for(job: Job) -> str | None:
-    """Name the notebook inside /job: its own file name unless a mount or a reserved name uses it."""
-    if job.notebook is None:
-        return None
-    name = job.notebook.name
-    if name in {m.name for m in job.mounts} or name in ("output", ".tmp", ".home") or name.startswith("."):
-        name = "submission.ipynb"
-    return name
 
 
 def package_digest(folder: Path) -> str:

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from grading import audiences
 from hackathon import announcements
-from hackathon.announcements import AnnouncementRefused
+from hackathon.errors import AnnouncementRefused
 from hackathon.models import Announcement, AnnouncementReceipt, Preferences, Registration
 from tests.factories import make_participant, make_user
 from tests.tutoring.builders import exception, submission
