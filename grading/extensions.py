@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from grading.boards import forget_cached_boards
+from grading.boards.cache import forget_cached_boards
 from grading.errors import ExtensionRefused
 from grading.models import AuditEntry
 from hackathon import permissions

@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from exercises.notebook_html import markdown_html
-from grading import audiences, extensions
+from grading import extensions
 from grading.forms import AnnouncementForm, ExtensionForm
+from grading.tutoring import audiences
 from hackathon import announcements, permissions
 from hackathon.announcements import Audience
 from hackathon.deadlines import time_zone_of

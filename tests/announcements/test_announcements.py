@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from grading import audiences
+from grading.tutoring import audiences
 from hackathon import announcements
 from hackathon.errors import AnnouncementRefused
 from hackathon.models import Announcement, AnnouncementReceipt, Preferences, Registration

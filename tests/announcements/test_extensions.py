@@ -12,9 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from grading import board_services, client, extensions, services
-from grading.boards import Audience, exercise_board
-from grading.errors import ExerciseNotOpen, ExtensionRefused, QuotaExceeded
+from grading import client, extensions, services
+from grading.boards import services as board_services
+from grading.boards.ranking import Audience
+from grading.boards.selectors import exercise_board
+from grading.errors import BoardActionRefused, ExerciseNotOpen, ExtensionRefused, QuotaExceeded
 from grading.models import AuditEntry, BoardSettings, Submission
 from hackathon.deadlines import deadline_for
 from hackathon.models import Extension, Group, Preferences
@@ -156,7 +158,7 @@ def test_final_picks_stay_open_as_long_as_the_persons_extension(closed):
     mine, theirs = scored(ee, ada, 0.8), scored(ee, bob, 0.8)
     _extend(ee, organizer, ada)
     assert board_services.pick_final_submissions(participant=ada, event_exercise=ee, uids=[str(mine.uid)])
-    with pytest.raises(board_services.BoardActionRefused, match="locked"):
+    with pytest.raises(BoardActionRefused, match="locked"):
         board_services.pick_final_submissions(participant=bob, event_exercise=ee, uids=[str(theirs.uid)])
 
 

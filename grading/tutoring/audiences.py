@@ -7,7 +7,7 @@ from django.http import Http404
 
 from grading.models import Submission
 from grading.permissions import visible_submissions
-from grading.tutoring import error_signature
+from grading.tutoring.stuck import error_signature
 from hackathon.announcements import Audience
 from hackathon.models import Announcement, Event, EventExercise, Registration
 from hackathon.permissions import AnyUser
