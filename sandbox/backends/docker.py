@@ -19,6 +19,9 @@ surely over, so that `remove_leftovers` removes any a dead worker left, and no l
 tmpfs pages count against the container's memory cgroup, so its memory limit is `memory_bytes + disk_bytes`:
 a job may use its whole memory and fill its disk, and no more. /dev/shm is a second tmpfs of `disk_bytes` (data
 loaders pass batches through it, as on bwrap); what a job keeps there counts against that same memory limit.
+
+With `warm_pool_size > 0`, CPU notebook jobs run in containers started before them (`ContainerPool`, at the end
+of this module): made with the same options plus a read-only stage folder, their kernel warm, one job each.
 """
 
 from __future__ import annotations
@@ -82,6 +85,12 @@ POOL_IDLE_S = 900
 CAP_WATCH_INTERVAL_S = 1.0  # each look is a `docker exec`: cheaper than bwrap's file read, so less often
 # The container's process count, cap and refusals (cgroup v1, then v2; only one set exists). Read with `cat`
 # alone: at the cap a shell inside could not fork it.
+# Counts the container's runnable threads with the shell's builtins only (a glob, `read`, arithmetic: no fork),
+# for host.RunnableRule; the shell counts itself, one more than the job's.
+RUNNABLE_SCRIPT = (
+    'n=0; for f in /proc/[0-9]*/task/[0-9]*/stat; do read -r l < "$f" 2>/dev/null || continue; '
+    's=${l##*) }; [ "${s%% *}" = R ] && n=$((n+1)); done; echo $n'
+)
 PIDS_FILES = (
     "/sys/fs/cgroup/pids/pids.current",
     "/sys/fs/cgroup/pids/pids.max",
@@ -399,6 +408,7 @@ class RunnerExec:
 
     def _watch_cap(self, reader: threading.Thread) -> None:
         rule = host.ProcessCapRule()
+        spinning = host.RunnableRule(self.limits.cpus)
         while reader.is_alive():
             reader.join(CAP_WATCH_INTERVAL_S)
             try:
@@ -406,7 +416,14 @@ class RunnerExec:
             except Exception:
                 return  # the container is gone or the engine busy: the wall clock still holds
             counts = pids_counts(reply.output.decode(errors="replace"))
-            if counts is not None and rule.keeps_hitting(*counts, time.monotonic()):
+            ended = counts is not None and rule.keeps_hitting(*counts, time.monotonic())
+            if not ended and counts is not None and counts[0] > spinning.limit:
+                with contextlib.suppress(Exception):
+                    text = self.container.exec_run(["sh", "-c", RUNNABLE_SCRIPT], user=USER).output.decode().strip()
+                    ended = text.isdigit() and spinning.keeps_spinning(int(text) - 1, time.monotonic())
+            elif counts is not None:
+                spinning.over_since = None
+            if ended:
                 self.process_capped = True
                 with contextlib.suppress(Exception):
                     # The shell's own kill builtin, which needs no fork: kill(-1) reaches only the job's uid.
