@@ -82,6 +82,10 @@ POOL_LABEL = "ml-infn.sandbox.pool"  # on pool containers: the runtime they were
 # lifetime) POOL_IDLE_S + its wall clock + LEFTOVER_MARGIN_S after its start: so a killed worker's warm
 # containers free their memory and are removed by the periodic cleanup like any job container past its expiry.
 POOL_IDLE_S = 900
+# Inputs that cannot be hard-linked into a warm container's stage (another mount, as the private data and the
+# state folder are in deploy/compose.yaml) are copied, up to this much in all; a larger data set runs cold. A
+# copy of 256 MiB takes well under a second, a cold container with its imports 9-24 s (docs/benchmarks.md).
+COPY_MAX_BYTES = 256 * 1024 * 1024
 CAP_WATCH_INTERVAL_S = 1.0  # each look is a `docker exec`: cheaper than bwrap's file read, so less often
 # The container's process count, cap and refusals (cgroup v1, then v2; only one set exists). Read with `cat`
 # alone: at the cap a shell inside could not fork it.
@@ -658,6 +662,14 @@ class ContainerPool(warm.SandboxPool[PooledContainer]):
             m.name not in base.RESERVED_NAMES and not m.name.startswith(".") for m in job.mounts
         )
 
+    def can_link(self, job: Job) -> bool:
+        """Tell whether the job's inputs can be staged: hard-linked, or else small enough to copy."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if all(links_into(Path(mount.source), self.root) for mount in job.mounts):
+            return True
+        copied = sum(host.usage_of(Path(mount.source), 1_000_000)[0] for mount in job.mounts)
+        return copied <= COPY_MAX_BYTES
+
     def usable_for(self, sandbox: PooledContainer, job: Job) -> bool:
         """A container must outlive the job's wall clock and the copying out by the usual margin."""
         return sandbox.expires - time.time() >= job.limits.wall_seconds + LEFTOVER_MARGIN_S
@@ -762,6 +774,20 @@ class ContainerPool(warm.SandboxPool[PooledContainer]):
         with contextlib.suppress(Exception):
             sandbox.client.close()
         shutil.rmtree(sandbox.folder, ignore_errors=True)
+
+
+def links_into(source: Path, folder: Path) -> bool:
+    """Tell whether a file of `source` (the first one found) can be hard-linked into `folder`: same mount."""
+    for parent, _, files in os.walk(source):
+        for name in files:
+            probe = folder / f".link-probe-{uuid.uuid4().hex}"
+            try:
+                os.link(Path(parent) / name, probe, follow_symlinks=False)
+            except OSError:
+                return False
+            probe.unlink()
+            return True
+    return True  # nothing to link: an empty folder is made, not linked
 
 
 def expiry_of(options: Mapping[str, Any]) -> float:
