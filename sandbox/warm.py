@@ -269,6 +269,10 @@ class SandboxPool(Generic[S]):
         with self.lock:
             if self.failures.get(job.runtime, 0) >= MAX_FAILED_STARTS:
                 return None
+            expired = [s for s in self.idle if s.runtime == job.runtime and self.expired(s)]
+            self.idle = [s for s in self.idle if s not in expired]
+            for sandbox in expired:
+                threading.Thread(target=self.destroy, args=(sandbox,), daemon=True).start()
             self._want(job.runtime, source, job.limits)
             mine = [s for s in self.idle if s.runtime == job.runtime and self.usable_for(s, job)]
             mine.sort(key=lambda s: not s.ready.is_set())  # warm ones first
@@ -301,11 +305,14 @@ class SandboxPool(Generic[S]):
 
     def spawn_forever(self) -> None:
         """Start the sandboxes asked for, from this one thread, until the pool closes; replace expired ones."""
+        next_look = time.monotonic() + HOUSEKEEPING_S
         while True:
-            try:
-                runtime = self.requests.get(timeout=HOUSEKEEPING_S)
-            except queue.Empty:
+            if time.monotonic() >= next_look:  # by the clock: a busy runtime's requests must not starve the others
                 self.replace_expired()
+                next_look = time.monotonic() + HOUSEKEEPING_S
+            try:
+                runtime = self.requests.get(timeout=max(0.0, next_look - time.monotonic()))
+            except queue.Empty:
                 continue
             if runtime is None:
                 return

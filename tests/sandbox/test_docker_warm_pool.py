@@ -183,7 +183,16 @@ def test_an_idle_container_past_its_expiry_is_replaced_by_a_fresh_one(tmp_path: 
         pool.replace_expired()
         assert gone(old)
         assert pool.wait_ready("cpu", READY_S)
-        assert pool.idle[0].container.name != old.container.name
+        fresh = pool.idle[0]
+        assert fresh.container.name != old.container.name
+        fresh.expires = time.time()  # a job arrives before the periodic look: it too drops the expired one
+        result, _ = run(backend, tmp_path, "x = 1")
+        assert result.outcome is Outcome.OK and not result.warm, result.message
+        deadline = time.monotonic() + 30
+        while not gone(fresh) and time.monotonic() < deadline:  # destroyed beside the job, not before it
+            time.sleep(0.2)
+        assert gone(fresh)
+        assert pool.wait_ready("cpu", READY_S), "no replacement started for the expired container"
     finally:
         backend.close()
 
