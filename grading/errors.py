@@ -1,9 +1,13 @@
 """Errors of the grading domain that a person should see, each saying what to do next."""
 
-from exercises.errors import UserFacingError
+from sandbox.errors import UserFacingError
 
 
-class SubmissionRefused(UserFacingError):
+class GradingError(UserFacingError):
+    """Base of grading's refusals: nothing changed, and the message says what to do instead."""
+
+
+class SubmissionRefused(GradingError):
     """The upload was not recorded: nothing was queued and no quota was used."""
 
 
@@ -25,3 +29,23 @@ class StorageFull(SubmissionRefused):
 
 class GpuBudgetSpent(SubmissionRefused):
     """The participant's (or group's) GPU time for today cannot cover another run of this exercise."""
+
+
+class BoardActionRefused(GradingError):
+    """A board action was not taken: nothing changed."""
+
+
+class HelpRequestRefused(GradingError):
+    """A help request, or a step of its life, could not be recorded; the message says what to do instead."""
+
+
+class ReleaseRefused(GradingError):
+    """A notebook cannot be released to the event's people (before the deadline, or without its author's consent)."""
+
+
+class CertificateRefused(GradingError):
+    """A certificate cannot be issued, revoked or verified as asked."""
+
+
+class CertificateRevoked(CertificateRefused):
+    """The certificate was valid once, and an organizer revoked it."""

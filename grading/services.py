@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
@@ -23,11 +22,10 @@ from django.utils import timezone
 
 import sandbox
 from exercises.errors import InvalidBundle, InvalidPredictions, ScoringFailed
-from exercises.evaluation import Scores, evaluate, load_answers
+from exercises.evaluation import Scores, draw_figures, evaluate
 from exercises.models import Exercise
-from exercises.outputs import read_masks_npy
 from exercises.services import Dataset, bundle_of, default_secret_seed, ensure_dataset
-from grading import dispatch, figures, gpu_budget
+from grading import dispatch, gpu_budget
 from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
@@ -67,13 +65,8 @@ def submissions_per_day(event_exercise: EventExercise) -> int:
 def used_today(*, participant: AbstractBaseUser, event_exercise: EventExercise, now: dt.datetime | None = None) -> int:
     """Count today's graded submissions that use quota: failed and invalid ones too, platform failures not."""
     day_start = timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (
-        event_exercise.submissions.filter(
-            participant=participant, kind=Submission.Kind.GRADED, created_at__gte=day_start
-        )
-        .exclude(reason=Submission.Reason.INFRASTRUCTURE)
-        .count()
-    )
+    submissions = Submission.objects.filter(event_exercise=event_exercise, participant=participant)
+    return submissions.counting_toward_quota().filter(created_at__gte=day_start).count()
 
 
 def remaining_today(*, participant: AbstractBaseUser, event_exercise: EventExercise) -> int:
@@ -89,8 +82,12 @@ def submit_notebook(
     raw: bytes,
     filename: str = "notebook.ipynb",
     kind: str = Submission.Kind.GRADED,
+    share_notebook: bool = False,
 ) -> Submission:
-    """Record a notebook for grading and queue it once the record is committed; raise SubmissionRefused if not."""
+    """Record a notebook for grading and queue it once the record is committed; raise SubmissionRefused if not.
+
+    `share_notebook` records the author's consent that organizers may release the notebook after the deadline.
+    """
     if not permissions.can_take_part(participant, event_exercise.event):
         raise SubmissionRefused("Only confirmed participants of this event can submit. Register for the event first.")
     if not event_exercise.is_open():
@@ -121,6 +118,7 @@ def submit_notebook(
             event_exercise=event_exercise,
             participant=participant,
             kind=kind,
+            share_notebook=share_notebook,
             original_name=storable(Path(filename).name[:255]),
             queue=event_exercise.exercise.queue,
             queued_at=timezone.now(),
@@ -243,7 +241,18 @@ def run_and_score(
                 "written as the exercise's notebook asks (names, shapes, one value per test case).",
                 result=result,
             )
-        images = draw_figures(exercise, scores, output, data_dir, answers_path, figures_dir) if figures_dir else []
+        images = (
+            draw_figures(
+                bundle,
+                scores,
+                figures_dir=figures_dir,
+                output_dir=output,
+                data_dir=data_dir,
+                answers_path=answers_path,
+            )
+            if figures_dir
+            else []
+        )
         return Grading(
             status=Submission.Status.SCORED,
             message=scored_message(exercise, scores),
@@ -259,45 +268,6 @@ def scored_message(exercise: Exercise, scores: Scores) -> str:
     shown = round(scores.public, settings.BOARD_DECIMALS)
     direction = exercise.get_direction_display().lower()
     return f"Scored: {exercise.metric_label} {shown} on the public part of the test set ({direction})."
-
-
-def draw_figures(
-    exercise: Exercise, scores: Scores, output: Path, data_dir: Path, answers_path: Path, figures_dir: Path
-) -> list[dict[str, str]]:
-    """Draw the result's pictures into figures_dir; a picture that cannot be drawn is left out, not fatal."""
-    images: list[dict[str, str]] = []
-    try:
-        if "roc" in scores.figures:
-            figures.roc_curve(
-                scores.figures["roc"],
-                scores.public if exercise.metric == "roc_auc" else scores.secondary.get("anomaly_auc", 0.0),
-                figures_dir / "roc.png",
-            )
-            images.append({"file": "roc.png", "title": "ROC curve on the public part"})
-        if "error_histogram" in scores.figures:
-            figures.histogram(
-                scores.figures["error_histogram"], "Reconstruction error", "error", figures_dir / "errors.png"
-            )
-            images.append({"file": "errors.png", "title": "Reconstruction errors, normal events and anomalies"})
-        if "dice_histogram" in scores.figures:
-            figures.histogram(
-                scores.figures["dice_histogram"], "Dice per image, public part", "Dice", figures_dir / "dice.png"
-            )
-            images.append({"file": "dice.png", "title": "Dice per image on the public part"})
-        overlays = scores.figures.get("overlays", [])
-        images_file = Path(data_dir) / "test_images.npy"
-        if overlays and images_file.is_file():
-            truth = load_answers(exercise.output_kind, answers_path)["masks"]
-            test_images = np.load(images_file, allow_pickle=False, mmap_mode="r")
-            predicted = read_masks_npy(output, truth.shape[1:], truth.shape[0])
-            for item in overlays:
-                name = f"overlay-{item['index']}.png"
-                i = item["index"]
-                figures.mask_overlay(test_images[i], truth[i], predicted[i], item["dice"], figures_dir / name)
-                images.append({"file": name, "title": f"Image {i}: Dice {item['dice']:.3f}"})
-    except Exception:  # pictures help but must never lose a score
-        logger.exception("Could not draw the figures of a result")
-    return images
 
 
 def _heartbeat(submission_id: int, attempt: int, stop: threading.Event) -> None:

@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from exercises.errors import UserFacingError
 from hackathon import forms, permissions, selectors, services, staffing
 from hackathon.confirmation import confirm_page
 from hackathon.models import Event, EventRole, Registration, StaffInvitation
 from hackathon.spreadsheets import csv_writer
+from sandbox.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "can_give_feedback": permissions.can_give_feedback(request.user, event),
         "registration": registration,
         "waiting_position": registration.waiting_position() if registration else None,
-        "registration_open": event.registration_opens_at <= now < event.registration_closes_at,
+        "registration_open": event.registration_is_open(now),
         "places_taken": services.places_taken(event),
         "timetable": selectors.timetable(event),
         "my_group": selectors.group_of(request.user, event),

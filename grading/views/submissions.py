@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from exercises.notebook_html import markdown_html, notebook_html
 from exercises.release import student_zip
 from exercises.services import bundle_of, ensure_dataset
-from grading import gpu_budget, selectors, services
+from grading import closing, gpu_budget, selectors, services
 from grading.errors import SubmissionRefused
 from grading.forms import SubmissionForm
 from grading.models import Submission
@@ -50,6 +50,7 @@ def event_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
         "form": SubmissionForm(),
         "can_submit": permissions.can_take_part(request.user, event) and event_exercise.is_open(),
         "window_refusal": event_exercise.window_refusal(),
+        "debrief_open": closing.has_closed(event_exercise),
     }
     return render(request, "grading/event_exercise.html", context)
 
@@ -83,6 +84,7 @@ def submit(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
             raw=raw,
             filename=upload.name,
             kind=form.cleaned_data["kind"],
+            share_notebook=form.cleaned_data["share_notebook"],
         )
     except SubmissionRefused as error:
         messages.error(request, error.message)

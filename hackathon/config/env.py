@@ -66,10 +66,16 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+def env_pairs(name: str) -> dict[str, str]:
+    """Read comma-separated `key=value` pairs (`nvidia.com/mig.config=all-1g.10gb,pool=gpu`); a bare key maps to ""."""
+    pairs = {}
+    for item in env_list(name):
+        key, _, value = item.partition("=")
+        pairs[key.strip()] = value.strip()
+    return pairs
 
 
-def env_networks(name: str) -> tuple[Network, ...]:
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """Read a comma-separated list of addresses and CIDR blocks (`10.0.0.0/8`, `::1`), naming a bad entry."""
     networks = []
     for item in env_list(name):
@@ -118,7 +124,7 @@ def cache_from_url(url: str, *, name: str = "CACHE_URL") -> dict[str, Any]:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if url.startswith(("redis://", "rediss://", "unix://")):
         # Django's Redis cache raises when Redis is down, and the boards then compute from the database
-        # (grading.boards.cached_board); sessions stay in the database, so signing in never needs Redis. Redis
+        # (grading.boards.cache.cached_board); sessions stay in the database, so signing in never needs Redis. Redis
         # answers in a millisecond: a quarter second means it hangs, and every polling browser would wait on it.
         return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
