@@ -49,3 +49,7 @@ class CertificateRefused(GradingError):
 
 class CertificateRevoked(CertificateRefused):
     """The certificate was valid once, and an organizer revoked it."""
+
+
+class ExtensionRefused(GradingError):
+    """An extension that cannot be granted as asked; nothing was granted."""

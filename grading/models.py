@@ -114,6 +114,10 @@ class Submission(models.Model):
         "deadline (grading.closing.release_submission refuses a notebook without this consent).",
     )
     worker = models.CharField(max_length=200, blank=True)
+    # The extension that let it in after the exercise closed (boards mark its row); null within the window.
+    extension = models.ForeignKey(
+        "hackathon.Extension", on_delete=models.SET_NULL, null=True, blank=True, related_name="submissions"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -320,6 +324,7 @@ class AuditEntry(models.Model):
         RESCORE = "rescore", "Queued a submission to be scored again"
         REVEAL = "reveal", "Revealed the private board"
         SETTINGS = "settings", "Changed the board settings"
+        EXTEND = "extend", "Granted an extension"
 
     event_exercise = models.ForeignKey(
         "hackathon.EventExercise", on_delete=models.CASCADE, related_name="audit_entries"

@@ -31,6 +31,7 @@ from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
 from grading.sandboxing import job_limits, needs_gpu, runtime_of, sandbox_backend, sandbox_config
 from hackathon import permissions
+from hackathon.deadlines import deadline_for
 from hackathon.models import EventExercise, Registration
 
 logger = logging.getLogger(__name__)
@@ -90,11 +91,12 @@ def submit_notebook(
     """
     if not permissions.can_take_part(participant, event_exercise.event):
         raise SubmissionRefused("Only confirmed participants of this event can submit. Register for the event first.")
-    if not event_exercise.is_open():
+    deadline = deadline_for(event_exercise, participant)
+    if not deadline.is_open():
         raise ExerciseNotOpen(
             f"{event_exercise.exercise.title} takes submissions from "
             f"{timezone.localtime(event_exercise.opens_at):%d %b %H:%M} to "
-            f"{timezone.localtime(event_exercise.closes_at):%d %b %H:%M}."
+            f"{timezone.localtime(deadline.closes_at):%d %b %H:%M}."
         )
     notebook = parse_uploaded_notebook(raw, max_bytes=settings.SUBMISSION_MAX_BYTES)
     with transaction.atomic():
@@ -122,6 +124,8 @@ def submit_notebook(
             original_name=storable(Path(filename).name[:255]),
             queue=event_exercise.exercise.queue,
             queued_at=timezone.now(),
+            # After the exercise closed only an extension lets it in; the boards mark it so.
+            extension=deadline.extension if deadline.is_extension_time() else None,
         )
         try:
             submission.notebook.save(

@@ -3,7 +3,7 @@
 import logging
 
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown
 
 from grading import services
 
@@ -52,3 +52,15 @@ def warm_sandboxes_at_start(**kwargs: object) -> None:
         import matplotlib.figure  # noqa: F401
     except ImportError:  # pictures are then drawn without it, or not at all, as before
         logging.getLogger(__name__).warning("matplotlib is missing; feedback pictures cannot be drawn")
+
+
+@worker_process_shutdown.connect
+def close_sandboxes_at_exit(**kwargs: object) -> None:
+    """Stop this worker process's warm sandboxes when it exits (prefork children skip `atexit`).
+
+    bwrap's would die with the process anyway; warm containers would wait, holding their memory, until their
+    expiry stops them (sandbox.backends.docker.POOL_IDLE_S).
+    """
+    import sandbox.warm
+
+    sandbox.warm.close_all()

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from grading.views import boards, certificates, closing, participant, reports, submissions, tokens, tutoring
+from grading.views import (
+    announcements,
+    boards,
+    certificates,
+    closing,
+    participant,
+    reports,
+    submissions,
+    tokens,
+    tutoring,
+)
 
 app_name = "grading"
 
@@ -110,4 +120,11 @@ urlpatterns += [
     ),
     path("events/<slug:slug>/me/certificate.pdf", certificates.my_certificate, name="my_certificate"),
     path("certificates/<str:token>/", certificates.verify_certificate, name="verify_certificate"),
+]
+
+# Talking to the room (issue 19): announcements and extensions.
+urlpatterns += [
+    path("events/<slug:slug>/announcements/", announcements.event_announcements, name="event_announcements"),
+    path("events/<slug:slug>/announcements/new/", announcements.announcement_new, name="announcement_new"),
+    path("events/<slug:slug>/extensions/", announcements.event_extensions, name="event_extensions"),
 ]

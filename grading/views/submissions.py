@@ -21,6 +21,7 @@ from grading.forms import SubmissionForm
 from grading.models import Submission
 from grading.permissions import visible_result
 from hackathon import permissions
+from hackathon.deadlines import deadline_for
 from hackathon.selectors import get_visible_event
 
 FIGURE_NAME = re.compile(r"^[a-z0-9-]+\.png$")
@@ -36,6 +37,7 @@ def _participant_exercise(request: HttpRequest, slug: str, exercise_slug: str): 
 @login_required
 def event_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     event, event_exercise = _participant_exercise(request, slug, exercise_slug)
+    deadline = deadline_for(event_exercise, request.user)
     context = {
         "event": event,
         "event_exercise": event_exercise,
@@ -48,9 +50,10 @@ def event_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
         else None,
         "submissions": selectors.my_submissions(request.user, event_exercise)[:50],
         "form": SubmissionForm(),
-        "can_submit": permissions.can_take_part(request.user, event) and event_exercise.is_open(),
-        "window_refusal": event_exercise.window_refusal(),
         "debrief_open": closing.has_closed(event_exercise),
+        "can_submit": permissions.can_take_part(request.user, event) and deadline.is_open(),
+        "window_refusal": deadline.refusal(),
+        "deadline": deadline,
     }
     return render(request, "grading/event_exercise.html", context)
 
@@ -72,7 +75,7 @@ def submit(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose the .ipynb file of your notebook, then press Submit.")
         return back
-    if refusal := event_exercise.window_refusal():
+    if refusal := deadline_for(event_exercise, request.user).refusal():
         messages.error(request, refusal)
         return back
     upload = form.cleaned_data["notebook"]
