@@ -373,6 +373,14 @@ def new_secret_seed() -> int:
     return secrets.randbits(62)
 
 
+class EventExerciseQuerySet(models.QuerySet["EventExercise"]):
+    def closed_for_everyone(self, at: dt.datetime | None = None) -> EventExerciseQuerySet:
+        """Keep the exercises whose closing and every extension have passed (EventExercise.last_closing, in SQL)."""
+        moment = at or timezone.now()
+        running = Extension.objects.filter(event_exercise=models.OuterRef("pk"), until__gt=moment)
+        return self.filter(closes_at__lte=moment).exclude(models.Exists(running))
+
+
 class EventExercise(models.Model):
     """An exercise opened to an event's participants, with its own hidden set and submission window."""
 
@@ -384,6 +392,8 @@ class EventExercise(models.Model):
     submissions_per_day = models.PositiveIntegerField(
         null=True, blank=True, help_text="Leave empty for the site's default (SUBMISSIONS_PER_DAY)."
     )
+
+    objects = EventExerciseQuerySet.as_manager()
 
     class Meta:
         ordering = ["opens_at", "exercise__title"]
