@@ -196,6 +196,7 @@ def rescore_exercise(*, actor: AbstractBaseUser, event_exercise: EventExercise, 
                     reason=reason,
                     old_score=s.score,
                     old_private_score=s.private_score,
+                    old_fingerprint=s.runtime_fingerprint,
                 )
                 for s in finished
             ]

@@ -27,7 +27,7 @@ from exercises.evaluation import Scores, evaluate, load_answers
 from exercises.models import Exercise
 from exercises.outputs import read_masks_npy
 from exercises.services import Dataset, bundle_of, default_secret_seed, ensure_dataset
-from grading import dispatch, figures, gpu_budget
+from grading import dispatch, figures, fingerprints, gpu_budget
 from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
@@ -93,6 +93,8 @@ def submit_notebook(
     """Record a notebook for grading and queue it once the record is committed; raise SubmissionRefused if not."""
     if not permissions.can_take_part(participant, event_exercise.event):
         raise SubmissionRefused("Only confirmed participants of this event can submit. Register for the event first.")
+    if event_exercise.held_by_gate:
+        raise ExerciseNotOpen(event_exercise.window_refusal())
     if not event_exercise.is_open():
         raise ExerciseNotOpen(
             f"{event_exercise.exercise.title} takes submissions from "
@@ -167,6 +169,7 @@ class Grading:
     scores: Scores | None = None
     result: sandbox.Result | None = None
     images: list[dict[str, str]] = field(default_factory=list)
+    fingerprint: dict[str, Any] = field(default_factory=dict)  # the runtime it ran on (sandbox.fingerprints)
 
 
 def run_and_score(
@@ -204,6 +207,7 @@ def run_and_score(
             runtime=runtime_of(exercise, gpu=gpu),
         )
         result = sandbox.run_job(job, config, backend)
+        runtime = fingerprints.runtime_fingerprint(backend, job, result, config)
         if result.outcome is not sandbox.Outcome.OK:
             reason = REASON_OF_OUTCOME[result.outcome]
             status = Submission.Status.FAILED
@@ -212,7 +216,7 @@ def run_and_score(
                 # The participant reads that it is not their fault; the operators need the sandbox's own words.
                 logger.warning("The sandbox could not run a notebook of %s: %s", exercise.slug, result.message)
                 message = INFRASTRUCTURE_MESSAGE
-            return Grading(status=status, reason=reason, message=message, result=result)
+            return Grading(status=status, reason=reason, message=message, result=result, fingerprint=runtime)
         bundle = bundle_of(exercise)
         try:
             scores = evaluate(
@@ -229,6 +233,7 @@ def run_and_score(
                 reason=Submission.Reason.PREDICTIONS,
                 message=error.message,
                 result=result,
+                fingerprint=runtime,
             )
         except (InvalidBundle, ScoringFailed):
             raise  # the platform's own data or sandbox: retried as an infrastructure failure
@@ -242,6 +247,7 @@ def run_and_score(
                 message=f"Your output files could not be scored ({type(error).__name__}); check that they are "
                 "written as the exercise's notebook asks (names, shapes, one value per test case).",
                 result=result,
+                fingerprint=runtime,
             )
         images = draw_figures(exercise, scores, output, data_dir, answers_path, figures_dir) if figures_dir else []
         return Grading(
@@ -250,6 +256,7 @@ def run_and_score(
             scores=scores,
             result=result,
             images=images,
+            fingerprint=runtime,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -537,6 +544,7 @@ def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
             duration_s=result.duration_s,
             peak_memory_bytes=result.peak_memory_bytes,
             backend=result.backend,
+            runtime_fingerprint=grading.fingerprint,
         )
     running = Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING, attempts=attempt)
     try:
@@ -549,6 +557,8 @@ def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
             stored = running.update(**outcome_only)
     if not stored:
         logger.warning("Submission %s attempt %s was taken over; its result is dropped", submission.pk, attempt)
+    elif grading.fingerprint:
+        fingerprints.note_rescore_runtime(submission.pk, grading.fingerprint)
 
 
 # --- Recovery -----------------------------------------------------------------------------------------------

@@ -43,3 +43,19 @@ def warm_sandboxes_at_start(**kwargs: object) -> None:
         warm_up()
     except Exception:  # a worker that cannot warm still grades, cold
         logging.getLogger(__name__).exception("Could not warm the sandboxes at worker start")
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_reference_check_task(check_id: int) -> None:
+    """Run an exercise's reference and baseline notebooks against its event's hidden set (grading.reference_gate)."""
+    from grading import reference_gate
+
+    reference_gate.run_check(check_id)
+
+
+@shared_task(ignore_result=True)
+def check_exercises_about_to_open_task() -> None:
+    """Queue the reference check of the exercises that open within the hour (run by beat every ten minutes)."""
+    from grading import reference_gate
+
+    reference_gate.check_exercises_about_to_open()

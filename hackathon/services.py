@@ -21,7 +21,7 @@ from django.utils.text import slugify
 
 from exercises.errors import UserFacingError
 from exercises.models import Label
-from hackathon import assignment, selectors
+from hackathon import assignment, selectors, signals
 from hackathon.models import (
     STRUCTURES,
     Event,
@@ -124,11 +124,15 @@ def set_event_exercises(
     have = set(event.event_exercises.values_list("exercise_id", flat=True))
     default_opens, default_closes = default_exercise_window(event)
     opens_at, closes_at = opens_at or default_opens, closes_at or default_closes
-    return [
+    attached = [
         EventExercise.objects.create(event=event, exercise=exercise, opens_at=opens_at, closes_at=closes_at)
         for exercise in exercises
         if exercise.pk not in have
     ]
+    if attached:
+        ids = [ee.pk for ee in attached]
+        transaction.on_commit(lambda: signals.exercises_attached.send(sender=EventExercise, event_exercise_ids=ids))
+    return attached
 
 
 def follow_event_dates(*, event: Event, old_starts: dt.date, old_ends: dt.date) -> list[str]:

@@ -50,7 +50,10 @@ def event_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
         "form": SubmissionForm(),
         "can_submit": permissions.can_take_part(request.user, event) and event_exercise.is_open(),
         "window_refusal": event_exercise.window_refusal(),
+        "manages": permissions.can_manage_event(request.user, event),
     }
+    if context["manages"]:
+        context["reference_checks"] = list(event_exercise.reference_checks.select_related("requested_by")[:5])
     return render(request, "grading/event_exercise.html", context)
 
 

@@ -110,6 +110,12 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
         "POST": (L, 403, 404, 403, 403, 404, 302, 302),
     },
     "events/<slug:slug>/exercises/<slug:exercise_slug>/rescore/": {"GET": (L, 403, 404, 403, 403, 404, 200, 200)},
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/reference-check/": {
+        "POST": (L, 403, 404, 403, 403, 404, 302, 302)
+    },
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/open-despite-gate/": {
+        "POST": (L, 403, 404, 403, 403, 404, 302, 302)
+    },
     "submissions/<uuid:uid>/disqualify/": {"GET": (L, 403, 404, 403, 404, 404, 200, 200)},
     "submissions/<uuid:uid>/reinstate/": {"POST": (L, 403, 404, 403, 404, 404, 302, 302)},
     "api/v1/events/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
