@@ -534,6 +534,8 @@ def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
     )
     if charge is not None:
         fields["gpu_seconds"] = charge
+    if grading.fingerprint:
+        fields["runtime_fingerprint"] = grading.fingerprint
     outcome_only = dict(fields)
     if result is not None:
         fields.update(
@@ -544,7 +546,6 @@ def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
             duration_s=result.duration_s,
             peak_memory_bytes=result.peak_memory_bytes,
             backend=result.backend,
-            runtime_fingerprint=grading.fingerprint,
         )
     running = Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING, attempts=attempt)
     try:
