@@ -17,10 +17,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from exercises.data_builds import DataBuildFailed
 from exercises.errors import InvalidBundle, UserFacingError
 from exercises.models import Exercise
 from exercises.services import bundle_of, ensure_dataset
 from grading.models import AuditEntry, ReferenceCheck, Submission
+from grading.sandboxing import run_in_sandbox
 from grading.services import Grading, run_and_score
 from hackathon import permissions
 from hackathon.models import EventExercise
@@ -130,12 +132,12 @@ def run_check(check_id: int) -> ReferenceCheck | None:
     exercise = event_exercise.exercise
     try:
         bundle = bundle_of(exercise)
-        dataset = ensure_dataset(exercise, event_exercise.secret_seed)
+        dataset = ensure_dataset(exercise, event_exercise.secret_seed, run_job=run_in_sandbox)
         runs = {
             role: run_and_score(exercise, notebook, data_dir=dataset.hidden_data, answers_path=dataset.hidden_answers)
             for role, notebook in (("reference", bundle.source_notebook), ("baseline", bundle.baseline_notebook))
         }
-    except (InvalidBundle, OSError) as error:
+    except (InvalidBundle, DataBuildFailed, OSError) as error:
         logger.error("The reference check of %s could not run: %s", event_exercise, error)
         return _finish(check, ReferenceCheck.Status.ERROR, f"The check could not run: {error}", {})
     except Exception as error:

@@ -31,7 +31,7 @@ from grading import dispatch, figures, fingerprints, gpu_budget
 from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
-from grading.sandboxing import job_limits, needs_gpu, runtime_of, sandbox_backend, sandbox_config
+from grading.sandboxing import job_limits, needs_gpu, run_in_sandbox, runtime_of, sandbox_backend, sandbox_config
 from hackathon import permissions
 from hackathon.models import EventExercise, Registration
 
@@ -406,7 +406,7 @@ def _dispatch_rows(queue: str, wall_seconds: int) -> tuple[list[dispatch.Queued]
 def dataset_for(submission: Submission) -> tuple[Path, Path]:
     """Return (data folder, answers) the run uses: the hidden set, or the public sample for a check run."""
     event_exercise = submission.event_exercise
-    dataset = ensure_dataset(event_exercise.exercise, event_exercise.secret_seed)
+    dataset = ensure_dataset(event_exercise.exercise, event_exercise.secret_seed, run_job=run_in_sandbox)
     if submission.kind == Submission.Kind.CHECK:
         return dataset.public_data, dataset.public_answers
     return dataset.hidden_data, dataset.hidden_answers
@@ -614,7 +614,7 @@ def grade_notebook_file(exercise: Exercise, notebook_path: Path, *, backend: str
         notebook = parse_uploaded_notebook(raw, max_bytes=settings.SUBMISSION_MAX_BYTES)
     except SubmissionRefused as error:
         return {**report, "status": "invalid", "reason": "notebook", "message": error.message}
-    dataset: Dataset = ensure_dataset(exercise, default_secret_seed(exercise.slug))
+    dataset: Dataset = ensure_dataset(exercise, default_secret_seed(exercise.slug), run_job=run_in_sandbox)
     with tempfile.TemporaryDirectory() as scratch:
         clean = Path(scratch) / "notebook.ipynb"
         clean.write_text(nbformat.writes(notebook))

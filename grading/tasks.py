@@ -59,3 +59,11 @@ def check_exercises_about_to_open_task() -> None:
     from grading import reference_gate
 
     reference_gate.check_exercises_about_to_open()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def check_uploaded_bundle_task(exercise_id: int) -> None:
+    """Build an uploaded bundle's data in the sandbox and publish it, or say why not (grading.bundle_builds)."""
+    from grading import bundle_builds
+
+    bundle_builds.check_uploaded_bundle(exercise_id)
