@@ -65,9 +65,18 @@ def test_a_changed_runtime_is_described_in_words_and_an_unknown_one_is_no_change
     assert describe_change({}, after) == "" and describe_change(BEFORE, None) == ""
 
 
-def test_a_gpu_run_records_the_gpu_model_and_driver(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("driver_file", "driver"),
+    [
+        ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue Mar  5 22:23:56 UTC 2024\n", "550.54.15"),
+        # The open kernel module's wording, as an H200 node's /proc/driver/nvidia/version has it.
+        ("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build\n", "580.159.04"),
+    ],
+    ids=["proprietary-module", "open-module"],
+)
+def test_a_gpu_run_records_the_gpu_model_and_driver(tmp_path, monkeypatch, driver_file, driver):
     version = tmp_path / "version"
-    version.write_text("NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue Mar  5 22:23:56 UTC 2024\n")
+    version.write_text(driver_file)
     monkeypatch.setattr(sandbox_fingerprints, "NVIDIA_VERSION_FILE", version)
     monkeypatch.setattr(sandbox_fingerprints, "_driver", [])
     config = SandboxConfig(
@@ -76,7 +85,7 @@ def test_a_gpu_run_records_the_gpu_model_and_driver(tmp_path, monkeypatch):
     backend = mock.Mock()
     backend.name = "bwrap"
     recorded = sandbox_fingerprints.fingerprint(backend, runtime="gpu", config=config, gpu_device="1")
-    assert (recorded.gpu_model, recorded.gpu_driver) == ("A100", "550.54.15")
+    assert (recorded.gpu_model, recorded.gpu_driver) == ("A100", driver)
     assert recorded.python == platform.python_version()
     unused = sandbox_fingerprints.fingerprint(backend, runtime="gpu", config=config, gpu_device=None)
     assert (unused.gpu_model, unused.gpu_driver) == ("", "")
