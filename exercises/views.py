@@ -27,7 +27,12 @@ def catalog(request: HttpRequest) -> HttpResponse:
     exercises = selectors.catalog(**chosen)
     choices = selectors.label_choices()
     dimensions = [(d.value, d.label, choices[d.value], chosen[d.value]) for d in Label.Dimension]
-    context = {"exercises": exercises, "chosen": chosen, "dimensions": dimensions}
+    context = {
+        "exercises": exercises,
+        "chosen": chosen,
+        "dimensions": dimensions,
+        "can_upload": can_upload_bundles(request.user),
+    }
     return render(request, "exercises/catalog.html", context)
 
 

@@ -67,6 +67,7 @@ def test_staff_upload_a_bundle_and_it_appears_in_the_catalog_once_built_in_the_s
 def test_an_event_s_organizer_uploads_a_bundle_and_follows_its_check(client, bwrap):
     organizer = make_organizer(make_event())
     client.force_login(organizer)
+    assert "Add an exercise" in client.get(reverse("exercise_catalog")).content.decode()
     assert client.get(reverse("exercise_upload")).status_code == 200
     upload(client, bundle_zip())
     exercise = Exercise.objects.get(slug="my-cancer-study")
@@ -129,5 +130,6 @@ def test_a_hidden_set_with_one_class_is_refused_at_publication(staff_client, bwr
 
 def test_people_who_organize_no_event_cannot_upload(client):
     client.force_login(make_user())
+    assert "Add an exercise" not in client.get(reverse("exercise_catalog")).content.decode()
     assert upload(client, bundle_zip()).status_code == 403
     assert not Exercise.objects.filter(slug="my-cancer-study").exists()
