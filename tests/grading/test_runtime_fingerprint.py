@@ -146,3 +146,39 @@ def test_a_rescore_on_a_changed_runtime_says_so_on_the_board_s_audit(client):
 
 def test_a_rescore_on_the_same_runtime_notes_no_change():
     assert rescored_on(dict(BEFORE)).runtime_change == ""
+
+
+class FakeDocker:
+    """Enough of docker-py's client for the image probe: one image, and containers that print the probe's answer."""
+
+    def __init__(self) -> None:
+        self.runs: list[dict] = []
+        self.images = mock.Mock()
+        self.images.get.return_value = mock.Mock(id="sha256:" + "d" * 64)
+        self.containers = mock.Mock()
+        self.containers.run.side_effect = self.run
+
+    def run(self, image, command, **options):
+        self.runs.append({"image": image, **options})
+        return b'{"python": "3.11.2", "lock_hash": "' + b"e" * 64 + b'", "packages": {"numpy": "1.26.4"}, "paths": []}'
+
+
+def test_a_docker_run_records_the_image_digest_and_probes_each_image_once_without_network(tmp_path):
+    docker = FakeDocker()
+    backend = mock.Mock(client=docker)
+    backend.name = "docker"
+    config = SandboxConfig(state_dir=tmp_path, docker_images={"cpu": "ml-infn/runtime-cpu:latest"})
+    first = sandbox_fingerprints.fingerprint(backend, runtime="cpu", config=config, gpu_device=None)
+    again = sandbox_fingerprints.fingerprint(backend, runtime="cpu", config=config, gpu_device=None)
+    assert first == again
+    assert first.image == "ml-infn/runtime-cpu:latest" and first.image_id == "sha256:" + "d" * 64
+    assert first.python == "3.11.2" and first.packages == {"numpy": "1.26.4"} and first.lock_hash == "e" * 64
+    assert len(docker.runs) == 1 and docker.runs[0]["network_mode"] == "none"
+
+
+def test_a_runtime_that_cannot_be_probed_leaves_the_fingerprint_empty_but_never_fails_the_run(tmp_path):
+    backend = mock.Mock()
+    backend.name = "bwrap"
+    config = SandboxConfig(state_dir=tmp_path, runtime_python={"cpu": tmp_path / "no-such-python"})
+    recorded = sandbox_fingerprints.fingerprint(backend, runtime="cpu", config=config, gpu_device=None)
+    assert (recorded.backend, recorded.python, recorded.lock_hash) == ("bwrap", "", "")
