@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tests.factories import make_event, make_organizer
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
 SECRET_KEY_FILE = Path(django_settings.VAR_DIR) / "secret_key"
+SETTINGS_FILE = Path(importlib.import_module(django_settings.SETTINGS_MODULE).__file__)  # the platform's own code
 
 
 def hostile(reach: str) -> bytes:
@@ -41,16 +43,18 @@ def organizer_client(client):
     ("reach", "error"),
     [
         (f"open({str(SECRET_KEY_FILE)!r}).read()", "FileNotFoundError"),
+        (f"open({str(SETTINGS_FILE)!r}).read()", "FileNotFoundError"),
         ("import os\nos.environ['SECRET_KEY']", "KeyError"),
         ("import os\nos.environ['DATABASE_URL']", "KeyError"),
         (f"open({str(Path(django_settings.VAR_DIR) / 'db.sqlite3')!r}, 'rb').read()", "FileNotFoundError"),
         ("import socket\nsocket.create_connection(('127.0.0.1', 5432), timeout=5)", "OSError"),
     ],
-    ids=["secret-key-file", "secret-key-variable", "database-variable", "database-file", "network"],
+    ids=["secret-key-file", "settings-file", "secret-key-variable", "database-variable", "database-file", "network"],
 )
 def test_a_data_py_that_reaches_for_the_platform_s_secrets_fails_in_the_sandbox_with_a_clear_message(
     organizer_client, bwrap, monkeypatch, reach, error
 ):
+    assert SETTINGS_FILE.is_file()  # the platform's own files are there, outside the sandbox
     # The worker's own environment holds secrets, as in production; none of it may reach the job.
     monkeypatch.setenv("SECRET_KEY", "the-worker-s-secret")
     monkeypatch.setenv("DATABASE_URL", "postgres://hackathon:secret@127.0.0.1:5432/hackathon")
