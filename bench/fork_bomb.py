@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import nbformat  # noqa: E402
 
 from sandbox import Job, Limits, Outcome, SandboxConfig, run_job  # noqa: E402
-from sandbox.backends import local  # noqa: E402
+from sandbox.backends import host  # noqa: E402
 
 HONEST = """
 import time
@@ -83,11 +83,11 @@ def one_round(tmp: Path, config: SandboxConfig, variant: str, loops: int, unwatc
     honest_source = HONEST.replace("LOOPS", str(loops))
     bomb_result: list[object] = []
     bomb_thread = None
-    saved = local.PROCESS_CAP_SUSTAIN_S
+    saved = host.PROCESS_CAP_SUSTAIN_S
     if variant != "alone":
         bomb_limits = LIMITS
         if variant.endswith("watch off"):
-            local.PROCESS_CAP_SUSTAIN_S = float("inf")
+            host.PROCESS_CAP_SUSTAIN_S = float("inf")
             bomb_limits = Limits(**{**LIMITS.__dict__, "wall_seconds": unwatched_wall, "cell_seconds": unwatched_wall})
         bomb_thread = threading.Thread(
             target=lambda: bomb_result.append(run(tmp / "bomb", BOMB, bomb_limits, config)[0]), daemon=True
@@ -99,7 +99,7 @@ def one_round(tmp: Path, config: SandboxConfig, variant: str, loops: int, unwatc
         if bomb_thread is not None:
             bomb_thread.join()
     finally:
-        local.PROCESS_CAP_SUSTAIN_S = saved
+        host.PROCESS_CAP_SUSTAIN_S = saved
     if honest.outcome is not Outcome.OK:
         raise SystemExit(f"the honest notebook ended {honest.outcome}: {honest.message}")
     bomb = bomb_result[0] if bomb_result else None

@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cold", action="store_true", help="run the worker with SANDBOX_WARM_POOL=0")
     parser.add_argument("--refill", type=float, default=20.0, help="seconds between rounds for the pool to refill")
+    parser.add_argument("--port", type=int, default=0, help="the site's port (default: any free one)")
     args = parser.parse_args()
     reference = ROOT / "exercises" / "bundles" / args.exercise / "source.ipynb"
     with tempfile.TemporaryDirectory(prefix="bench-upload-") as tmp:
@@ -97,7 +98,7 @@ def main() -> None:
         facts = json.loads(setup.stdout.strip().splitlines()[-1])
         script = plain_script(reference, work / "plain", Path(facts["hidden"]))
         output_file = "masks.npy" if args.exercise == "lung-segmentation" else "predictions.csv"
-        port = _free_port()
+        port = args.port or _free_port()
         base = f"http://127.0.0.1:{port}"
         logs = (work / "worker.log").open("w"), (work / "site.log").open("w")
         worker = subprocess.Popen(

@@ -10,14 +10,14 @@ from typing import Any
 import jsonschema
 
 from exercises.errors import InvalidManifest
+from exercises.kinds import KINDS
 from exercises.metrics import METRICS
 
 TECHNOLOGIES = ("CNN", "U-Net", "autoencoder", "LSTM", "GNN", "transformer", "BDT", "MLP")
 TOOLS = ("Keras/TensorFlow", "PyTorch", "scikit-learn")
 LEVELS = ("base", "advanced")
-OUTPUT_KINDS = ("scores_csv", "masks_npy", "autoencoder")
-# Each output kind is scored by exactly one primary metric.
-METRIC_OF_OUTPUT = {"scores_csv": "roc_auc", "masks_npy": "dice", "autoencoder": "reconstruction_loss"}
+# Every primary metric some registered output kind is scored by, in the registry's order (each kind says which).
+PRIMARY_METRICS = tuple(dict.fromkeys(metric for kind in KINDS.values() for metric in kind.metrics))
 MAX_MANIFEST_BYTES = 256 * 1024
 
 _text = {"type": "string", "minLength": 1}
@@ -65,7 +65,7 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "required": ["name", "direction"],
             "properties": {
-                "name": {"enum": list(METRIC_OF_OUTPUT.values())},
+                "name": {"enum": list(PRIMARY_METRICS)},
                 "direction": {"enum": ["higher", "lower"]},
                 "display_name": {"type": "string", "minLength": 1, "maxLength": 80},
                 "secondary": {"type": "array", "items": {"enum": sorted(METRICS)}, "uniqueItems": True},
@@ -75,7 +75,7 @@ SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "required": ["kind"],
-            "properties": {"kind": {"enum": list(OUTPUT_KINDS)}},
+            "properties": {"kind": {"enum": list(KINDS)}},
         },
         "resources": {
             "type": "object",
@@ -139,7 +139,7 @@ class MetricSpec:
 class Output:
     """What a participant's notebook must write to output/."""
 
-    kind: str  # scores_csv | masks_npy | autoencoder
+    kind: str  # a name in exercises.kinds.KINDS: scores_csv, masks_npy, autoencoder
 
 
 @dataclass(frozen=True)
@@ -226,9 +226,9 @@ def _problem_of(error: jsonschema.ValidationError) -> str:
 
 
 def _check_consistency(data: dict[str, Any]) -> None:
-    metric, kind = data["metric"]["name"], data["output"]["kind"]
-    if METRIC_OF_OUTPUT[kind] != metric:
-        raise InvalidManifest("metric.name", f"must be {METRIC_OF_OUTPUT[kind]} for output kind {kind}")
+    metric, kind = data["metric"]["name"], KINDS[data["output"]["kind"]]
+    if metric not in kind.metrics:
+        raise InvalidManifest("metric.name", f"must be {' or '.join(kind.metrics)} for output kind {kind.name}")
     direction = METRICS[metric].direction
     if data["metric"]["direction"] != direction:
         raise InvalidManifest("metric.direction", f"must be {direction} for {metric}")

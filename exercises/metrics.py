@@ -1,6 +1,8 @@
 """The scoring metrics, one definition each: ROC AUC, Dice and reconstruction loss, with input checks.
 
-Problems with what a participant predicted raise InvalidPredictions; problems with the truth
+Every score a participant sees is one of these functions applied to the cases of one part of the hidden set
+(the output kinds in exercises/kinds/ call them; tests/exercises/test_kinds_score_with_metrics.py holds each
+kind to them). Problems with what a participant predicted raise InvalidPredictions; problems with the truth
 (a hidden set that cannot score anyone, such as labels of one class) raise InvalidBundle, so
 the publish step refuses such a hidden set before any participant meets it.
 """
@@ -191,9 +193,21 @@ def reconstruction_errors(events: Any, reconstructed: Any) -> np.ndarray:
     return ((truth - rebuilt) ** 2).mean(axis=1)
 
 
-def reconstruction_loss(events: Any, reconstructed: Any) -> float:
-    """Return the mean squared error between the events and their reconstruction."""
-    return float(reconstruction_errors(events, reconstructed).mean())
+def reconstruction_loss(events: Any, reconstructed: Any, is_anomaly: Any) -> float:
+    """Return the mean over the normal events of each event's mean squared error over its features.
+
+    `events` and `reconstructed` are (events, features) arrays, `is_anomaly` one bool per event. Anomalies
+    are left out: an autoencoder trained on normal events is meant to rebuild them badly, and the anomaly
+    AUC of the per-event errors (the secondary `anomaly_auc`) is what rewards that. Raises InvalidBundle
+    when no event is normal, InvalidPredictions for a reconstruction of the wrong shape or with NaN.
+    """
+    errors = reconstruction_errors(events, reconstructed)
+    normal = ~np.asarray(is_anomaly, dtype=bool)
+    if normal.shape != errors.shape:
+        raise InvalidBundle("The hidden events need one is_anomaly flag each; rebuild the hidden set.")
+    if not normal.any():
+        raise InvalidBundle("The hidden events hold no normal event, so the loss is undefined; rebuild the hidden set.")
+    return float(errors[normal].mean())
 
 
 METRICS: dict[str, MetricDefinition] = {
@@ -203,10 +217,3 @@ METRICS: dict[str, MetricDefinition] = {
     # the AUC of the per-event reconstruction error at telling anomalies from normal events
     "anomaly_auc": MetricDefinition(roc_auc, "higher", "Anomaly-detection AUC", 0.0, 1.0),
 }
-
-
-def is_better(name: str, candidate: float, than: float) -> bool:
-    """Return whether `candidate` beats `than` under the metric's direction."""
-    if METRICS[name].direction == "higher":
-        return candidate > than
-    return candidate < than

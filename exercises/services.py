@@ -21,6 +21,7 @@ from exercises.bundles import Bundle, build_data, builtin_bundles, load_bundle
 from exercises.data_builds import RunJob, build_data_in_sandbox
 from exercises.errors import DatasetNotReady, InvalidBundle
 from exercises.evaluation import load_answers
+from exercises.kinds import kind_of
 from exercises.models import Exercise, Label
 
 
@@ -164,7 +165,7 @@ def verify_hidden_set(bundle: Bundle, dataset: Dataset) -> None:
     kind = bundle.manifest.output.kind
     for path in (dataset.hidden_answers, dataset.public_answers):
         answers = load_answers(kind, path)
-        truth = {"scores_csv": "labels", "autoencoder": "is_anomaly"}.get(kind)
+        truth = kind_of(kind).class_array
         if truth is None:
             continue
         public = answers["public"]

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from exercises.models import Exercise
+from grading import dispatch
 from grading.boards import Audience
 from grading.models import Submission
 from grading.permissions import audience_of, visible_submissions
@@ -137,18 +138,31 @@ def best_score(user: AnyUser, event_exercise: EventExercise) -> float | None:
 
 
 def queue_position(submission: Submission) -> int | None:
-    """Return how many submissions wait before this one in its queue (1 = next), or None if it is not waiting."""
+    """Return this submission's place in the order the workers will take it (1 = next), or None if not waiting.
+
+    The place follows the fair dispatch (`grading.dispatch`), as if nothing finished or arrived meanwhile: a
+    participant's fourth submission waits behind others' first ones queued after it. Submissions of the queue
+    whose exercises have another wall clock run on their own messages; those queued earlier count as ahead.
+    """
     if submission.status != Submission.Status.QUEUED or submission.queued_at is None:
         return None
-    ahead = Submission.objects.filter(
+    wall_seconds = submission.event_exercise.exercise.wall_seconds
+    earlier = Submission.objects.filter(
         queue=submission.queue, status=Submission.Status.QUEUED, queued_at__lt=submission.queued_at
-    ).count()
-    return ahead + 1
+    )
+    queued, recent = dispatch.candidates(submission.queue, wall_seconds)
+    if not any(item.id == submission.pk for item in queued):
+        return earlier.count() + 1  # beyond the candidates the rule weighs: first come, first served from there
+    ahead_elsewhere = earlier.exclude(event_exercise__exercise__wall_seconds=wall_seconds).count()
+    return len(dispatch.fair_order(queued, recent, until=submission.pk)) + ahead_elsewhere
 
 
-def estimated_wait_seconds(submission: Submission, *, sample: int = 20) -> float | None:
-    """Estimate the wait from the median of recent run times in the queue and the place in it."""
-    position = queue_position(submission)
+def estimated_wait_seconds(submission: Submission, *, sample: int = 20, position: int | None = None) -> float | None:
+    """Estimate the wait from the median of recent run times in the queue and the place in it.
+
+    `position` is the submission's `queue_position` when the caller has it already (it costs a few queries).
+    """
+    position = position if position is not None else queue_position(submission)
     if position is None:
         return None
     recent = list(
@@ -197,12 +211,13 @@ def live_submissions(
     )
     live = []
     for submission in submissions:
-        wait = estimated_wait_seconds(submission)
+        position = queue_position(submission)
+        wait = estimated_wait_seconds(submission, position=position)
         running = submission.status == Submission.Status.RUNNING and submission.started_at is not None
         live.append(
             LiveSubmission(
                 submission=submission,
-                position=queue_position(submission),
+                position=position,
                 wait_s=wait,
                 expected_start=now + dt.timedelta(seconds=wait) if wait is not None else None,
                 elapsed_s=max(0.0, (now - submission.started_at).total_seconds()) if running else None,

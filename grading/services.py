@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
@@ -23,11 +22,10 @@ from django.utils import timezone
 
 import sandbox
 from exercises.errors import InvalidBundle, InvalidPredictions, ScoringFailed
-from exercises.evaluation import Scores, evaluate, load_answers
+from exercises.evaluation import Scores, draw_figures, evaluate
 from exercises.models import Exercise
-from exercises.outputs import read_masks_npy
 from exercises.services import Dataset, bundle_of, default_secret_seed, ensure_dataset
-from grading import dispatch, figures, fingerprints, gpu_budget
+from grading import dispatch, fingerprints, gpu_budget
 from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
@@ -249,7 +247,18 @@ def run_and_score(
                 result=result,
                 fingerprint=runtime,
             )
-        images = draw_figures(exercise, scores, output, data_dir, answers_path, figures_dir) if figures_dir else []
+        images = (
+            draw_figures(
+                bundle,
+                scores,
+                figures_dir=figures_dir,
+                output_dir=output,
+                data_dir=data_dir,
+                answers_path=answers_path,
+            )
+            if figures_dir
+            else []
+        )
         return Grading(
             status=Submission.Status.SCORED,
             message=scored_message(exercise, scores),
@@ -266,45 +275,6 @@ def scored_message(exercise: Exercise, scores: Scores) -> str:
     shown = round(scores.public, settings.BOARD_DECIMALS)
     direction = exercise.get_direction_display().lower()
     return f"Scored: {exercise.metric_label} {shown} on the public part of the test set ({direction})."
-
-
-def draw_figures(
-    exercise: Exercise, scores: Scores, output: Path, data_dir: Path, answers_path: Path, figures_dir: Path
-) -> list[dict[str, str]]:
-    """Draw the result's pictures into figures_dir; a picture that cannot be drawn is left out, not fatal."""
-    images: list[dict[str, str]] = []
-    try:
-        if "roc" in scores.figures:
-            figures.roc_curve(
-                scores.figures["roc"],
-                scores.public if exercise.metric == "roc_auc" else scores.secondary.get("anomaly_auc", 0.0),
-                figures_dir / "roc.png",
-            )
-            images.append({"file": "roc.png", "title": "ROC curve on the public part"})
-        if "error_histogram" in scores.figures:
-            figures.histogram(
-                scores.figures["error_histogram"], "Reconstruction error", "error", figures_dir / "errors.png"
-            )
-            images.append({"file": "errors.png", "title": "Reconstruction errors, normal events and anomalies"})
-        if "dice_histogram" in scores.figures:
-            figures.histogram(
-                scores.figures["dice_histogram"], "Dice per image, public part", "Dice", figures_dir / "dice.png"
-            )
-            images.append({"file": "dice.png", "title": "Dice per image on the public part"})
-        overlays = scores.figures.get("overlays", [])
-        images_file = Path(data_dir) / "test_images.npy"
-        if overlays and images_file.is_file():
-            truth = load_answers(exercise.output_kind, answers_path)["masks"]
-            test_images = np.load(images_file, allow_pickle=False, mmap_mode="r")
-            predicted = read_masks_npy(output, truth.shape[1:], truth.shape[0])
-            for item in overlays:
-                name = f"overlay-{item['index']}.png"
-                i = item["index"]
-                figures.mask_overlay(test_images[i], truth[i], predicted[i], item["dice"], figures_dir / name)
-                images.append({"file": name, "title": f"Image {i}: Dice {item['dice']:.3f}"})
-    except Exception:  # pictures help but must never lose a score
-        logger.exception("Could not draw the figures of a result")
-    return images
 
 
 def _heartbeat(submission_id: int, attempt: int, stop: threading.Event) -> None:
@@ -338,8 +308,6 @@ def claim(submission_id: int) -> Submission | None:
     return Submission.objects.select_related("event_exercise__exercise", "event_exercise__event").get(pk=submission_id)
 
 
-FAIR_WINDOW = dt.timedelta(minutes=10)  # a run finished this recently still counts as its participant's share
-FAIR_CANDIDATES = 2000  # the oldest queued submissions weighed against each other for the next run
 CLAIM_TRIES = 10  # another worker may take the chosen submission first: choose again, this many times
 
 
@@ -363,44 +331,13 @@ def claim_next(token_id: int) -> Submission | None:
     if status == Submission.Status.RUNNING and (taken := claim(token_id)) is not None:
         return taken
     for _ in range(CLAIM_TRIES):
-        chosen = dispatch.fairest(*_dispatch_rows(queue, wall_seconds))
+        chosen = dispatch.fairest(*dispatch.candidates(queue, wall_seconds))
         if chosen is None:
             return None
         if (taken := claim(chosen.id)) is not None:
             return taken
     logger.warning("Could not claim a queued submission of queue %s in %d tries; the reaper will", queue, CLAIM_TRIES)
     return None
-
-
-def _dispatch_rows(queue: str, wall_seconds: int) -> tuple[list[dispatch.Queued], list[dispatch.Recent]]:
-    """Return the queued submissions a token of this queue may run, and the recent runs of their events."""
-    rows = list(
-        Submission.objects.filter(
-            status=Submission.Status.QUEUED, queue=queue, event_exercise__exercise__wall_seconds=wall_seconds
-        )
-        .order_by("id")
-        .values_list("id", "participant_id", "kind", "event_exercise__event_id")[:FAIR_CANDIDATES]
-    )
-    events = {event for *_, event in rows}
-    groups = dict(
-        ((user, event), group)
-        for user, event, group in Registration.objects.filter(event_id__in=events).values_list(
-            "user_id", "event_id", "group_id"
-        )
-    )
-    since = timezone.now() - FAIR_WINDOW
-    recent = (
-        Submission.objects.filter(event_exercise__event_id__in=events)
-        .filter(Q(status=Submission.Status.RUNNING) | Q(finished_at__gte=since))
-        .values_list("participant_id", "kind", "event_exercise__event_id", "queue")
-    )
-    return (
-        [dispatch.Queued(pk, user, groups.get((user, event)), kind) for pk, user, kind, event in rows],
-        [
-            dispatch.Recent(user, groups.get((user, event)), kind, same_queue=run_queue == queue)
-            for user, kind, event, run_queue in recent
-        ],
-    )
 
 
 def dataset_for(submission: Submission) -> tuple[Path, Path]:

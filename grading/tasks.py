@@ -36,13 +36,22 @@ def remove_leftover_sandboxes_task() -> None:
 
 @worker_process_init.connect
 def warm_sandboxes_at_start(**kwargs: object) -> None:
-    """Warm this worker process's sandboxes before its first job (the pool otherwise fills only after one)."""
+    """Warm this worker process's sandboxes before its first job (the pool otherwise fills only after one).
+
+    Also load the drawing library the feedback pictures use: its first import costs about 0.5 s
+    (docs/benchmarks.md), which the first scored submission of each worker process would otherwise wait for.
+    """
     from grading.sandboxing import warm_up
 
     try:
         warm_up()
     except Exception:  # a worker that cannot warm still grades, cold
         logging.getLogger(__name__).exception("Could not warm the sandboxes at worker start")
+    try:
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+    except ImportError:  # pictures are then drawn without it, or not at all, as before
+        logging.getLogger(__name__).warning("matplotlib is missing; feedback pictures cannot be drawn")
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

@@ -37,10 +37,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from sandbox.backends import bwrap, local
+from sandbox.backends import base, host
 from sandbox.cgroups import JobCgroup
-from sandbox.jobs import Job, Limits, Result
+from sandbox.jobs import GpuDevice, Job, Limits, Result, SandboxConfig
 from sandbox.runner import limits_to_json
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,30 @@ WARM_START_S = 180.0  # the longest a job waits for a sandbox still warming up; 
 MAX_FAILED_STARTS = 3  # in a row, per runtime: then the runtime stays cold (its imports or kernel are broken)
 READY_LINE = b'{"event": "ready"}'
 WORKER_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+
+
+class SandboxMaker(Protocol):
+    """What the pool needs of its backend (bwrap's): a name, a configuration and the sandbox's command line.
+
+    A protocol, not an import of `sandbox.backends.bwrap`, so that bwrap may import this module and not the
+    other way round.
+    """
+
+    name: str
+    config: SandboxConfig
+
+    def command(
+        self,
+        job: Job,
+        runtime: host.Runtime,
+        scratch: Path,
+        notebook_name: str | None,
+        report_fd: int,
+        device: GpuDevice | None,
+        drop: bool,
+        workdir_source: Path | None = None,
+        extra_args: list[str] | None = None,
+    ) -> list[str]: ...
 
 
 def startup_limits(limits: Limits) -> tuple[int, int, int, float]:
@@ -63,7 +88,7 @@ class WarmSandbox:
     runtime: str
     limits: Limits
     folder: Path
-    launch: local.Launch
+    launch: host.Launch
     proc: subprocess.Popen[bytes]
     reader: threading.Thread
     chunks: list[bytes]
@@ -91,7 +116,7 @@ class WarmSandbox:
 class WarmPool:
     """Sandboxes kept warm per runtime for one bwrap backend configuration."""
 
-    def __init__(self, backend: bwrap.Backend) -> None:
+    def __init__(self, backend: SandboxMaker) -> None:
         self.backend = backend
         self.config = backend.config
         self.size = self.config.warm_pool_size
@@ -204,7 +229,7 @@ class WarmPool:
     def stage(self, sandbox: WarmSandbox, job: Job) -> str:
         """Put the notebook and each mount into the sandbox's stage; return the notebook's name in /job."""
         assert job.notebook is not None
-        name = bwrap.notebook_name_for(job)
+        name = base.notebook_name_for(job)
         assert name is not None
         for mount in job.mounts:
             stage_copy(mount.source, sandbox.stage / mount.name)
@@ -215,7 +240,7 @@ class WarmPool:
     def run_in(self, sandbox: WarmSandbox, job: Job, name: str, started: float) -> Result:
         """Hand the staged job to the waiting runner, watch it like a cold job, and collect its output/."""
         assert sandbox.proc.stdin is not None
-        local.prepare_output(job.output_dir, local.NOBODY if local.may_drop_privileges() else None)
+        host.prepare_output(job.output_dir, host.NOBODY if host.may_drop_privileges() else None)
         request = {"notebook": name, "limits": json.loads(limits_to_json(job.limits)), "env": dict(job.env)}
         launch = sandbox.launch
         launch.limits = job.limits  # the host's wall clock and output/ watch, counted from now
@@ -224,14 +249,14 @@ class WarmPool:
             sandbox.proc.stdin.close()
         except (BrokenPipeError, ValueError):
             pass  # it died while idle: judged below like any sandbox that ended without a report
-        local.watch_launch(launch, sandbox.proc, sandbox.reader, sandbox.chunks)
-        result = local.judge(launch, self.backend.name, time.monotonic() - started)
+        host.watch_launch(launch, sandbox.proc, sandbox.reader, sandbox.chunks)
+        result = host.judge(launch, self.backend.name, time.monotonic() - started)
         move_output(sandbox.output, job.output_dir)
         return dataclasses.replace(result, warm=True)
 
     def destroy(self, sandbox: WarmSandbox) -> None:
         """Kill the sandbox and everything in it, and remove its folders."""
-        local.kill_sandbox(sandbox.proc, sandbox.launch.cgroup)
+        host.kill_sandbox(sandbox.proc, sandbox.launch.cgroup)
         with contextlib.suppress(subprocess.TimeoutExpired):
             sandbox.proc.wait(timeout=10)
         if sandbox.proc.stdin is not None:
@@ -278,15 +303,15 @@ class WarmPool:
 
     def spawn(self, runtime: str, python: Path, limits: Limits) -> WarmSandbox:
         """Start one sandbox whose runner warms the kernel and then waits for a job on stdin."""
-        runtime_info = local.inspect_runtime(python)
-        drop = local.may_drop_privileges()
+        runtime_info = host.inspect_runtime(python)
+        drop = host.may_drop_privileges()
         self.root.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f"{runtime}-", dir=self.root))
         stage, output = folder / "stage", folder / "output"
         stage.mkdir()
         os.chmod(stage, 0o755)  # noqa: S103 - the job's uid must read /job; it is mounted read-only
         (stage / "output").mkdir()  # the mount point of output/ inside the read-only stage
-        local.prepare_output(output, local.NOBODY if drop else None)
+        host.prepare_output(output, host.NOBODY if drop else None)
         placeholder = Job(output_dir=output, notebook=stage / "warm.ipynb", limits=limits, runtime=runtime)
         imports = ",".join(self.config.warm_imports.get(runtime, ()))
         read_fd, write_fd = os.pipe()
@@ -297,10 +322,10 @@ class WarmPool:
                 placeholder, runtime_info, folder, None, write_fd, None, drop, workdir_source=stage, extra_args=args
             )
             cgroup = JobCgroup.create(limits)
-            launch = local.Launch(
+            launch = host.Launch(
                 argv=argv, limits=limits, output_dir=output, env=dict(WORKER_ENV), cgroup=cgroup, stdin_text=""
             )
-            proc = local.start(launch, write_fd)
+            proc = host.start(launch, write_fd)
         except BaseException:
             os.close(read_fd)
             if cgroup is not None:
@@ -322,7 +347,7 @@ class WarmPool:
         size = 0
         with os.fdopen(fd, "rb", buffering=0) as stream:
             while chunk := stream.read(1 << 20):
-                if size < local.REPORT_MAX_BYTES:
+                if size < base.REPORT_MAX_BYTES:
                     sandbox.chunks.append(chunk)
                 size += len(chunk)
                 if not sandbox.ready.is_set() and READY_LINE in b"".join(sandbox.chunks[:4]):
@@ -405,7 +430,7 @@ POOLS: dict[str, WarmPool] = {}
 POOLS_LOCK = threading.Lock()
 
 
-def pool_key(backend: bwrap.Backend) -> str:
+def pool_key(backend: SandboxMaker) -> str:
     config = backend.config
     return json.dumps(
         [
@@ -417,7 +442,7 @@ def pool_key(backend: bwrap.Backend) -> str:
     )
 
 
-def shared_pool(backend: bwrap.Backend) -> WarmPool:
+def shared_pool(backend: SandboxMaker) -> WarmPool:
     """Return this process's pool for the backend's configuration, starting it on first use.
 
     The grading service makes a new Backend for each submission; the pool must outlive them all.
@@ -430,7 +455,7 @@ def shared_pool(backend: bwrap.Backend) -> WarmPool:
         return pool
 
 
-def close_pool(backend: bwrap.Backend) -> None:
+def close_pool(backend: SandboxMaker) -> None:
     """Stop the pool of the backend's configuration, if one was started."""
     with POOLS_LOCK:
         pool = POOLS.pop(pool_key(backend), None)

@@ -217,7 +217,9 @@ class SubmissionSerializer(serializers.ModelSerializer):
     secondary = serializers.SerializerMethodField(
         help_text="Secondary metrics by name; those on the private part (`*_private`) only for organizers."
     )
-    queue_position = serializers.SerializerMethodField(help_text="Place in the queue while waiting (1 = next).")
+    queue_position = serializers.SerializerMethodField(
+        help_text="Place in the order the workers take submissions, fair per participant (1 = next), while waiting."
+    )
     estimated_wait_seconds = serializers.SerializerMethodField(help_text="Rough wait while queued.")
     url = serializers.SerializerMethodField(help_text="The submission's page, with the executed notebook.")
 

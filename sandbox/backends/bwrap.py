@@ -25,11 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-# sandbox.warm imports this module too (it builds its sandboxes with our command line); neither uses the
-# other at import time, so the cycle is harmless.
 from sandbox import warm
-from sandbox.backends import base, local
-from sandbox.gpus import GpuLeases, NoFreeGpu, device_nodes, visible_devices_env
+from sandbox.backends import base, host
+from sandbox.gpus import device_nodes, visible_devices_env
 from sandbox.jobs import GpuDevice, Job, Result
 
 RUNNER_ROOT = "/opt/sandbox-runner"
@@ -75,32 +73,22 @@ class Backend(base.Backend):
         return None
 
     def namespace_args(self) -> list[str]:
-        if local.may_drop_privileges():
+        if host.may_drop_privileges():
             # As root bwrap would map root into a user namespace; we want a real unprivileged uid instead.
             return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
         return ["--unshare-all", "--disable-userns"]
 
     def run(self, job: Job) -> Result:
         started = time.monotonic()
-        python = local.interpreter_for(job, self.config.runtime_python)
+        python = host.interpreter_for(job, self.config.runtime_python)
         if python is None:
-            return local.infrastructure(f"no interpreter configured for runtime {job.runtime!r}", self.name)
-        if job.gpu:
-            leases = GpuLeases(self.config.gpus, self.config.state_dir, self.config.lease_seconds)
-            try:
-                lease = leases.acquire(self.config.gpu_wait_seconds)
-            except NoFreeGpu as exc:
-                return local.infrastructure(str(exc), self.name)
-            try:
-                return self._run(job, python, started, lease.device)
-            finally:
-                lease.release()
-        pool = self.warm_pool
+            return base.infrastructure(f"no interpreter configured for runtime {job.runtime!r}", self.name)
+        pool = None if job.gpu else self.warm_pool  # a GPU job takes a lease first and starts cold
         if pool is not None:
             result = pool.run(job, python, started)
             if result is not None:
                 return result
-        return self._run(job, python, started, None)
+        return self.run_leased(job, lambda device: self._run(job, python, started, device))
 
     @property
     def warm_pool(self) -> warm.WarmPool | None:
@@ -119,29 +107,29 @@ class Backend(base.Backend):
         The jobs themselves die with their worker (bwrap's --die-with-parent, the session's kill); their groups do
         not. Only empty groups of workers that are gone are removed, so `every` changes nothing here.
         """
-        return local.remove_leftover_cgroups()
+        return host.remove_leftover_cgroups()
 
     def _run(self, job: Job, python: Path, started: float, device: GpuDevice | None) -> Result:
         try:
-            runtime = local.inspect_runtime(python)
+            runtime = host.inspect_runtime(python)
         except (OSError, subprocess.SubprocessError, ValueError) as exc:
-            return local.infrastructure(f"the runtime interpreter {python} does not work: {exc}", self.name)
-        drop = local.may_drop_privileges()
-        local.prepare_output(job.output_dir, local.NOBODY if drop else None)
-        notebook_name = notebook_name_for(job)
+            return base.infrastructure(f"the runtime interpreter {python} does not work: {exc}", self.name)
+        drop = host.may_drop_privileges()
+        host.prepare_output(job.output_dir, host.NOBODY if drop else None)
+        notebook_name = base.notebook_name_for(job)
         with tempfile.TemporaryDirectory(prefix="bwrap-", dir=self.scratch()) as scratch:
             read_fd, write_fd = os.pipe()
             argv = self.command(job, runtime, Path(scratch), notebook_name, write_fd, device, drop)
-            with local.job_cgroup(job.limits) as cgroup:
-                launch = local.Launch(
+            with host.job_cgroup(job.limits) as cgroup:
+                launch = host.Launch(
                     argv=argv,
                     limits=job.limits,
                     output_dir=job.output_dir,
                     env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
                     cgroup=cgroup,
                 )
-                local.run_launch(launch, (read_fd, write_fd))
-                return local.judge(launch, self.name, time.monotonic() - started, device.id if device else None)
+                host.run_launch(launch, (read_fd, write_fd))
+                return host.judge(launch, self.name, time.monotonic() - started, device.id if device else None)
 
     def scratch(self) -> Path:
         folder = Path(self.config.state_dir) / "bwrap"
@@ -151,7 +139,7 @@ class Backend(base.Backend):
     def command(
         self,
         job: Job,
-        runtime: local.Runtime,
+        runtime: host.Runtime,
         scratch: Path,
         notebook_name: str | None,
         report_fd: int,
@@ -161,8 +149,8 @@ class Backend(base.Backend):
         extra_args: list[str] | None = None,
     ) -> list[str]:
         """Build the whole command line: rlimits, bwrap with its binds, privilege drop, then the runner."""
-        uid = local.NOBODY if drop else os.getuid()
-        gid = local.NOBODY if drop else os.getgid()
+        uid = host.NOBODY if drop else os.getuid()
+        gid = host.NOBODY if drop else os.getgid()
         (scratch / "passwd").write_text(PASSWD.format(uid=uid, gid=gid))
         (scratch / "group").write_text(GROUP.format(gid=gid))
         for name in ("passwd", "group"):
@@ -205,7 +193,7 @@ class Backend(base.Backend):
         for prefix in sorted({runtime.base_prefix, runtime.prefix}, key=lambda p: len(str(p))):
             if not str(prefix).startswith("/usr/"):
                 bind("--ro-bind", prefix, str(prefix))
-        bind("--ro-bind", local.SANDBOX_PACKAGE, f"{RUNNER_ROOT}/sandbox")
+        bind("--ro-bind", base.SANDBOX_PACKAGE, f"{RUNNER_ROOT}/sandbox")
         args.extend(["--perms", "1777", "--dir", HOME])
         if workdir_source is not None:
             bind("--ro-bind", workdir_source, WORKDIR)  # the warm pool's staging folder
@@ -222,7 +210,7 @@ class Backend(base.Backend):
             for node in device_nodes(device):
                 args.extend(["--dev-bind", str(node), str(node)])
         args.extend(["--chdir", WORKDIR, "--clearenv"])
-        env = local.job_env(
+        env = base.job_env(
             job,
             HOME,
             {"PYTHONPATH": RUNNER_ROOT, **visible_devices_env(device)},
@@ -235,8 +223,8 @@ class Backend(base.Backend):
             args.extend(["--", "setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups"])
             args.extend(["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"])
         args.extend(["--", str(runtime.executable), "-s", "-m", "sandbox.runner"])
-        args.extend(extra_args if extra_args is not None else local.runner_args(job, report_fd, notebook_name))
-        return [*local.rlimit_args(job.limits, with_cgroup=self._cgroups_likely()), *args]
+        args.extend(extra_args if extra_args is not None else host.runner_args(job, report_fd, notebook_name))
+        return [*host.rlimit_args(job.limits, with_cgroup=self._cgroups_likely()), *args]
 
     def _cgroups_likely(self) -> bool:
         # rlimits for memory and processes are only needed when no cgroup enforces them; decided per run in
@@ -250,13 +238,3 @@ class Backend(base.Backend):
             if group is not None:
                 group.remove()
         return self._cgroup_probe
-
-
-def notebook_name_for(job: Job) -> str | None:
-    """Name the notebook inside /job: its own file name unless a mount already uses it."""
-    if job.notebook is None:
-        return None
-    name = job.notebook.name
-    if name in {m.name for m in job.mounts} or name == "output":
-        name = "submission.ipynb"
-    return name

@@ -37,9 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sandbox.backends import base, local
+from sandbox.backends import base, host
 from sandbox.cgroups import JOB_CPU_SHARES
-from sandbox.gpus import GpuLeases, NoFreeGpu
 from sandbox.jobs import GpuDevice, Job, Outcome, Result
 from sandbox.runner import MESSAGES, limits_to_json, read_report
 
@@ -64,7 +63,7 @@ DEFAULT_IMAGE = "ml-infn/runtime-{runtime}:latest"
 BUILD_COMMAND = "deploy/sandbox/build-images.sh"
 START_COMMAND = "deploy/sandbox/start-dockerd.sh"
 ENGINE_TIMEOUT_S = 30  # for each API call; a job's own wall clock is watched separately
-WALL_GRACE_S = local.WALL_GRACE_S  # the runner enforces the wall clock; this is the backstop
+WALL_GRACE_S = base.WALL_GRACE_S  # the runner enforces the wall clock; this is the backstop
 SPARE_INODES = 1000  # .tmp and .home need a few files besides output/
 LOG_MAX_SIZE = "1m"  # the container's own log: the job's output goes to the runner, not here
 STOP_RETRIES = 5
@@ -143,19 +142,9 @@ class Backend(base.Backend):
         try:
             client = self.client()
         except Exception as exc:
-            return local.infrastructure(f"no Docker engine answers: {first_line(exc)}", self.name)
+            return base.infrastructure(f"no Docker engine answers: {first_line(exc)}", self.name)
         try:
-            if not job.gpu:
-                return self._run(client, job, started, None)
-            leases = GpuLeases(self.config.gpus, self.config.state_dir, self.config.lease_seconds)
-            try:
-                lease = leases.acquire(self.config.gpu_wait_seconds)
-            except NoFreeGpu as exc:
-                return local.infrastructure(str(exc), self.name)
-            try:
-                return self._run(client, job, started, lease.device)
-            finally:
-                lease.release()
+            return self.run_leased(job, lambda device: self._run(client, job, started, device))
         finally:
             client.close()
 
@@ -166,7 +155,7 @@ class Backend(base.Backend):
         try:
             client.images.get(image)
         except docker.errors.ImageNotFound:
-            return local.infrastructure(f"the runtime image {image} is missing; run {BUILD_COMMAND}", self.name)
+            return base.infrastructure(f"the runtime image {image} is missing; run {BUILD_COMMAND}", self.name)
         job_id = uuid.uuid4().hex
         try:
             with job_container(client, self.container_options(job, image, job_id, device)) as container:
@@ -177,7 +166,7 @@ class Backend(base.Backend):
                 copied_entries = copy_output(container, job.output_dir, job.limits.disk_bytes)
         except docker.errors.DockerException as exc:
             log.exception("Docker failed while running job %s", job_id)
-            return local.infrastructure(f"the Docker engine failed: {first_line(exc)}", self.name)
+            return base.infrastructure(f"the Docker engine failed: {first_line(exc)}", self.name)
         return judge(
             run,
             measured,
@@ -192,12 +181,12 @@ class Backend(base.Backend):
         from docker.types import Mount as DockerMount
 
         limits = job.limits
-        mounts = [DockerMount(f"{RUNNER_ROOT}/sandbox", str(local.SANDBOX_PACKAGE), type="bind", read_only=True)]
+        mounts = [DockerMount(f"{RUNNER_ROOT}/sandbox", str(base.SANDBOX_PACKAGE), type="bind", read_only=True)]
         for mount in job.mounts:
             mounts.append(
                 DockerMount(f"{WORKDIR}/{mount.name}", str(Path(mount.source).resolve()), type="bind", read_only=True)
             )
-        name = notebook_name_for(job)
+        name = base.notebook_name_for(job)
         if job.notebook is not None and name is not None:
             mounts.append(
                 DockerMount(f"{WORKDIR}/{name}", str(Path(job.notebook).resolve()), type="bind", read_only=True)
@@ -243,7 +232,7 @@ class Backend(base.Backend):
         args = ["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(job.limits)]
         if job.command is not None:
             return [*args, "--command", "-", "--", *job.command]
-        return [*args, notebook_name_for(job) or "submission.ipynb", "-"]
+        return [*args, base.notebook_name_for(job) or base.DEFAULT_NOTEBOOK_NAME, "-"]
 
     def remove_leftovers(self, *, every: bool = False) -> list[str]:
         """Remove the job containers past their expiry label (`every`: all of them); return their names.
@@ -268,16 +257,6 @@ class Backend(base.Backend):
         finally:
             client.close()
         return removed
-
-
-def notebook_name_for(job: Job) -> str | None:
-    """Name the notebook inside /job: its own file name unless a mount or a reserved name uses it."""
-    if job.notebook is None:
-        return None
-    name = job.notebook.name
-    if name in {m.name for m in job.mounts} or name in ("output", ".tmp", ".home") or name.startswith("."):
-        name = "submission.ipynb"
-    return name
 
 
 @contextlib.contextmanager
@@ -317,7 +296,7 @@ class RunnerExec:
         self.client = client
         self.container = container
         self.limits = job.limits
-        env = local.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
+        env = base.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
         self.exec_id = client.api.exec_create(
             container.id, command, stdout=True, stderr=True, user=USER, workdir=WORKDIR, environment=env
         )["Id"]
@@ -347,7 +326,7 @@ class RunnerExec:
             self.exit_code = self.client.api.exec_inspect(self.exec_id).get("ExitCode")
 
     def _watch_cap(self, reader: threading.Thread) -> None:
-        rule = local.ProcessCapRule()
+        rule = host.ProcessCapRule()
         while reader.is_alive():
             reader.join(CAP_WATCH_INTERVAL_S)
             try:
@@ -368,7 +347,7 @@ class RunnerExec:
         with contextlib.suppress(Exception):
             for out, err in stream:
                 for chunk, sink in ((out, self.stdout), (err, self.stderr)):
-                    if chunk and size < local.REPORT_MAX_BYTES:
+                    if chunk and size < base.REPORT_MAX_BYTES:
                         sink.append(chunk)
                         size += len(chunk)
 
@@ -378,7 +357,7 @@ class RunnerExec:
 
     @property
     def diagnostics(self) -> str:
-        return b"".join(self.stderr)[-local.DIAGNOSTIC_BYTES :].decode("utf-8", "replace")
+        return b"".join(self.stderr)[-base.DIAGNOSTIC_BYTES :].decode("utf-8", "replace")
 
 
 def end_job_processes(container: Any) -> None:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.backends import base, local
+from sandbox.backends import base, host
 from sandbox.jobs import Job, Outcome, Result, SandboxConfig
 from sandbox.runner import MESSAGES, limits_to_json, read_report
 
@@ -60,7 +60,7 @@ RUNTIME_PATH = "/opt/runtime/bin:/usr/local/bin:/usr/bin:/bin"
 JOBS_FOLDER = "sandbox-jobs"
 RUNNER_FOLDER = "sandbox-runner"
 DEFAULT_IMAGE = "ml-infn/runtime-{runtime}:latest"
-WALL_GRACE_S = local.WALL_GRACE_S
+WALL_GRACE_S = base.WALL_GRACE_S
 TTL_AFTER_FINISHED_S = 300
 PREPARE = f'mkdir -p {TMP} {HOME} && exec "$@"'  # the emptyDir at /job starts empty
 # Waiting reasons that never resolve by waiting: the job cannot start, and it is not the participant's fault.
@@ -171,12 +171,12 @@ def job_manifest(job: Job, job_id: str, options: ClusterOptions, staging: Stagin
             }
         )
     mounts.append({"name": "shared", "mountPath": f"{WORKDIR}/output", "subPath": staging.output_subpath})
-    env = local.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
+    env = base.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
     runner = ["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(limits)]
     if job.command is not None:
         runner += ["--command", "-", "--", *job.command]
     else:
-        runner += [staging.notebook_name or "submission.ipynb", "-"]
+        runner += [staging.notebook_name or base.DEFAULT_NOTEBOOK_NAME, "-"]
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
@@ -301,28 +301,28 @@ class Backend(base.Backend):
     def run(self, job: Job) -> Result:
         started = self.clock()
         if self.options is None:
-            return local.infrastructure("the shared volume of the kubernetes backend is not configured", self.name)
+            return base.infrastructure("the shared volume of the kubernetes backend is not configured", self.name)
         try:
             batch, core = self.apis()
         except Exception as exc:
-            return local.infrastructure(f"no Kubernetes API answers: {first_line(exc)}", self.name)
+            return base.infrastructure(f"no Kubernetes API answers: {first_line(exc)}", self.name)
         job_id = uuid.uuid4().hex
         try:
             staging = self.stage(job, job_id)
         except (OSError, ValueError) as exc:
-            return local.infrastructure(f"could not stage the job on the shared volume: {exc}", self.name)
+            return base.infrastructure(f"could not stage the job on the shared volume: {exc}", self.name)
         name = job_name(job_id)
         namespace = self.options.namespace
         try:
             batch.create_namespaced_job(namespace, job_manifest(job, job_id, self.options, staging))
-            with local.OutputWatch(staging.output, job.limits, lambda: None) as output_watch:
+            with host.OutputWatch(staging.output, job.limits, lambda: None) as output_watch:
                 watched = self.watch(batch, core, name, job_id, job, output_watch)
             log_text = self.read_log(core, watched)
         except Exception as exc:
             log.exception("The Kubernetes API failed while running job %s", name)
             self.delete(batch, name)
             shutil.rmtree(staging.folder, ignore_errors=True)
-            return local.infrastructure(f"the Kubernetes API failed: {first_line(exc)}", self.name)
+            return base.infrastructure(f"the Kubernetes API failed: {first_line(exc)}", self.name)
         self.delete(batch, name)
         try:
             entries = copy_output(staging.output, job.output_dir)
@@ -355,7 +355,7 @@ class Backend(base.Backend):
             mount_subpaths.append((mount.name, source.relative_to(root.resolve()).as_posix()))
         notebook_subpath = notebook_name = None
         if job.notebook is not None:
-            notebook_name = notebook_name_for(job)
+            notebook_name = base.notebook_name_for(job)
             staged = folder / "notebook.ipynb"
             shutil.copyfile(job.notebook, staged)
             notebook_subpath = staged.resolve().relative_to(root.resolve()).as_posix()
@@ -374,11 +374,11 @@ class Backend(base.Backend):
         if self.runner_subpath is not None:
             return self.runner_subpath
         assert self.options is not None
-        digest = package_digest(local.SANDBOX_PACKAGE)
+        digest = package_digest(base.SANDBOX_PACKAGE)
         target = self.options.shared_path / RUNNER_FOLDER / digest
         if not (target / "runner.py").is_file():
             partial = target.with_name(f"{digest}.{uuid.uuid4().hex}")
-            shutil.copytree(local.SANDBOX_PACKAGE, partial, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(base.SANDBOX_PACKAGE, partial, ignore=shutil.ignore_patterns("__pycache__"))
             try:
                 partial.rename(target)  # atomic: workers publishing at once never see half a package
             except OSError:
@@ -425,7 +425,7 @@ class Backend(base.Backend):
         except Exception as exc:
             log.warning("Could not read the log of pod %s: %s", watched.pod_name, first_line(exc))
             return ""
-        return text[-local.REPORT_MAX_BYTES :]
+        return text[-base.REPORT_MAX_BYTES :]
 
     def delete(self, batch: Any, name: str) -> None:
         """Delete the Job and its pod now; ttlSecondsAfterFinished removes it later if this fails."""
@@ -492,7 +492,7 @@ def judge(log_text: str, watched: Watched, output_full: bool, duration_s: float,
         outcome=outcome,
         duration_s=duration_s,
         message=message,
-        log=report.log if report else log_text[-local.DIAGNOSTIC_BYTES :],
+        log=report.log if report else log_text[-base.DIAGNOSTIC_BYTES :],
         log_truncated=report.log_truncated if report else False,
         peak_memory_bytes=report.peak_memory_bytes if report else None,
         executed_notebook=report.executed_notebook if report else None,
@@ -526,16 +526,6 @@ def copy_output(staged: Path, destination: Path) -> int:
                     shutil.copyfileobj(source_file, sink)
         dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
     return entries
-
-
-def notebook_name_for(job: Job) -> str | None:
-    """Name the notebook inside /job: its own file name unless a mount or a reserved name uses it."""
-    if job.notebook is None:
-        return None
-    name = job.notebook.name
-    if name in {m.name for m in job.mounts} or name in ("output", ".tmp", ".home") or name.startswith("."):
-        name = "submission.ipynb"
-    return name
 
 
 def package_digest(folder: Path) -> str:

@@ -352,3 +352,16 @@ def test_named_and_configured_it_runs_once_a_kube_config_loads(tmp_path: Path, m
     )
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     assert backend.Backend(SandboxConfig(state_dir=tmp_path)).unavailable_reason() is None
+
+
+def test_a_notebook_with_a_hidden_name_is_mounted_as_submission_ipynb(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    notebook = tmp_path / "work" / ".home"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    job = notebook_job(tmp_path, shared, notebook=notebook)
+    container = manifest_for(tmp_path, job)["spec"]["template"]["spec"]["containers"][0]
+    paths = {m["mountPath"] for m in container["volumeMounts"]}
+    assert "/job/submission.ipynb" in paths and "/job/.home" not in paths
+    assert container["command"][-2] == "submission.ipynb"

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from exercises.bundles import builtin_bundle
-from exercises.evaluation import HIDDEN_MIN_CASES, evaluate, score_reconstruction
+from exercises.evaluation import evaluate
+from exercises.kinds.autoencoder import Autoencoder
+from exercises.kinds.base import HIDDEN_MIN_CASES
 
 CHOSEN = 17
 
@@ -98,7 +100,8 @@ def test_an_event_picked_out_by_its_reconstruction_error_is_never_alone_in_a_pic
     public = np.ones(300, dtype=bool)
     for label in (False, True):
         is_anomaly[CHOSEN] = label
-        scores = score_reconstruction(events, is_anomaly, public, rebuilt)
+        answers = {"events": events, "is_anomaly": is_anomaly, "public": public}
+        scores = Autoencoder().score(answers, rebuilt, metric="reconstruction_loss", labels_known=False)
         anomalies = int(is_anomaly.sum())
         assert_every_step_groups_enough_cases(scores.figures["roc"], anomalies, 300 - anomalies)
         assert_every_bin_groups_enough_cases(scores.figures["error_histogram"], ("normal", "anomaly"))

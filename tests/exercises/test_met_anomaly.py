@@ -12,7 +12,8 @@ import pytest
 
 from exercises.bundles import Bundle, builtin_bundle
 from exercises.errors import InvalidPredictions
-from exercises.evaluation import MAX_LATENT_SIZE, evaluate, prepare_latent_codes
+from exercises.evaluation import evaluate
+from exercises.kinds.autoencoder import MAX_LATENT_SIZE, prepare_latent_codes
 from sandbox.backends import get_backend
 from sandbox.jobs import Job, Result, SandboxConfig
 from tests.exercises.bundle_runs import Built, build_bundle, run_notebook

@@ -1,4 +1,4 @@
-"""The metrics: ROC AUC as scikit-learn computes it, Dice per image then averaged, MSE, and their refusals."""
+"""The metrics: ROC AUC as scikit-learn computes it, Dice per image then averaged, MSE of normal events, refusals."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from exercises.metrics import (
     average_ranks,
     dice,
     dice_per_image,
-    is_better,
     reconstruction_loss,
     roc_auc,
     roc_points,
@@ -119,8 +118,20 @@ def test_bad_masks_are_refused_with_a_clear_message(predicted: np.ndarray, messa
 
 def test_reconstruction_loss_is_the_mean_squared_error() -> None:
     events = np.array([[0.0, 1.0], [2.0, 3.0]])
-    assert reconstruction_loss(events, events) == 0.0
-    assert reconstruction_loss(events, events + np.array([[1.0, 0.0], [0.0, 3.0]])) == pytest.approx(10 / 4)
+    normal = np.array([False, False])
+    assert reconstruction_loss(events, events, normal) == 0.0
+    assert reconstruction_loss(events, events + np.array([[1.0, 0.0], [0.0, 3.0]]), normal) == pytest.approx(10 / 4)
+
+
+def test_reconstruction_loss_leaves_the_anomalies_out() -> None:
+    events = np.zeros((3, 2))
+    rebuilt = np.array([[1.0, 1.0], [3.0, 3.0], [100.0, 100.0]])
+    assert reconstruction_loss(events, rebuilt, np.array([False, False, True])) == pytest.approx((1.0 + 9.0) / 2)
+
+
+def test_a_hidden_set_without_normal_events_cannot_be_scored_by_reconstruction_loss() -> None:
+    with pytest.raises(InvalidBundle, match="no normal event"):
+        reconstruction_loss(np.zeros((2, 2)), np.zeros((2, 2)), np.array([True, True]))
 
 
 @pytest.mark.parametrize(
@@ -133,7 +144,7 @@ def test_reconstruction_loss_is_the_mean_squared_error() -> None:
 )
 def test_a_bad_reconstruction_is_refused_with_a_clear_message(rebuilt: np.ndarray, message: str) -> None:
     with pytest.raises(InvalidPredictions, match=message):
-        reconstruction_loss(np.zeros((2, 2)), rebuilt)
+        reconstruction_loss(np.zeros((2, 2)), rebuilt, np.zeros(2, dtype=bool))
 
 
 def test_the_registry_knows_each_metric_and_which_way_is_better() -> None:
@@ -143,4 +154,3 @@ def test_the_registry_knows_each_metric_and_which_way_is_better() -> None:
     assert loss.function is reconstruction_loss and loss.direction == "lower"
     assert (loss.label, loss.lowest, loss.highest) == ("Reconstruction loss", 0.0, None)
     assert (METRICS["roc_auc"].lowest, METRICS["roc_auc"].highest) == (0.0, 1.0)
-    assert is_better("reconstruction_loss", 0.1, than=0.2) and is_better("roc_auc", 0.9, than=0.8)

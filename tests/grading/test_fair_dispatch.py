@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from unittest import mock
 
 import pytest
 from django.utils import timezone
 
 from exercises.models import Exercise
-from grading import dispatch, services
+from grading import dispatch, selectors, services
 from grading.models import Submission
 from hackathon.models import Group, Registration
 from tests.factories import make_exercise, make_participant
@@ -106,3 +107,50 @@ def test_the_rule_prefers_graded_runs_once_check_runs_have_their_share():
     only_checks = [dispatch.Queued(1, 10, None, "check")]
     assert dispatch.fairest(only_checks, [dispatch.Recent(12, None, "check")]).id == 1  # nothing to starve
     assert dispatch.fairest([], []) is None
+
+
+def test_the_queue_position_people_see_is_the_order_the_workers_take(settings):
+    settings.SUBMISSIONS_PER_DAY = 20
+    event_exercise = open_event_exercise()
+    heavy = make_participant(event_exercise.event)
+    mine = [submit(event_exercise, heavy) for _ in range(4)]
+    others = [submit(event_exercise, make_participant(event_exercise.event)) for _ in range(3)]
+    shown = {s.pk: selectors.queue_position(Submission.objects.get(pk=s.pk)) for s in mine + others}
+    assert shown[others[0].pk] == 2  # behind the heavy participant's first only, not behind all four
+    order = claims(mine + others)
+    assert [shown[pk] for pk in order] == list(range(1, 8))
+    assert selectors.queue_position(Submission.objects.get(pk=order[0])) is None  # running: no longer waiting
+
+
+def test_the_queue_position_follows_the_check_runs_share_too():
+    event_exercise = open_event_exercise()
+    event = event_exercise.event
+    checks = [submit(event_exercise, make_participant(event), Submission.Kind.CHECK) for _ in range(3)]
+    graded = [submit(event_exercise, make_participant(event)) for _ in range(2)]
+    shown = {s.pk: selectors.queue_position(Submission.objects.get(pk=s.pk)) for s in checks + graded}
+    order = claims(checks + graded)
+    assert [shown[pk] for pk in order] == list(range(1, 6))
+
+
+def test_the_fair_order_is_the_rule_applied_again_and_again():
+    rng = random.Random(22)
+    for _ in range(200):
+        queued = [
+            dispatch.Queued(pk, rng.randrange(6), rng.choice([None, 100, 101]), rng.choice(["check", "graded"]))
+            for pk in range(1, rng.randrange(1, 25))
+        ]
+        kinds = ["check", "graded"]
+        recent = [
+            dispatch.Recent(rng.randrange(6), rng.choice([None, 100]), rng.choice(kinds), rng.random() < 0.9)
+            for _ in range(rng.randrange(6))
+        ]
+        expected, waiting, seen = [], list(queued), list(recent)
+        while waiting:
+            chosen = dispatch.fairest(waiting, seen)
+            expected.append(chosen)
+            waiting.remove(chosen)
+            seen.append(dispatch.Recent(chosen.participant_id, chosen.group_id, chosen.kind))
+        assert dispatch.fair_order(queued, recent) == expected
+        if expected:
+            middle = expected[len(expected) // 2]
+            assert dispatch.fair_order(queued, recent, until=middle.id) == expected[: len(expected) // 2 + 1]

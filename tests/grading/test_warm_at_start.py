@@ -40,6 +40,22 @@ def test_warm_sandboxes_are_on_by_default_outside_the_tests(settings):
     assert out.stdout.strip() == "1"
 
 
+def test_a_worker_process_loads_the_drawing_library_at_start(settings, tmp_path):
+    script = (
+        "import sys, django; django.setup()\n"
+        "from grading.tasks import warm_sandboxes_at_start\n"
+        "before = 'matplotlib.figure' in sys.modules\n"
+        "warm_sandboxes_at_start()\n"
+        "print(before, 'matplotlib.figure' in sys.modules, 'matplotlib.backends.backend_agg' in sys.modules)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hackathon.settings", "VAR_DIR": str(tmp_path)}
+    env.update({"SANDBOX_WARM_POOL": "0", "SANDBOX_ALLOW_PROCESS": "true"})
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["False", "True", "True"], out.stderr
+
+
 def test_nothing_is_warmed_when_the_pool_is_off(bwrap, settings):
     settings.SANDBOX_WARM_POOL = 0
     open_event_exercise()

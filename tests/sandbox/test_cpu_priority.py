@@ -11,7 +11,7 @@ import pytest
 from sandbox_builders import SMALL, processes_marked, run_notebook
 
 from sandbox import Outcome
-from sandbox.backends.local import JOB_NICE
+from sandbox.backends.host import JOB_NICE
 from sandbox.cgroups import CPU_PERIOD_US, JOB_CPU_SHARES, JOB_CPU_WEIGHT, ROOT, JobCgroup
 
 pytestmark = pytest.mark.slow

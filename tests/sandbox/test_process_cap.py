@@ -8,31 +8,31 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.backends import local
+from sandbox.backends import host
 from sandbox.backends.docker import pids_counts
 
-EVERY_S = local.PROCESS_CAP_SUSTAIN_S / 4
+EVERY_S = host.PROCESS_CAP_SUSTAIN_S / 4
 
 
-def readings(rule: local.ProcessCapRule, steps: list[tuple[int, int]], cap: int = 64) -> bool:
+def readings(rule: host.ProcessCapRule, steps: list[tuple[int, int]], cap: int = 64) -> bool:
     """Feed (processes, refusals so far) readings a quarter of the sustain time apart; return whether it ended."""
     return any(rule.keeps_hitting(n, cap, refused, i * EVERY_S) for i, (n, refused) in enumerate(steps))
 
 
 def test_a_job_at_its_cap_that_keeps_being_refused_is_ended_after_the_sustain_time():
     steps = [(64, refused) for refused in range(0, 20)]  # one more refusal at each reading
-    rule = local.ProcessCapRule()
+    rule = host.ProcessCapRule()
     assert readings(rule, steps)
     assert rule.at_cap_since == 0.0
 
 
 def test_a_job_that_reached_its_cap_once_and_stays_there_without_retrying_is_not_ended():
-    assert not readings(local.ProcessCapRule(), [(64, 1)] * 40)  # a pool that got all but one worker
+    assert not readings(host.ProcessCapRule(), [(64, 1)] * 40)  # a pool that got all but one worker
 
 
 def test_a_job_that_falls_back_below_its_cap_starts_the_count_again():
     stretch = [(64, 1), (64, 2), (64, 3), (64, 4), (10, 5)]  # at the cap for three quarters of the sustain time
-    assert not readings(local.ProcessCapRule(), stretch * 6)
+    assert not readings(host.ProcessCapRule(), stretch * 6)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Pictures of a result for the feedback page: ROC curve, mask overlays, reconstruction-error histograms."""
+"""Draw the feedback pictures the output kinds share: ROC curve, histograms, mask overlays (PNG, matplotlib)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def _save(figure: Any, path: Path) -> None:
 
 
 def roc_curve(points: dict[str, list[float]], auc: float, path: Path) -> None:
+    """Draw ROC `points` (false and true positive rates, from metrics.roc_points) labelled with `auc` to `path`."""
     figure, ax = _new_figure(4.2, 4)
     ax.plot(points["fpr"], points["tpr"], lw=2, label=f"your model (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], ls="--", color="grey", label="chance (AUC 0.5)")
@@ -32,6 +33,7 @@ def roc_curve(points: dict[str, list[float]], auc: float, path: Path) -> None:
 
 
 def histogram(figure_data: dict[str, Any], title: str, xlabel: str, path: Path) -> None:
+    """Draw one stairs series per key of `figure_data` over its `edges` (the x label is its `axis`, if any)."""
     edges = np.asarray(figure_data["edges"])
     figure, ax = _new_figure(5, 3.4)
     series = [key for key in figure_data if key not in ("edges", "axis")]
@@ -44,6 +46,7 @@ def histogram(figure_data: dict[str, Any], title: str, xlabel: str, path: Path) 
 
 
 def mask_overlay(image: np.ndarray, truth: np.ndarray, predicted: np.ndarray, dice: float, path: Path) -> None:
+    """Draw an (height, width) image with the outlines of its true and predicted masks, cut at 0.5."""
     figure, ax = _new_figure(3.2, 3.4)
     ax.imshow(image, cmap="gray")
     ax.contour(truth.astype(float), levels=[0.5], colors=["#2e7d32"], linewidths=1.5)

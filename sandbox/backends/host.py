@@ -1,4 +1,4 @@
-"""What the bwrap and process backends share: start the runner on this host, watch it, and judge how it ended."""
+"""Sandboxes on this host (bwrap, process, the warm pool): start the runner, watch it, and judge how it ended."""
 
 from __future__ import annotations
 
@@ -18,17 +18,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.backends.base import DIAGNOSTIC_BYTES, REPORT_MAX_BYTES, SANDBOX_PACKAGE, WALL_GRACE_S
 from sandbox.cgroups import JobCgroup, remove_leftover_groups
 from sandbox.jobs import Job, Limits, Outcome, Result
 from sandbox.runner import MESSAGES, limits_to_json, read_report
 
 log = logging.getLogger(__name__)
 
-SANDBOX_PACKAGE = Path(__file__).resolve().parent.parent  # the `sandbox` folder, shown to the job for the runner
 NOBODY = 65534
-WALL_GRACE_S = 10.0  # the runner enforces the wall clock itself; this is the backstop if it cannot
-REPORT_MAX_BYTES = 64 * 1024 * 1024
-DIAGNOSTIC_BYTES = 16 * 1024
 WATCH_INTERVAL_S = 0.2
 # A job whose forks the process limit keeps refusing is ended: a notebook that forks up to the cap and swallows
 # the errors otherwise spins its ~250 processes until the wall clock (ten minutes), loading the whole host. "Keeps"
@@ -71,31 +68,6 @@ def inspect_runtime(python: Path) -> Runtime:
     ).stdout
     prefix, base = json.loads(out)
     return Runtime(executable=Path(python).absolute(), prefix=Path(prefix), base_prefix=Path(base))
-
-
-def job_env(
-    job: Job,
-    home: str,
-    extra: Mapping[str, str] = {},  # noqa: B006 - read only
-    *,
-    runtime_bin: Path | None = None,
-) -> dict[str, str]:
-    """Build the job's whole environment: nothing of the worker's, only what a notebook needs.
-
-    The runtime's own bin folder comes first on PATH, so `python` in a command job is the runtime's
-    interpreter with its packages, not whatever the host has in /usr/bin.
-    """
-    system_path = "/usr/local/bin:/usr/bin:/bin"
-    env = {
-        "HOME": home,
-        "PATH": f"{runtime_bin}:{system_path}" if runtime_bin else system_path,
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    env.update(extra)
-    env.update(job.env)
-    return env
 
 
 def runner_args(job: Job, report_fd: int, notebook_name: str | None) -> list[str]:
@@ -408,16 +380,6 @@ def interpreter_for(job: Job, runtime_python: Mapping[str, Path]) -> Path | None
     """Return the interpreter of the job's runtime, or None when the configuration names none."""
     python = runtime_python.get(job.runtime)
     return Path(python) if python else None
-
-
-def infrastructure(message: str, backend: str) -> Result:
-    """Return a result for a sandbox that could not even start."""
-    return Result(
-        outcome=Outcome.INFRASTRUCTURE,
-        duration_s=0.0,
-        message=f"{MESSAGES[Outcome.INFRASTRUCTURE]} ({message})",
-        backend=backend,
-    )
 
 
 def python_path_for_runner() -> str:
