@@ -65,7 +65,7 @@ def production_env(var_dir: Path) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "VAR_DIR": str(var_dir),
         "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "hackathon.settings",
+        "DJANGO_SETTINGS_MODULE": "hackathon.config.settings",
     }
 
 
@@ -352,7 +352,8 @@ def main() -> None:
         cpu = cpu_per_request(paths, sessions[0])
         port = free_port()
         server = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "hackathon.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "hackathon.config.wsgi:application"]
+            + ["--bind", f"127.0.0.1:{port}"]
             + ["--workers", str(args.workers), "--timeout", "60", "--log-level", "warning"],
             cwd=ROOT,
             env=env,

@@ -194,7 +194,7 @@ def rush(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> Rush:
     base = f"http://127.0.0.1:{port}"
     web_log = (tmp / "gunicorn.log").open("w")
     gunicorn = subprocess.Popen(
-        [str(PYTHON), "-m", "gunicorn", "hackathon.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        [str(PYTHON), "-m", "gunicorn", "hackathon.config.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", str(args.web_workers), "--timeout", "120"],
         cwd=ROOT, env=env, stdout=web_log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip

@@ -82,7 +82,7 @@ def flush_broker(url: str) -> None:
 def environment(var_dir: Path, broker: str, backend: str, warm_pool: int) -> dict[str, str]:
     """Return the production-like settings shared by this process and the workers."""
     return {
-        "DJANGO_SETTINGS_MODULE": "hackathon.settings",
+        "DJANGO_SETTINGS_MODULE": "hackathon.config.settings",
         "HACKATHON_ENV": "production",
         "SECRET_KEY": "bench-only-not-secret",
         "HIDDEN_SET_SECRET": "bench-only-hidden",
@@ -147,7 +147,7 @@ def open_event_exercise(count: int, label: str):  # type: ignore[no-untyped-def]
 
 
 def start_worker(name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    argv = [str(PYTHON), "-m", "celery", "-A", "hackathon", "worker", "-Q", "cpu", "--concurrency", "1"]
+    argv = [str(PYTHON), "-m", "celery", "-A", "hackathon.config", "worker", "-Q", "cpu", "--concurrency", "1"]
     argv += ["-n", f"{name}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
     # Its own session: stopping it later kills its pool child and sandboxes with it.
     return subprocess.Popen(

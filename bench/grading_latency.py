@@ -84,7 +84,7 @@ def prepare_django(var_dir: Path) -> None:
     """Point the site at a fresh VAR_DIR (inherited by every child process), migrate it and set Django up."""
     os.environ.update(
         {
-            "DJANGO_SETTINGS_MODULE": "hackathon.settings",
+            "DJANGO_SETTINGS_MODULE": "hackathon.config.settings",
             "HACKATHON_ENV": "development",
             "VAR_DIR": str(var_dir),
             "SANDBOX_WARM_POOL": "0",

@@ -102,8 +102,8 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         logs = (work / "worker.log").open("w"), (work / "site.log").open("w")
         worker = subprocess.Popen(
-            [str(PYTHON), "-m", "celery", "-A", "hackathon", "worker", "--queues", "cpu,gpu", "--concurrency", "1",
-             "--loglevel", "INFO"], cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT,
+            [str(PYTHON), "-m", "celery", "-A", "hackathon.config", "worker", "--queues", "cpu,gpu",
+             "--concurrency", "1", "--loglevel", "INFO"], cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT,
         )  # fmt: skip
         site = subprocess.Popen([str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT,
                                 env=env, stdout=logs[1], stderr=subprocess.STDOUT)  # fmt: skip

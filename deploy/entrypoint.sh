@@ -93,7 +93,7 @@ sync_code
 
 case "$role" in
     web)
-        run gunicorn hackathon.wsgi:application --bind "0.0.0.0:${PORT:-8000}" \
+        run gunicorn hackathon.config.wsgi:application --bind "0.0.0.0:${PORT:-8000}" \
             --workers "${WEB_CONCURRENCY:-2}" --timeout "${WEB_TIMEOUT:-60}" \
             --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" --access-logfile - --error-logfile - "$@"
         ;;
@@ -101,15 +101,15 @@ case "$role" in
         queues="${WORKER_QUEUES:-cpu}"
         # Assigned first: a failure inside $(...) in an argument list would not stop the script.
         concurrency="$(worker_concurrency)"
-        run celery -A hackathon worker --queues "$queues" --concurrency "$concurrency" \
+        run celery -A hackathon.config worker --queues "$queues" --concurrency "$concurrency" \
             --hostname "${WORKER_NAME:-${queues//,/-}}@%h" --prefetch-multiplier 1 --loglevel "${LOG_LEVEL:-INFO}" "$@"
         ;;
     beat)
-        run celery -A hackathon beat --schedule "${BEAT_SCHEDULE_FILE:-/var/lib/ml-infn/celerybeat-schedule}" \
+        run celery -A hackathon.config beat --schedule "${BEAT_SCHEDULE_FILE:-/var/lib/ml-infn/celerybeat-schedule}" \
             --loglevel "${LOG_LEVEL:-INFO}" "$@"
         ;;
     flower)
-        run celery -A hackathon flower --port="${FLOWER_PORT:-5555}" "$@"
+        run celery -A hackathon.config flower --port="${FLOWER_PORT:-5555}" "$@"
         ;;
     migrate)
         if [ "${ENTRYPOINT_DRY_RUN:-0}" = 1 ]; then

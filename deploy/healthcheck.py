@@ -57,7 +57,7 @@ def worker_is_healthy() -> bool:
     queues = os.environ.get("WORKER_QUEUES", "cpu")
     name = f"{os.environ.get('WORKER_NAME') or queues.replace(',', '-')}@{socket.gethostname()}"
     reply = subprocess.run(
-        ["celery", "-A", "hackathon", "inspect", "ping", "--destination", name, "--timeout", "5"],
+        ["celery", "-A", "hackathon.config", "inspect", "ping", "--destination", name, "--timeout", "5"],
         env=environment_with_secrets(),
         cwd=os.environ.get("APP_DIR", "/srv/ml-infn/app"),
         capture_output=True,

@@ -23,7 +23,7 @@ stop() {
 trap stop INT TERM EXIT
 
 mkdir -p var
-.venv/bin/celery -A hackathon worker --beat --schedule var/celerybeat-schedule \
+.venv/bin/celery -A hackathon.config worker --beat --schedule var/celerybeat-schedule \
   --queues cpu,gpu --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel INFO &
 pids+=($!)
 "$py" manage.py runserver "$host:$port" &

@@ -1,22 +1,13 @@
-"""The errors a person should see, as sentences that say what to do next."""
+"""The errors of exercises (manifests, bundles, participants' outputs), as sentences that say what to do next."""
+
+from sandbox.errors import UserFacingError
 
 
-class UserFacingError(Exception):
-    """An error whose message is meant for a person: say what went wrong and what to do next.
-
-    The project's one base for such errors; other apps subclass it. Views show the message;
-    anything that is not a UserFacingError is logged and shown as a generic failure.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+class ExercisesError(UserFacingError):
+    """The base of the exercise errors a person should see: a manifest, a bundle or an output that cannot be used."""
 
 
-class InvalidManifest(UserFacingError):
+class InvalidManifest(ExercisesError):
     """An exercise manifest breaks the schema; the message names the bad field."""
 
     def __init__(self, field: str, problem: str) -> None:
@@ -25,15 +16,15 @@ class InvalidManifest(UserFacingError):
         self.problem = problem
 
 
-class InvalidPredictions(UserFacingError):
+class InvalidPredictions(ExercisesError):
     """A participant's output files cannot be scored."""
 
 
-class InvalidBundle(UserFacingError):
+class InvalidBundle(ExercisesError):
     """An exercise bundle is incomplete or its data (such as a hidden set) cannot be used."""
 
 
-class DatasetNotReady(UserFacingError):
+class DatasetNotReady(ExercisesError):
     """An uploaded exercise's data is not built yet: only a worker builds it, in the sandbox."""
 
 

@@ -12,12 +12,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from exercises import selectors, services
-from exercises.errors import UserFacingError
+from exercises.errors import InvalidBundle
 from exercises.forms import BundleUploadForm
 from exercises.models import Exercise, Label
 from exercises.notebook_html import markdown_html, notebook_html
 from exercises.permissions import can_see_upload, can_upload_bundles
 from exercises.release import student_notebook
+from sandbox.errors import UserFacingError
 
 MAX_BUNDLE_ZIP_BYTES = 200 * 2**20  # bundles hold code and notebooks; data sets are built, not uploaded
 
@@ -53,7 +54,7 @@ def upload_bundle(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["bundle"]
         try:
             if upload.size > MAX_BUNDLE_ZIP_BYTES:
-                raise UserFacingError(
+                raise InvalidBundle(
                     f"The zip is over {MAX_BUNDLE_ZIP_BYTES // 2**20} MB; leave generated data out of it."
                 )
             with tempfile.NamedTemporaryFile(suffix=".zip") as handle:

@@ -15,8 +15,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from exercises.errors import UserFacingError
 from grading.models import ApiToken
+from sandbox.errors import UserFacingError
 
 # "hackathon submit": lets secret scanners and people recognise a leaked token.
 TOKEN_START = "hks_"  # noqa: S105 (a marker, not a secret)

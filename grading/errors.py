@@ -1,6 +1,6 @@
 """Errors of the grading domain that a person should see, each saying what to do next."""
 
-from exercises.errors import UserFacingError
+from sandbox.errors import UserFacingError
 
 
 class SubmissionRefused(UserFacingError):
@@ -25,3 +25,7 @@ class StorageFull(SubmissionRefused):
 
 class GpuBudgetSpent(SubmissionRefused):
     """The participant's (or group's) GPU time for today cannot cover another run of this exercise."""
+
+
+class GateRefused(UserFacingError):
+    """An organizer's action on an exercise's reference gate was refused; nothing changed."""

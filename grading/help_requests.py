@@ -15,12 +15,12 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from exercises.errors import UserFacingError
 from grading.models import HelpMessage, HelpRequest, Submission, result_fields_through
 from grading.permissions import can_handle_help_request, handleable_help_requests
 from hackathon import permissions
 from hackathon.models import Event, EventRole, Registration
 from hackathon.permissions import AnyUser
+from sandbox.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from exercises.data_builds import DataBuildFailed
-from exercises.errors import InvalidBundle, UserFacingError
+from exercises.errors import InvalidBundle
 from exercises.models import Exercise
 from exercises.services import bundle_of, ensure_dataset
+from grading.errors import GateRefused
 from grading.models import AuditEntry, ReferenceCheck, Submission
 from grading.sandboxing import run_in_sandbox
 from grading.services import Grading, run_and_score
@@ -31,10 +32,6 @@ logger = logging.getLogger(__name__)
 
 # The check before opening starts this long before the window opens, so its verdict is in when the window opens.
 OPENING_LEAD = dt.timedelta(hours=1)
-
-
-class GateRefused(UserFacingError):
-    """An organizer's action on the reference gate was refused; nothing changed."""
 
 
 def reaches(exercise: Exercise, score: float | None, target: float) -> bool:

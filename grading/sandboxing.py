@@ -12,6 +12,7 @@ from django.conf import settings
 
 import sandbox
 from exercises.models import Exercise
+from sandbox.backends import kubernetes
 from sandbox.gpus import parse_inventory
 
 MiB = 1024 * 1024
@@ -26,29 +27,54 @@ WARM_IMPORTS = {
 KERAS_TOOL = "Keras/TensorFlow"  # the catalog's tool label of the exercises solved with Keras
 
 
-def sandbox_config() -> sandbox.SandboxConfig:
-    """Return the sandbox configuration from the settings (cheap: built on each use, so tests can change it)."""
+def sandbox_config(backend: str | None = None) -> sandbox.SandboxConfig:
+    """Return the sandbox configuration from the settings (cheap: built on each use, so tests can change it).
+
+    `backend` is the backend about to be used, when the caller names one other than SANDBOX_BACKEND.
+    """
     runtime_python = Path(settings.SANDBOX_RUNTIME_PYTHON)
     if not runtime_python.exists():
         runtime_python = Path(sys.executable)
+    docker_images = {
+        "cpu": settings.SANDBOX_DOCKER_IMAGE_CPU,
+        "keras": settings.SANDBOX_DOCKER_IMAGE_CPU,
+        "gpu": settings.SANDBOX_DOCKER_IMAGE_GPU,
+    }
     return sandbox.SandboxConfig(
         state_dir=Path(settings.SANDBOX_STATE_DIR),
         runtime_python={runtime: runtime_python for runtime in WARM_IMPORTS},
-        docker_images={
-            "cpu": settings.SANDBOX_DOCKER_IMAGE_CPU,
-            "keras": settings.SANDBOX_DOCKER_IMAGE_CPU,
-            "gpu": settings.SANDBOX_DOCKER_IMAGE_GPU,
-        },
+        docker_images=docker_images,
         gpus=parse_inventory(settings.SANDBOX_GPUS) if settings.SANDBOX_GPUS else (),
         warm_pool_size=settings.SANDBOX_WARM_POOL,
         warm_imports=WARM_IMPORTS,
         allow_process_backend=settings.SANDBOX_ALLOW_PROCESS,
+        cluster=cluster_options(docker_images) if (backend or settings.SANDBOX_BACKEND) == kubernetes.NAME else None,
+    )
+
+
+def cluster_options(images: dict[str, str]) -> sandbox.ClusterOptions | None:
+    """Return the cluster of the kubernetes backend from the SANDBOX_KUBERNETES_* settings.
+
+    None while the shared volume is not named (SANDBOX_KUBERNETES_CLAIM and SANDBOX_KUBERNETES_SHARED_PATH): the
+    backend then refuses to run and says which settings to give.
+    """
+    if not (settings.SANDBOX_KUBERNETES_CLAIM and settings.SANDBOX_KUBERNETES_SHARED_PATH):
+        return None
+    return sandbox.ClusterOptions(
+        namespace=settings.SANDBOX_KUBERNETES_NAMESPACE or kubernetes.in_cluster_namespace() or "default",
+        claim=settings.SANDBOX_KUBERNETES_CLAIM,
+        shared_path=Path(settings.SANDBOX_KUBERNETES_SHARED_PATH),
+        images=images,
+        gpu_resource=settings.SANDBOX_KUBERNETES_GPU_RESOURCE,
+        gpu_node_selector=settings.SANDBOX_KUBERNETES_GPU_NODE_SELECTOR,
+        runtime_class=settings.SANDBOX_KUBERNETES_RUNTIME_CLASS or None,
+        schedule_seconds=settings.SANDBOX_KUBERNETES_SCHEDULE_SECONDS,
     )
 
 
 def sandbox_backend(name: str | None = None) -> sandbox.Backend:
     """Return the backend named here or in SANDBOX_BACKEND, else the strongest one available."""
-    return sandbox.get_backend(name or settings.SANDBOX_BACKEND or None, sandbox_config())
+    return sandbox.get_backend(name or settings.SANDBOX_BACKEND or None, sandbox_config(name))
 
 
 def run_in_sandbox(job: sandbox.Job) -> sandbox.Result:

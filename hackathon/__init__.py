@@ -1,4 +1,4 @@
-"""The Django project (settings, URLs, the Celery app) and the event domain: events, people, roles, groups."""
+"""The event domain (events, people, roles, groups); its `config` subpackage is the project's roof."""
 
 import sys
 
@@ -6,7 +6,3 @@ import sys
 # parser grammar at import time: five seconds on every start of the site, a worker or a test run. The platform
 # checks no IRI formats, so jsonschema goes without it.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
-from hackathon.celery import app as celery_app  # noqa: E402
-
-__all__ = ["celery_app"]

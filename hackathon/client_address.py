@@ -7,7 +7,8 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest
 
-from hackathon.env import Network
+# What TRUSTED_PROXIES holds (hackathon.config.env.env_networks reads it).
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

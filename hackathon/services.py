@@ -19,9 +19,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from exercises.errors import UserFacingError
 from exercises.models import Label
 from hackathon import assignment, selectors, signals
+from hackathon.errors import (
+    EventsError,
+    ExerciseChangeRefused,
+    GroupChangeRefused,
+    ImportRefused,
+    RegistrationRefused,
+)
 from hackathon.models import (
     STRUCTURES,
     Event,
@@ -38,22 +44,6 @@ from hackathon.spreadsheets import csv_writer
 
 logger = logging.getLogger(__name__)
 Status = Registration.Status
-
-
-class RegistrationRefused(UserFacingError):
-    """A registration, cancellation or offer answer that the event's rules do not allow."""
-
-
-class ImportRefused(UserFacingError):
-    """A registrants' CSV that cannot be imported; nothing was changed."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("The CSV was not imported and nothing changed: " + " ".join(problems))
-        self.problems = problems
-
-
-class GroupChangeRefused(UserFacingError):
-    """A manual group move that does not fit the event."""
 
 
 def offer_hours() -> int:
@@ -77,10 +67,6 @@ def default_exercise_window(event: Event) -> tuple[dt.datetime, dt.datetime]:
     opens = timezone.make_aware(dt.datetime.combine(event.starts_on, dt.time.min))
     closes = timezone.make_aware(dt.datetime.combine(event.ends_on, dt.time(23, 59)))
     return opens, closes
-
-
-class ExerciseChangeRefused(UserFacingError):
-    """A change to an event's exercises that would silently lose participants' work or groups."""
 
 
 def _plural(n: int, word: str) -> str:
@@ -766,7 +752,7 @@ def add_session(*, event: Event, **fields: object) -> Session:
     """Add a session to the event's programme, on one of the event's days."""
     session = Session(event=event, **fields)
     if not (event.starts_on <= session.day <= event.ends_on):
-        raise UserFacingError(
+        raise EventsError(
             f"{session.day:%d %b %Y} is outside the event ({event.starts_on:%d %b} – {event.ends_on:%d %b %Y})."
         )
     session.full_clean()
@@ -777,7 +763,7 @@ def add_session(*, event: Event, **fields: object) -> Session:
 def give_feedback(*, event: Event, user: AbstractBaseUser, rating: int, went_well: str, suggestions: str) -> Feedback:
     """Record (or update) a participant's end-of-event feedback."""
     if not event.registrations.filter(user=user, status=Status.CONFIRMED).exists():
-        raise UserFacingError("Only the event's participants can leave feedback on it.")
+        raise EventsError("Only the event's participants can leave feedback on it.")
     feedback, _ = Feedback.objects.update_or_create(
         event=event,
         user=user,

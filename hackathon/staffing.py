@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from exercises.errors import UserFacingError
+from hackathon.errors import StaffingRefused
 from hackathon.models import Event, EventRole, Registration, StaffInvitation
 
 logger = logging.getLogger(__name__)
@@ -26,10 +26,6 @@ REGISTERED = (
     Registration.Status.OFFERED,
     Registration.Status.WAITING,
 )
-
-
-class StaffingRefused(UserFacingError):
-    """An invitation, acceptance or revocation that the event's rules do not allow; nothing changed."""
 
 
 def _person(user: AbstractBaseUser) -> str:

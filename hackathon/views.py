@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from exercises.errors import UserFacingError
 from hackathon import forms, permissions, selectors, services, staffing
 from hackathon.confirmation import confirm_page
 from hackathon.models import Event, EventRole, Registration, StaffInvitation
 from hackathon.spreadsheets import csv_writer
+from sandbox.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sandbox.backends import get_backend
 from sandbox.backends.base import Backend
-from sandbox.jobs import GpuDevice, Job, Limits, Mount, Outcome, Result, SandboxConfig
+from sandbox.jobs import ClusterOptions, GpuDevice, Job, Limits, Mount, Outcome, Result, SandboxConfig
 
 
 def run_job(job: Job, config: SandboxConfig, backend: Backend | str | None = None) -> Result:
@@ -24,6 +24,7 @@ def run_job(job: Job, config: SandboxConfig, backend: Backend | str | None = Non
 
 __all__ = [
     "Backend",
+    "ClusterOptions",
     "GpuDevice",
     "Job",
     "Limits",

@@ -85,6 +85,25 @@ class GpuDevice:
 
 
 @dataclass(frozen=True)
+class ClusterOptions:
+    """Where and how the kubernetes backend starts jobs in the cluster (`SandboxConfig.cluster`)."""
+
+    namespace: str
+    claim: str  # the ReadWriteMany PersistentVolumeClaim the worker and the jobs share
+    shared_path: Path  # where this worker mounts that claim
+    images: Mapping[str, str] = field(default_factory=dict)  # runtime -> image; else ml-infn/runtime-<runtime>
+    gpu_resource: str = "nvidia.com/gpu"  # or a MIG slice, e.g. nvidia.com/mig-1g.10gb
+    gpu_node_selector: Mapping[str, str] = field(default_factory=dict)
+    runtime_class: str | None = None  # e.g. gvisor or kata, where the cluster offers one
+    schedule_seconds: float = 300.0  # how long a job may wait for a node (and its image) before it is given up
+    poll_seconds: float = 2.0
+
+    def image_for(self, runtime: str) -> str:
+        """Return the image of a runtime (`cpu`, `keras`, `gpu`)."""
+        return self.images.get(runtime) or f"ml-infn/runtime-{runtime}:latest"
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     """Everything a backend needs from its host, handed in by the caller (the sandbox reads no settings)."""
 
@@ -97,6 +116,7 @@ class SandboxConfig:
     warm_imports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # runtime -> modules to preload
     allow_process_backend: bool = False  # the unsandboxed backend must be switched on by name
     gpu_wait_seconds: float = 120.0  # how long a GPU job waits for a free device before giving up
+    cluster: ClusterOptions | None = None  # the kubernetes backend's cluster; None: that backend refuses to run
 
 
 @dataclass(frozen=True)

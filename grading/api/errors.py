@@ -14,8 +14,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from exercises.errors import UserFacingError
 from grading.errors import QuotaExceeded
+from sandbox.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
 

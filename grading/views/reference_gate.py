@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from grading import reference_gate
+from grading.errors import GateRefused
 from grading.views.boards import _organizer_exercise as _managed_exercise  # the boards' organizer-only rule
 
 
@@ -29,7 +30,7 @@ def open_despite_gate(request: HttpRequest, slug: str, exercise_slug: str) -> Ht
         reference_gate.open_despite_gate(
             actor=request.user, event_exercise=event_exercise, reason=request.POST.get("reason", "")
         )
-    except reference_gate.GateRefused as error:
+    except GateRefused as error:
         messages.error(request, error.message)
     else:
         messages.success(request, "The exercise opens over its window; your reason is in the board's audit log.")

@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from exercises.errors import UserFacingError
 from grading import api_auth
 from grading.models import ApiToken
+from sandbox.errors import UserFacingError
 
 
 def _page(request: HttpRequest, *, new_secret: str = "", status: int = 200) -> HttpResponse:

@@ -1,9 +1,8 @@
 """The Kubernetes backend: each job as a locked-down Kubernetes Job in the cluster, through the official client.
 
-Opt-in only: it is never the default. `unavailable_reason` refuses unless SANDBOX_BACKEND=kubernetes is set, the
-shared volume is named (SANDBOX_KUBERNETES_CLAIM and SANDBOX_KUBERNETES_SHARED_PATH) and an in-cluster or kube
-config loads. The sandbox package reads no Django settings, and `SandboxConfig` has no field for a cluster, so
-this module reads its own SANDBOX_KUBERNETES_* variables once, into `ClusterOptions`.
+Opt-in only: it is never the default. `unavailable_reason` refuses unless its host hands it a cluster
+(`SandboxConfig.cluster`, which the grading layer fills from the SANDBOX_KUBERNETES_* settings only when
+SANDBOX_BACKEND=kubernetes names this backend and the shared volume is named) and an in-cluster or kube config loads.
 
 How a job gets its files (docs/scaling.md, "Kubernetes"): the worker and every sandbox pod mount one
 ReadWriteMany volume (a PersistentVolumeClaim on NFS or CephFS), the worker at SHARED_PATH. For each job the
@@ -35,13 +34,13 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sandbox.backends import base, host
-from sandbox.jobs import Job, Outcome, Result, SandboxConfig
+from sandbox.jobs import ClusterOptions, Job, Outcome, Result, SandboxConfig
 from sandbox.runner import MESSAGES, limits_to_json, read_report
 
 log = logging.getLogger(__name__)
@@ -59,7 +58,6 @@ RUNNER_ROOT = "/opt/ml-infn"
 RUNTIME_PATH = "/opt/runtime/bin:/usr/local/bin:/usr/bin:/bin"
 JOBS_FOLDER = "sandbox-jobs"
 RUNNER_FOLDER = "sandbox-runner"
-DEFAULT_IMAGE = "ml-infn/runtime-{runtime}:latest"
 WALL_GRACE_S = base.WALL_GRACE_S
 TTL_AFTER_FINISHED_S = 300
 PREPARE = f'mkdir -p {TMP} {HOME} && exec "$@"'  # the emptyDir at /job starts empty
@@ -67,46 +65,6 @@ PREPARE = f'mkdir -p {TMP} {HOME} && exec "$@"'  # the emptyDir at /job starts e
 STUCK_REASONS = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError"}
 )
-
-
-@dataclass(frozen=True)
-class ClusterOptions:
-    """Where and how the backend starts jobs in the cluster."""
-
-    namespace: str
-    claim: str  # the ReadWriteMany PersistentVolumeClaim the worker and the jobs share
-    shared_path: Path  # where this worker mounts that claim
-    images: Mapping[str, str] = field(default_factory=dict)  # runtime -> image; else ml-infn/runtime-<runtime>
-    gpu_resource: str = "nvidia.com/gpu"  # or a MIG slice, e.g. nvidia.com/mig-1g.10gb
-    gpu_node_selector: Mapping[str, str] = field(default_factory=dict)
-    runtime_class: str | None = None  # e.g. gvisor or kata, where the cluster offers one
-    schedule_seconds: float = 300.0  # how long a job may wait for a node (and its image) before it is given up
-    poll_seconds: float = 2.0
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str], images: Mapping[str, str]) -> ClusterOptions | None:
-        """Read SANDBOX_KUBERNETES_*; return None when the shared volume is not named."""
-        claim = environ.get("SANDBOX_KUBERNETES_CLAIM", "")
-        shared = environ.get("SANDBOX_KUBERNETES_SHARED_PATH", "")
-        if not claim or not shared:
-            return None
-        selector = {}
-        for pair in filter(None, environ.get("SANDBOX_KUBERNETES_GPU_NODE_SELECTOR", "").split(",")):
-            key, _, value = pair.partition("=")
-            selector[key.strip()] = value.strip()
-        return cls(
-            namespace=environ.get("SANDBOX_KUBERNETES_NAMESPACE") or in_cluster_namespace() or "default",
-            claim=claim,
-            shared_path=Path(shared),
-            images=dict(images),
-            gpu_resource=environ.get("SANDBOX_KUBERNETES_GPU_RESOURCE", "nvidia.com/gpu"),
-            gpu_node_selector=selector,
-            runtime_class=environ.get("SANDBOX_KUBERNETES_RUNTIME_CLASS") or None,
-            schedule_seconds=float(environ.get("SANDBOX_KUBERNETES_SCHEDULE_SECONDS", "300")),
-        )
-
-    def image_for(self, runtime: str) -> str:
-        return self.images.get(runtime) or DEFAULT_IMAGE.format(runtime=runtime)
 
 
 @dataclass(frozen=True)
@@ -265,7 +223,7 @@ class Backend(base.Backend):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(config)
-        self.options = options or ClusterOptions.from_environment(os.environ, config.docker_images)
+        self.options = options or config.cluster
         self.batch_api = batch_api
         self.core_api = core_api
         self.sleep = sleep
@@ -275,14 +233,15 @@ class Backend(base.Backend):
     def unavailable_reason(self) -> str | None:
         if self.batch_api is not None and self.core_api is not None and self.options is not None:
             return None  # handed its API clients (tests, or a caller that built them)
-        if os.environ.get("SANDBOX_BACKEND") != NAME:
-            return "it runs only when named: set SANDBOX_BACKEND=kubernetes (and the SANDBOX_KUBERNETES_* variables)."
+        if self.options is None:
+            return (
+                "it runs only when named and given its cluster: set SANDBOX_BACKEND=kubernetes, "
+                "SANDBOX_KUBERNETES_CLAIM and SANDBOX_KUBERNETES_SHARED_PATH."
+            )
         try:
             import kubernetes  # noqa: F401
         except ImportError:
             return "the kubernetes Python package is not installed (pip install kubernetes)."
-        if self.options is None:
-            return "name the shared volume: set SANDBOX_KUBERNETES_CLAIM and SANDBOX_KUBERNETES_SHARED_PATH."
         if not self.options.shared_path.is_dir():
             return f"the shared volume is not mounted at {self.options.shared_path}."
         return load_cluster_config()

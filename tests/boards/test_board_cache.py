@@ -11,7 +11,7 @@ from django.urls import reverse
 from grading import board_services
 from grading.boards import BOARD_CACHE_FORMAT, Audience, Part, cached_board
 from grading.templatetags import board_rows
-from hackathon.env import cache_from_url
+from hackathon.config.env import cache_from_url
 from tests.boards.board_builders import person, scored
 from tests.factories import make_organizer
 from tests.grading.builders import open_event_exercise

@@ -58,7 +58,7 @@ def test_an_unreadable_secret_file_is_named(tmp_path: Path) -> None:
 def test_the_web_runs_gunicorn_on_the_wsgi_application() -> None:
     reply = start("web", WEB_CONCURRENCY="5")
     assert reply.returncode == 0, reply.stderr
-    assert reply.stdout.startswith("gunicorn hackathon.wsgi:application --bind 0.0.0.0:8000 --workers 5")
+    assert reply.stdout.startswith("gunicorn hackathon.config.wsgi:application --bind 0.0.0.0:8000 --workers 5")
 
 
 def test_a_gpu_worker_runs_one_process_per_device_of_its_inventory() -> None:
@@ -87,8 +87,8 @@ def test_a_cpu_worker_runs_one_process_per_core_unless_told() -> None:
 
 
 def test_beat_and_flower_and_migrate_have_their_commands() -> None:
-    assert start("beat").stdout.startswith("celery -A hackathon beat --schedule ")
-    assert start("flower").stdout.startswith("celery -A hackathon flower --port=5555")
+    assert start("beat").stdout.startswith("celery -A hackathon.config beat --schedule ")
+    assert start("flower").stdout.startswith("celery -A hackathon.config flower --port=5555")
     assert start("migrate").stdout.strip() == "python manage.py migrate --noinput && python manage.py sync_exercises"
 
 

@@ -17,6 +17,7 @@ import pytest
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from grading import sandboxing
 from sandbox.backends import get_backend
 from sandbox.backends import kubernetes as backend
 from sandbox.jobs import Job, Limits, Mount, Outcome, SandboxConfig
@@ -310,9 +311,17 @@ def test_an_api_that_refuses_is_infrastructure(tmp_path: Path) -> None:
 # --- opt-in ------------------------------------------------------------------------------------------------
 
 
-def test_it_refuses_to_run_unless_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SANDBOX_BACKEND", raising=False)
-    reason = backend.Backend(SandboxConfig(state_dir=tmp_path)).unavailable_reason()
+def named(settings: Any, tmp_path: Path, backend_name: str = "kubernetes", **kubernetes: str) -> None:
+    """Set the sandbox settings as the environment would (SANDBOX_BACKEND, SANDBOX_KUBERNETES_*)."""
+    settings.SANDBOX_STATE_DIR = tmp_path / "state"
+    settings.SANDBOX_BACKEND = backend_name
+    settings.SANDBOX_KUBERNETES_CLAIM = kubernetes.get("claim", "")
+    settings.SANDBOX_KUBERNETES_SHARED_PATH = kubernetes.get("shared_path", "")
+
+
+def test_it_refuses_to_run_unless_named(tmp_path: Path, settings: Any) -> None:
+    named(settings, tmp_path, backend_name="", claim="ml-infn-shared", shared_path=str(tmp_path))
+    reason = backend.Backend(sandboxing.sandbox_config()).unavailable_reason()
     assert reason is not None and "SANDBOX_BACKEND=kubernetes" in reason
 
 
@@ -326,22 +335,19 @@ def test_it_is_never_the_default_when_no_host_backend_can_run(tmp_path: Path, mo
     assert "kubernetes: it runs only when named" in str(error.value)
 
 
-def test_named_but_without_the_shared_volume_it_says_which_variables_to_set(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SANDBOX_BACKEND", "kubernetes")
-    monkeypatch.delenv("SANDBOX_KUBERNETES_CLAIM", raising=False)
-    reason = backend.Backend(SandboxConfig(state_dir=tmp_path)).unavailable_reason()
+def test_named_but_without_the_shared_volume_it_says_which_variables_to_set(tmp_path: Path, settings: Any) -> None:
+    named(settings, tmp_path)
+    reason = sandboxing.sandbox_backend().unavailable_reason()
     assert reason is not None and "SANDBOX_KUBERNETES_CLAIM" in reason
 
 
-def test_named_and_configured_it_runs_once_a_kube_config_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SANDBOX_BACKEND", "kubernetes")
-    monkeypatch.setenv("SANDBOX_KUBERNETES_CLAIM", "ml-infn-shared")
-    monkeypatch.setenv("SANDBOX_KUBERNETES_SHARED_PATH", str(tmp_path))
+def test_named_and_configured_it_runs_once_a_kube_config_loads(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    named(settings, tmp_path, claim="ml-infn-shared", shared_path=str(tmp_path))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-kubeconfig"))
-    reason = backend.Backend(SandboxConfig(state_dir=tmp_path)).unavailable_reason()
+    reason = sandboxing.sandbox_backend().unavailable_reason()
     assert reason is not None and "no kube config" in reason
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(
@@ -351,7 +357,7 @@ def test_named_and_configured_it_runs_once_a_kube_config_loads(tmp_path: Path, m
         "contexts: [{name: lab, context: {cluster: lab, user: worker, namespace: ml-infn}}]\n"
     )
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
-    assert backend.Backend(SandboxConfig(state_dir=tmp_path)).unavailable_reason() is None
+    assert sandboxing.sandbox_backend().unavailable_reason() is None
 
 
 def test_a_notebook_with_a_hidden_name_is_mounted_as_submission_ipynb(tmp_path: Path) -> None:

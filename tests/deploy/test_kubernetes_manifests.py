@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import runpy
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +13,8 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient
 
+import hackathon.config.settings
+from grading import sandboxing
 from sandbox.backends import kubernetes as backend
 from sandbox.gpus import parse_inventory
 from sandbox.jobs import Job
@@ -58,6 +62,23 @@ def env_of(deployment: str) -> dict[str, str]:
     env = dict(of_kind("ConfigMap")["ml-infn-settings"]["data"])
     env.update({item["name"]: item["value"] for item in container.get("env", [])})
     return env
+
+
+SETTINGS_FILE = Path(hackathon.config.settings.__file__)
+
+
+def cluster_of(env: dict[str, str], settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """Read the settings module with the manifest's SANDBOX_* variables, as a worker started from it does."""
+    for name in [name for name in os.environ if name.startswith("SANDBOX_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        if name.startswith("SANDBOX_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    for name, value in runpy.run_path(str(SETTINGS_FILE)).items():
+        if name.startswith("SANDBOX_"):
+            setattr(settings, name, value)
+    return sandboxing.sandbox_config().cluster
 
 
 def test_every_manifest_is_a_valid_object_of_the_kubernetes_client() -> None:
@@ -143,14 +164,14 @@ def test_the_ingress_sends_the_public_host_to_the_web_service_over_tls() -> None
     [(None, "nvidia.com/gpu"), ("whole-gpus", "nvidia.com/gpu"), ("mig", "nvidia.com/mig-1g.10gb")],
 )
 def test_gpu_jobs_of_the_gpu_worker_ask_for_one_device_on_a_gpu_node(
-    overlay: str | None, resource: str, tmp_path: Path
+    overlay: str | None, resource: str, tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = env_of("worker-gpu")
     if overlay is not None:
         patch = yaml.safe_load((K8S / "overlays" / overlay / "worker-gpu.yaml").read_text())
         container = patch["spec"]["template"]["spec"]["containers"][0]
         env.update({item["name"]: item["value"] for item in container["env"]})
-    options = backend.ClusterOptions.from_environment(env, {})
+    options = cluster_of(env, settings, monkeypatch, tmp_path)
     assert options is not None
     job = Job(output_dir=tmp_path / "out", command=("true",), gpu=True, runtime="gpu")
     staging = backend.Staging(tmp_path, tmp_path / "out", "r", None, None, (), "o")

@@ -37,7 +37,7 @@ def free_port() -> int:
 def site_env(var: Path) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in SETTINGS_VARIABLES}
     env.update(
-        DJANGO_SETTINGS_MODULE="hackathon.settings",
+        DJANGO_SETTINGS_MODULE="hackathon.config.settings",
         HACKATHON_ENV="development",
         VAR_DIR=str(var),  # the secrets, the media, the private data, the sandbox state and the embedded broker
         DATABASE_URL=f"sqlite:///{var / 'db.sqlite3'}",
@@ -98,7 +98,7 @@ def running_site(folder: Path) -> Iterator[Site]:
     env["SITE_URL"] = f"http://127.0.0.1:{port}"  # the address the site's emails link to (invitations, offers)
     server_log, worker_log = folder / "site.log", folder / "worker.log"
     worker = start(
-        [str(PYTHON), "-m", "celery", "-A", "hackathon", "worker", "-Q", "cpu,gpu", "--concurrency", "1",
+        [str(PYTHON), "-m", "celery", "-A", "hackathon.config", "worker", "-Q", "cpu,gpu", "--concurrency", "1",
          "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
         env, worker_log,
     )  # fmt: skip

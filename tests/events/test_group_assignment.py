@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from hackathon import selectors, services
+from hackathon import errors, selectors, services
 from hackathon.assignment import Participant, Tutor, UseCase, assign_tutors, plan_groups, summarize
 from hackathon.models import Group, Preference, Registration
 from tests.factories import make_event, make_organizer, make_participant, make_tutor, open_exercise
@@ -166,7 +166,7 @@ def test_a_group_of_another_event_cannot_be_the_target_of_a_move():
     other, *_ = event_with_people(participants=2, tutors=1)
     services.assign_groups(event=event)
     services.assign_groups(event=other)
-    with pytest.raises(services.GroupChangeRefused):
+    with pytest.raises(errors.GroupChangeRefused):
         services.move_participant(event=event, registration=event.registrations.first(), group=other.groups.first())
 
 
@@ -174,7 +174,7 @@ def test_a_group_of_another_event_cannot_be_the_target_of_a_move():
 def test_forming_groups_with_no_use_case_open_says_what_to_do():
     event = make_event()
     make_participant(event)
-    with pytest.raises(services.GroupChangeRefused, match="Open at least one exercise"):
+    with pytest.raises(errors.GroupChangeRefused, match="Open at least one exercise"):
         services.assign_groups(event=event)
 
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hackathon import services
+from hackathon.errors import RegistrationRefused
 from hackathon.models import Event
-from hackathon.services import RegistrationDetails, RegistrationRefused
+from hackathon.services import RegistrationDetails
 from tests.factories import make_event, make_participant, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]

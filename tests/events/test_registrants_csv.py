@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from hackathon import services
-from hackathon.services import ImportRefused, RegistrationDetails
+from hackathon.errors import ImportRefused
+from hackathon.services import RegistrationDetails
 from tests.factories import make_event, make_organizer, make_participant, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hackathon import services
+from hackathon.errors import RegistrationRefused
 from hackathon.models import Registration
-from hackathon.services import RegistrationDetails, RegistrationRefused
+from hackathon.services import RegistrationDetails
 from tests.factories import make_event, make_organizer, make_participant, make_user, open_exercise
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]

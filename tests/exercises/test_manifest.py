@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from exercises.bundles import builtin_bundle
-from exercises.errors import InvalidManifest, UserFacingError
+from exercises.errors import InvalidManifest
 from exercises.manifest import load_manifest, parse_manifest
+from sandbox.errors import UserFacingError
 
 BREAST_CANCER = builtin_bundle("breast-cancer").path / "manifest.toml"
 

@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from hackathon.celery import app
+from hackathon.config.celery import app
 
 
 @pytest.mark.parametrize("entry", sorted(settings.CELERY_BEAT_SCHEDULE))

@@ -9,8 +9,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def variables_read_by_settings() -> set[str]:
-    source = (ROOT / "hackathon" / "settings.py").read_text()
-    return set(re.findall(r'env_(?:str|bool|int|float|list|path)\(\s*"([A-Z_]+)"', source)) | set(
+    source = (ROOT / "hackathon" / "config" / "settings.py").read_text()
+    return set(re.findall(r'env_(?:str|bool|int|float|list|path|networks|pairs)\(\s*"([A-Z_]+)"', source)) | set(
         re.findall(r'_required_in_production\(\s*"([A-Z_]+)"', source)
     )
 

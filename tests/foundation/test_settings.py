@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from hackathon.env import cache_from_url, database_from_url, env_bool, env_int, env_list
+from hackathon.config.env import cache_from_url, database_from_url, env_bool, env_int, env_list
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ def load_settings(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedPr
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "SECRET_", "CELERY_", "HACKATHON"))}
     clean.update({"VAR_DIR": str(tmp_path / "var"), **env})
     return subprocess.run(
-        [sys.executable, "-c", "import hackathon.settings as s; print(s.DATABASES['default']['ENGINE'])"],
+        [sys.executable, "-c", "import hackathon.config.settings as s; print(s.DATABASES['default']['ENGINE'])"],
         cwd=ROOT,
         env=clean,
         capture_output=True,

@@ -112,7 +112,7 @@ def test_a_checkout_that_was_never_migrated_gets_a_sentence_in_json_not_a_traceb
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HACKATHON_ENV")},
         "VAR_DIR": str(tmp_path / "var"),
-        "DJANGO_SETTINGS_MODULE": "hackathon.settings",
+        "DJANGO_SETTINGS_MODULE": "hackathon.config.settings",
     }
     done = subprocess.run(
         [sys.executable, "manage.py", "grade", "breast-cancer", str(path), "--json"],

@@ -16,7 +16,7 @@ from exercises.bundles import BUILTIN_BUNDLES_DIR, load_bundle
 from exercises.models import Exercise
 from exercises.services import save_exercise
 from grading import reference_gate, services
-from grading.errors import ExerciseNotOpen
+from grading.errors import ExerciseNotOpen, GateRefused
 from grading.models import AuditEntry, ReferenceCheck
 from grading.services import Grading
 from hackathon import services as events
@@ -119,7 +119,7 @@ def test_an_organizer_opens_a_held_exercise_with_a_reason_kept_in_the_audit_log(
 
 def test_only_the_event_s_organizers_may_override_the_gate(client):
     event_exercise = held()
-    with pytest.raises(reference_gate.GateRefused):
+    with pytest.raises(GateRefused):
         reference_gate.open_despite_gate(
             actor=make_organizer(make_event()), event_exercise=event_exercise, reason="I say so"
         )

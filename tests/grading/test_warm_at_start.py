@@ -31,7 +31,7 @@ def test_warm_sandboxes_are_on_by_default_outside_the_tests(settings):
     env = {key: value for key, value in os.environ.items() if key != "SANDBOX_WARM_POOL"}
     out = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.SANDBOX_WARM_POOL)"],
-        env={**env, "DJANGO_SETTINGS_MODULE": "hackathon.settings"},
+        env={**env, "DJANGO_SETTINGS_MODULE": "hackathon.config.settings"},
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
@@ -48,7 +48,7 @@ def test_a_worker_process_loads_the_drawing_library_at_start(settings, tmp_path)
         "warm_sandboxes_at_start()\n"
         "print(before, 'matplotlib.figure' in sys.modules, 'matplotlib.backends.backend_agg' in sys.modules)\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hackathon.settings", "VAR_DIR": str(tmp_path)}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hackathon.config.settings", "VAR_DIR": str(tmp_path)}
     env.update({"SANDBOX_WARM_POOL": "0", "SANDBOX_ALLOW_PROCESS": "true"})
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True

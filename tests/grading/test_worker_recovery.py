@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start_worker(name: str, env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "hackathon", "worker", "-Q", "cpu", "--concurrency", "1",
+        [sys.executable, "-m", "celery", "-A", "hackathon.config", "worker", "-Q", "cpu", "--concurrency", "1",
          "-n", f"{name}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip

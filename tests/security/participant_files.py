@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 from numpy.lib import format as npy_format
 
-from exercises.errors import UserFacingError
+from sandbox.errors import UserFacingError
 
 MiB = 1024 * 1024
 FRONT_ENDS = ("jupyterlab", "colab", "vscode", "pycharm", "papermill", "older_minor")

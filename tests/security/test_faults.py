@@ -139,7 +139,7 @@ def _send_to(app, url: str) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    from hackathon.celery import app
+    from hackathon.config.celery import app
 
     server = OwnRedis(tmp_path / "redis.log")
     server.start()
@@ -179,7 +179,7 @@ def start_worker(name: str, broker_url: str, log: Path, **extra: str) -> subproc
         **extra,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "hackathon", "worker", "-Q", "cpu", "--concurrency", "1",
+        [sys.executable, "-m", "celery", "-A", "hackathon.config", "worker", "-Q", "cpu", "--concurrency", "1",
          "-n", f"{name}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip

@@ -16,7 +16,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from hackathon.client_address import client_address
-from hackathon.env import env_networks
+from hackathon.config.env import env_networks
 from tests.factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]

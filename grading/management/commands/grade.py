@@ -10,10 +10,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, OperationalError, ProgrammingError, connection
 
-from exercises.errors import UserFacingError
 from exercises.models import Exercise
 from exercises.services import sync_builtin_exercises
 from grading.services import grade_notebook_file
+from sandbox.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
 

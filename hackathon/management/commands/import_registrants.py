@@ -5,9 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from exercises.errors import UserFacingError
 from hackathon.models import Event
 from hackathon.services import import_registrants
+from sandbox.errors import UserFacingError
 
 
 class Command(BaseCommand):

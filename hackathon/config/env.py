@@ -66,10 +66,16 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+def env_pairs(name: str) -> dict[str, str]:
+    """Read comma-separated `key=value` pairs (`nvidia.com/mig.config=all-1g.10gb,pool=gpu`); a bare key maps to ""."""
+    pairs = {}
+    for item in env_list(name):
+        key, _, value = item.partition("=")
+        pairs[key.strip()] = value.strip()
+    return pairs
 
 
-def env_networks(name: str) -> tuple[Network, ...]:
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """Read a comma-separated list of addresses and CIDR blocks (`10.0.0.0/8`, `::1`), naming a bad entry."""
     networks = []
     for item in env_list(name):

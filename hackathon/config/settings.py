@@ -7,19 +7,21 @@ from pathlib import Path
 import django
 from django.core.exceptions import ImproperlyConfigured
 
-from hackathon.env import (
+from hackathon.config.env import (
     cache_from_url,
     database_from_url,
     development_secret,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_networks,
+    env_pairs,
     env_path,
     env_str,
 )
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]  # the repository: hackathon/config/settings.py
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
 
 PROFILE = env_str("HACKATHON_ENV", "development")
@@ -88,8 +90,8 @@ if DEBUG:  # the demo's people meet the site's 404 page, not Django's debug page
 if PRODUCTION:  # runserver serves static files in development; WhiteNoise does it behind gunicorn.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
-ROOT_URLCONF = "hackathon.urls"
-WSGI_APPLICATION = "hackathon.wsgi.application"
+ROOT_URLCONF = "hackathon.config.urls"
+WSGI_APPLICATION = "hackathon.config.wsgi.application"
 SITE_ID = 1
 
 TEMPLATES = [
@@ -258,6 +260,14 @@ SANDBOX_DOCKER_IMAGE_CPU = env_str("SANDBOX_DOCKER_IMAGE_CPU", "ml-infn/runtime-
 SANDBOX_DOCKER_IMAGE_GPU = env_str("SANDBOX_DOCKER_IMAGE_GPU", "ml-infn/runtime-gpu:latest")
 SANDBOX_GPUS = env_str("SANDBOX_GPUS")  # e.g. "T4:GPU-uuid-1,A100 MIG 1g.10gb:MIG-uuid-2"
 SANDBOX_WARM_POOL = env_int("SANDBOX_WARM_POOL", 1, minimum=0)  # per worker process and runtime; 0: off
+# The kubernetes backend (deploy/k8s/README.md): read only when SANDBOX_BACKEND=kubernetes names it.
+SANDBOX_KUBERNETES_CLAIM = env_str("SANDBOX_KUBERNETES_CLAIM")  # the ReadWriteMany claim workers and jobs share
+SANDBOX_KUBERNETES_SHARED_PATH = env_str("SANDBOX_KUBERNETES_SHARED_PATH")  # where this worker mounts that claim
+SANDBOX_KUBERNETES_NAMESPACE = env_str("SANDBOX_KUBERNETES_NAMESPACE")  # empty: the worker's own, else "default"
+SANDBOX_KUBERNETES_GPU_RESOURCE = env_str("SANDBOX_KUBERNETES_GPU_RESOURCE", "nvidia.com/gpu")
+SANDBOX_KUBERNETES_GPU_NODE_SELECTOR = env_pairs("SANDBOX_KUBERNETES_GPU_NODE_SELECTOR")
+SANDBOX_KUBERNETES_RUNTIME_CLASS = env_str("SANDBOX_KUBERNETES_RUNTIME_CLASS")  # e.g. gvisor or kata
+SANDBOX_KUBERNETES_SCHEDULE_SECONDS = env_float("SANDBOX_KUBERNETES_SCHEDULE_SECONDS", 300.0)
 GRADING_WORK_DIR = env_path("GRADING_WORK_DIR", VAR_DIR / "work")
 SUBMISSION_MAX_BYTES = env_int("SUBMISSION_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 SUBMISSIONS_PER_DAY = env_int("SUBMISSIONS_PER_DAY", 10, minimum=1)
