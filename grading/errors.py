@@ -3,7 +3,11 @@
 from sandbox.errors import UserFacingError
 
 
-class SubmissionRefused(UserFacingError):
+class GradingError(UserFacingError):
+    """Base of grading's refusals: nothing changed, and the message says what to do instead."""
+
+
+class SubmissionRefused(GradingError):
     """The upload was not recorded: nothing was queued and no quota was used."""
 
 
@@ -27,5 +31,13 @@ class GpuBudgetSpent(SubmissionRefused):
     """The participant's (or group's) GPU time for today cannot cover another run of this exercise."""
 
 
-class GateRefused(UserFacingError):
+class BoardActionRefused(GradingError):
+    """A board action was not taken: nothing changed."""
+
+
+class HelpRequestRefused(GradingError):
+    """A help request, or a step of its life, could not be recorded; the message says what to do instead."""
+
+
+class GateRefused(GradingError):
     """An organizer's action on an exercise's reference gate was refused; nothing changed."""

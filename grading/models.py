@@ -35,6 +35,10 @@ class SubmissionQuerySet(models.QuerySet):
         """Load the run's notebook, log and traceback too (one submission's result page)."""
         return self.defer(None)
 
+    def counting_toward_quota(self) -> SubmissionQuerySet:
+        """Keep the submissions that use quota: Submission.counts_toward_quota's rule, asked of the database."""
+        return self.filter(kind=Submission.Kind.GRADED).exclude(reason=Submission.Reason.INFRASTRUCTURE)
+
 
 class SubmissionManager(models.Manager.from_queryset(SubmissionQuerySet)):  # type: ignore[misc]
     """Leaves RESULT_FIELDS out of every query unless `with_results()` asks for them."""

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from grading.models import HelpRequest, Submission
 from hackathon import permissions
-from hackathon.models import Event, Registration
-from hackathon.permissions import AnyUser
+from hackathon.models import Event, EventRole, Registration
+from hackathon.permissions import AnyUser, Role
 
 if TYPE_CHECKING:
-    from grading.boards import Audience
+    from grading.boards.ranking import Audience
 
 
 def visible_submissions(user: AnyUser, event: Event) -> QuerySet[Submission]:
@@ -105,25 +105,58 @@ def can_handle_help_request(user: AnyUser, help_request: HelpRequest) -> bool:
 
 
 # --- Leaderboards (issue 7) ----------------------------------------------------------------------------------
+# The one definition of who reads an event's boards, and how. The roles come as Exists annotations (roles_held_in),
+# so a page asks them in the same query that loads its event or exercise (grading.boards.selectors.get_board_access)
+# and the rule on those roles is board_audience_of's alone.
 
 
-def board_audience(user: AnyUser, event: Event) -> Audience | None:
-    """Return how the person reads the event's boards: organizers live, its people as participants, others not."""
-    # Site staff read every board as organizers: their roles in the event need no query.
-    roles = frozenset() if permissions.is_site_staff(user) else permissions.roles_in(user, event)
-    return audience_of(user, roles)
+HOLDS = {Role.ORGANIZER: "holds_organizer", Role.TUTOR: "holds_tutor", Role.PARTICIPANT: "holds_participant"}
 
 
-def audience_of(user: AnyUser, roles: frozenset[permissions.Role]) -> Audience | None:
-    """Return how a person holding these roles in an event reads its boards (board_audience's rule)."""
-    from grading.boards import Audience
+def roles_held_in(user_id: int | None, event_ref: str = "pk") -> dict[str, Exists]:
+    """Return annotations saying whether the person holds each role in the event whose id is the column event_ref.
+
+    Keys are `holds_<role>` for organizer, tutor and participant (a confirmed registration); read them back with
+    roles_from(). An anonymous person (None) holds none.
+    """
+    roles = EventRole.objects.filter(event_id=OuterRef(event_ref), user_id=user_id)
+    registrations = Registration.objects.filter(
+        event_id=OuterRef(event_ref), user_id=user_id, status=Registration.Status.CONFIRMED
+    )
+    return {
+        HOLDS[Role.ORGANIZER]: Exists(roles.filter(role=EventRole.Role.ORGANIZER)),
+        HOLDS[Role.TUTOR]: Exists(roles.filter(role=EventRole.Role.TUTOR)),
+        HOLDS[Role.PARTICIPANT]: Exists(registrations),
+    }
+
+
+def roles_from(row: Any) -> frozenset[Role]:
+    """Return the roles a row annotated with roles_held_in() says the person holds (SQLite answers 0 or 1)."""
+    if isinstance(row, dict):
+        return frozenset(role for role, name in HOLDS.items() if row[name])
+    return frozenset(role for role, name in HOLDS.items() if getattr(row, name))
+
+
+def board_audience_of(user: AnyUser, roles: frozenset[Role], *, published: bool = True) -> Audience | None:
+    """Return how a person holding these roles in an event reads its boards, or None when they may not.
+
+    Organizers (and active site staff) read them live, its confirmed participants and tutors as participants
+    (frozen, private until revealed), anyone else not at all; an unpublished event's boards only its organizers.
+    """
+    from grading.boards.ranking import Audience
 
     if not user.is_authenticated:
         return None
-    if permissions.is_site_staff(user):
+    if permissions.is_site_staff(user) or Role.ORGANIZER in roles:
         return Audience.ORGANIZER
-    if permissions.Role.ORGANIZER in roles:
-        return Audience.ORGANIZER
-    if roles:  # tutors and confirmed participants see what participants see: frozen, private until revealed
+    if roles and published:  # tutors and confirmed participants see what participants see
         return Audience.PARTICIPANT
     return None
+
+
+def board_audience(user: AnyUser, event: Event) -> Audience | None:
+    """Return how the person reads the event's boards, asking their roles in one query (none for site staff)."""
+    if not user.is_authenticated or permissions.is_site_staff(user):
+        return board_audience_of(user, frozenset(), published=event.published)
+    row = Event.objects.filter(pk=event.pk).values(**roles_held_in(user.pk)).first()
+    return board_audience_of(user, roles_from(row) if row else frozenset(), published=event.published)

@@ -13,8 +13,8 @@ from django.utils import timezone
 from exercises.metrics import METRICS
 from grading.gpu_budget import day_start
 from grading.models import Submission
+from hackathon.charts import Chart, bar_chart
 from hackathon.models import Event, Registration
-from hackathon.selectors import Bar, Chart
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def gpu_use_today(event: Event) -> list[GpuUse]:
 
 
 def _chart(title: str, counts: dict[str, int]) -> Chart:
-    return Chart(title=title, bars=tuple(Bar(label, value) for label, value in counts.items()))
+    return bar_chart(title, counts.items())
 
 
 def score_bins(values: list[float], *, lowest: float | None, highest: float | None, bins: int = 10) -> dict[str, int]:

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import statistics
 from dataclasses import dataclass
-from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Max, Min, Model, QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from exercises.models import Exercise
 from grading import dispatch
-from grading.boards import Audience
 from grading.models import Submission
-from grading.permissions import audience_of, visible_submissions
-from hackathon.models import Event, EventExercise, EventRole, Registration
-from hackathon.permissions import AnyUser, Role
+from grading.permissions import visible_submissions
+from hackathon.models import Event, EventExercise
+from hackathon.permissions import AnyUser
 
 
 def get_visible_submission(user: AnyUser, uid: str, *, with_results: bool = False) -> Submission:
@@ -47,80 +43,6 @@ def get_open_event_exercise(event: Event, exercise_slug: str) -> EventExercise:
     if event_exercise is None:
         raise Http404("This event has no such exercise.")
     return event_exercise
-
-
-def get_board_access(user: AnyUser, slug: str, exercise_slug: str) -> tuple[EventExercise, Audience]:
-    """Return the event's exercise and how the person reads its boards, in one query; 404 for anyone outside.
-
-    The rule is get_visible_event() then board_audience(): boards are for the event's participants, tutors and
-    organizers (and site staff), and an unpublished event's only for its organizers (tests/boards/
-    test_board_access.py holds the two to the same answers). Every browser in the room polls the boards, so the
-    event, the exercise and the person's roles come from one hand-written query: the same through the ORM cost
-    3 ms of CPU to build, most of a cached board's price. The event and the exercise carry the columns the board
-    pages show and a board's computation reads; any other field loads on first use (a query each).
-    """
-    user_id = user.pk if user.is_authenticated else None
-    params = [
-        *(user_id, EventRole.Role.ORGANIZER, user_id, EventRole.Role.TUTOR),
-        *(user_id, Registration.Status.CONFIRMED, slug, exercise_slug),
-    ]
-    row = next(iter(EventExercise.objects.raw(_board_access_sql(), params)), None)
-    if row is None:
-        raise Http404("Only the event's participants, tutors and organizers see its boards.")
-    roles = {
-        Role.ORGANIZER: bool(row.holds_organizer),
-        Role.TUTOR: bool(row.holds_tutor),
-        Role.PARTICIPANT: bool(row.holds_participant),
-    }
-    audience = audience_of(user, frozenset(role for role, held in roles.items() if held))
-    published = bool(row.event_published)  # SQLite answers 0 or 1
-    if audience is None or not (published or audience is Audience.ORGANIZER):
-        raise Http404("Only the event's participants, tutors and organizers see its boards.")
-    row.event = _partial(Event, id=row.event_id, slug=row.event_slug, title=row.event_title, published=published)
-    row.exercise = _partial(
-        Exercise,
-        id=row.exercise_id,
-        slug=row.exercise_slug,
-        title=row.exercise_title,
-        metric=row.exercise_metric,
-        metric_display_name=row.exercise_metric_display_name,
-        direction=row.exercise_direction,
-        target_baseline=row.exercise_target_baseline,
-        target_reference=row.exercise_target_reference,
-    )
-    return row, audience
-
-
-@functools.cache
-def _board_access_sql() -> str:
-    """Return get_board_access's query: the table names come from this project's models, every value is a parameter."""
-    tables = {
-        "ee": EventExercise._meta.db_table,
-        "e": Event._meta.db_table,
-        "x": Exercise._meta.db_table,
-        "r": EventRole._meta.db_table,
-        "g": Registration._meta.db_table,
-    }
-    holds_role = "SELECT 1 FROM {r} r WHERE r.event_id = e.id AND r.user_id = %s AND r.role = %s"
-    # Only our models' table names are formatted in (S608 below): every value goes as a parameter.
-    return (
-        "SELECT ee.*, e.slug AS event_slug, e.title AS event_title, e.published AS event_published, "  # noqa: S608
-        "x.slug AS exercise_slug, x.title AS exercise_title, x.metric AS exercise_metric, "
-        "x.metric_display_name AS exercise_metric_display_name, "
-        "x.direction AS exercise_direction, x.target_baseline AS exercise_target_baseline, "
-        "x.target_reference AS exercise_target_reference, "
-        f"EXISTS ({holds_role}) AS holds_organizer, EXISTS ({holds_role}) AS holds_tutor, "
-        "EXISTS (SELECT 1 FROM {g} g WHERE g.event_id = e.id AND g.user_id = %s AND g.status = %s) "
-        "AS holds_participant "
-        "FROM {ee} ee JOIN {e} e ON e.id = ee.event_id JOIN {x} x ON x.id = ee.exercise_id "
-        "WHERE e.slug = %s AND x.slug = %s"
-    ).format(**tables)
-
-
-def _partial(model: type[Model], **values: Any) -> Any:
-    """Return a model instance loaded with these fields only; the others load from the database when read."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
 
 
 def my_submissions(user: AnyUser, event_exercise: EventExercise) -> QuerySet[Submission]:

@@ -65,13 +65,8 @@ def submissions_per_day(event_exercise: EventExercise) -> int:
 def used_today(*, participant: AbstractBaseUser, event_exercise: EventExercise, now: dt.datetime | None = None) -> int:
     """Count today's graded submissions that use quota: failed and invalid ones too, platform failures not."""
     day_start = timezone.localtime(now or timezone.now()).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (
-        event_exercise.submissions.filter(
-            participant=participant, kind=Submission.Kind.GRADED, created_at__gte=day_start
-        )
-        .exclude(reason=Submission.Reason.INFRASTRUCTURE)
-        .count()
-    )
+    submissions = Submission.objects.filter(event_exercise=event_exercise, participant=participant)
+    return submissions.counting_toward_quota().filter(created_at__gte=day_start).count()
 
 
 def remaining_today(*, participant: AbstractBaseUser, event_exercise: EventExercise) -> int:

@@ -21,7 +21,7 @@ def requeue_stuck_submissions_task() -> None:
 @shared_task(ignore_result=True)
 def reveal_due_boards_task() -> None:
     """Open the private boards whose scheduled reveal time has come (run by beat every minute)."""
-    from grading import board_services
+    from grading.boards import services as board_services
 
     board_services.reveal_due_boards()
 

@@ -136,6 +136,25 @@ class Event(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("event_detail", kwargs={"slug": self.slug})
 
+    def registration_is_open(self, at: dt.datetime | None = None) -> bool:
+        """Whether the event takes registrations at this moment (now by default): from opening, until closing."""
+        moment = at or timezone.now()
+        return self.registration_opens_at <= moment < self.registration_closes_at
+
+    def registration_refusal(self, at: dt.datetime | None = None) -> str:
+        """Return why registering is refused at this moment, as a sentence, or "" while registration is open."""
+        moment = at or timezone.now()
+        if moment < self.registration_opens_at:
+            when = timezone.localtime(self.registration_opens_at)
+            return f"Registration for {self.title} opens on {when:%d %b %Y at %H:%M}; come back then."
+        if moment >= self.registration_closes_at:
+            when = timezone.localtime(self.registration_closes_at)
+            return (
+                f"Registration for {self.title} closed on {when:%d %b %Y at %H:%M}; write to the organizers "
+                "if you still hope to take part."
+            )
+        return ""
+
 
 class EventRole(models.Model):
     """A person's staff role in one event; participants are those with a confirmed registration."""

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from hackathon import assignment
+from hackathon.charts import Chart, bar_chart
 from hackathon.models import (
     STRUCTURES,
     Event,
@@ -189,30 +190,8 @@ def current_group_report(event: Event) -> assignment.AssignmentReport:
     )
 
 
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    value: int
-
-
-@dataclass(frozen=True)
-class Chart:
-    """Counts to draw as a horizontal bar chart (drawn as SVG by the template)."""
-
-    title: str
-    bars: tuple[Bar, ...]
-
-    @property
-    def largest(self) -> int:
-        return max((b.value for b in self.bars), default=0) or 1
-
-    @property
-    def height(self) -> int:
-        return 24 * len(self.bars) + 8
-
-
 def _chart(title: str, counts: dict[str, int] | Counter[str]) -> Chart:
-    return Chart(title=title, bars=tuple(Bar(label, value) for label, value in counts.items()))
+    return bar_chart(title, counts.items())
 
 
 @dataclass(frozen=True)
@@ -301,9 +280,8 @@ def editions(user: AnyUser) -> list[Edition]:
 
 
 def editions_chart(rows: list[Edition]) -> Chart:
-    return Chart(
-        title="Participants per edition",
-        bars=tuple(Bar(f"{r.event.title} ({r.event.starts_on:%b %Y})", r.participants) for r in rows),
+    return bar_chart(
+        "Participants per edition", ((f"{r.event.title} ({r.event.starts_on:%b %Y})", r.participants) for r in rows)
     )
 
 

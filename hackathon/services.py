@@ -195,15 +195,9 @@ def check_prerequisite(event: Event, user: AbstractBaseUser, ml_experience: str)
 
 
 def _check_window(event: Event, now: dt.datetime) -> None:
-    if now < event.registration_opens_at:
-        when = timezone.localtime(event.registration_opens_at)
-        raise RegistrationRefused(f"Registration for {event.title} opens on {when:%d %b %Y at %H:%M}; come back then.")
-    if now >= event.registration_closes_at:
-        when = timezone.localtime(event.registration_closes_at)
-        raise RegistrationRefused(
-            f"Registration for {event.title} closed on {when:%d %b %Y at %H:%M}; write to the organizers "
-            "if you still hope to take part."
-        )
+    refusal = event.registration_refusal(now)
+    if refusal:
+        raise RegistrationRefused(refusal)
 
 
 def _clean_ranking(event: Event, ranking: tuple[int, ...]) -> list[EventExercise]:

@@ -53,7 +53,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "can_give_feedback": permissions.can_give_feedback(request.user, event),
         "registration": registration,
         "waiting_position": registration.waiting_position() if registration else None,
-        "registration_open": event.registration_opens_at <= now < event.registration_closes_at,
+        "registration_open": event.registration_is_open(now),
         "places_taken": services.places_taken(event),
         "timetable": selectors.timetable(event),
         "my_group": selectors.group_of(request.user, event),

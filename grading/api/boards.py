@@ -10,9 +10,10 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from grading import boards, selectors
 from grading.api.views import errors
-from grading.boards import Part, Ranking
+from grading.boards import cache as board_cache
+from grading.boards import selectors as board_selectors
+from grading.boards.ranking import Part, Ranking, board_json
 
 
 class BoardRowSerializer(serializers.Serializer):
@@ -67,8 +68,8 @@ def _choice(request: Request, name: str, kind: type[Part] | type[Ranking], defau
 @api_view(["GET"])
 def exercise_board(request: Request, slug: str, exercise_slug: str) -> Response:
     # As on the site: people outside the event do not learn that its boards exist (404).
-    event_exercise, audience = selectors.get_board_access(request.user, slug, exercise_slug)
+    event_exercise, audience = board_selectors.get_board_access(request.user, slug, exercise_slug)
     part = _choice(request, "part", Part, Part.PUBLIC)
     ranking = _choice(request, "ranking", Ranking, Ranking.PARTICIPANTS)
-    board = boards.cached_board(event_exercise, audience=audience, part=part, ranking=ranking)
-    return Response(boards.board_json(board, viewer_id=request.user.pk))
+    board = board_cache.cached_board(event_exercise, audience=audience, part=part, ranking=ranking)
+    return Response(board_json(board, viewer_id=request.user.pk))

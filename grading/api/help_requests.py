@@ -12,10 +12,11 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from grading import help_requests
 from grading.api.views import errors
 from grading.models import HelpMessage, HelpRequest, Submission, result_fields_through
 from grading.permissions import can_handle_help_request, visible_help_requests
+from grading.tutoring import selectors as tutoring
+from grading.tutoring import services as help_requests
 from hackathon import permissions
 from hackathon.models import Event
 from hackathon.selectors import get_visible_event
@@ -77,7 +78,7 @@ class HelpRequestSerializer(serializers.ModelSerializer):
         return str(help_request.submission.uid) if help_request.submission_id else None
 
     def get_place_in_queue(self, help_request: HelpRequest) -> int | None:
-        return help_requests.place_in_queue(help_request)
+        return tutoring.place_in_queue(help_request)
 
     def get_can_handle(self, help_request: HelpRequest) -> bool:
         return can_handle_help_request(self.context["request"].user, help_request)

@@ -10,7 +10,7 @@ from django.template.loader import get_template
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from grading.boards import Board
+from grading.boards.ranking import Board
 
 register = template.Library()
 

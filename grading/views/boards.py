@@ -14,9 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from grading import board_services, boards, selectors
-from grading.board_services import BoardActionRefused
-from grading.boards import Audience, Part, Ranking
+from grading import selectors
+from grading.boards import activity
+from grading.boards import cache as board_cache
+from grading.boards import selectors as board_selectors
+from grading.boards import services as board_services
+from grading.boards.ranking import Audience, Part, Ranking, board_json, combined_board, is_revealed
+from grading.errors import BoardActionRefused
 from grading.models import AuditEntry, BoardSettings, Disqualification, Submission, result_fields_through
 from grading.permissions import board_audience
 from hackathon.confirmation import confirm_page
@@ -75,11 +79,11 @@ def _choice(request: HttpRequest, name: str, kind: type[Part] | type[Ranking], d
 
 
 def _board_context(request: HttpRequest, slug: str, exercise_slug: str) -> dict[str, Any]:
-    event_exercise, audience = selectors.get_board_access(request.user, slug, exercise_slug)
+    event_exercise, audience = board_selectors.get_board_access(request.user, slug, exercise_slug)
     event = event_exercise.event
     part = _choice(request, "part", Part, Part.PUBLIC)
     ranking = _choice(request, "ranking", Ranking, Ranking.PARTICIPANTS)
-    board = boards.cached_board(event_exercise, audience=audience, part=part, ranking=ranking)
+    board = board_cache.cached_board(event_exercise, audience=audience, part=part, ranking=ranking)
     return {
         "event": event,
         "event_exercise": event_exercise,
@@ -108,7 +112,7 @@ def exercise_board_rows(request: HttpRequest, slug: str, exercise_slug: str) -> 
 @login_required
 def exercise_board_json(request: HttpRequest, slug: str, exercise_slug: str) -> JsonResponse:
     context = _board_context(request, slug, exercise_slug)
-    return JsonResponse(boards.board_json(context["board"], viewer_id=request.user.pk))
+    return JsonResponse(board_json(context["board"], viewer_id=request.user.pk))
 
 
 @login_required
@@ -116,11 +120,11 @@ def event_board(request: HttpRequest, slug: str) -> HttpResponse:
     """The combined board of the event's exercises, with a link to each exercise's own board."""
     event, audience = _event_and_audience(request, slug)
     part = _choice(request, "part", Part, Part.PUBLIC)
-    each = boards.event_boards(event, audience=audience, part=part)
+    each = board_selectors.event_boards(event, audience=audience, part=part)
     context = {
         "event": event,
         "part": part,
-        "combined": boards.combined_board(event, each),
+        "combined": combined_board(event, each),
         "boards": each,
         "event_exercises": list(event.event_exercises.select_related("exercise").order_by("pk")),
         "is_organizer": audience is Audience.ORGANIZER,
@@ -133,7 +137,7 @@ def final_selection(request: HttpRequest, slug: str, exercise_slug: str) -> Http
     """A participant picks the submissions that count for the final ranking, until the exercise closes."""
     event, _ = _event_and_audience(request, slug)
     event_exercise = selectors.get_open_event_exercise(event, exercise_slug)
-    options = boards.options_of(event_exercise)
+    options = board_selectors.options_of(event_exercise)
     if request.method == "POST":
         try:
             picked = board_services.pick_final_submissions(
@@ -156,7 +160,7 @@ def final_selection(request: HttpRequest, slug: str, exercise_slug: str) -> Http
         "options": options,
         "submissions": [(s, hasattr(s, "final_pick")) for s in mine],
         "locked": timezone.now() >= event_exercise.closes_at,
-        "decimals": boards.board_decimals(),
+        "decimals": board_selectors.board_decimals(),
     }
     return render(request, "grading/boards/final_selection.html", context)
 
@@ -167,8 +171,8 @@ def final_selection(request: HttpRequest, slug: str, exercise_slug: str) -> Http
 def _organizer_context(event: Event) -> dict[str, Any]:
     return {
         "event": event,
-        "exercises": boards.organizer_overview(event),
-        "activity": boards.event_activity(event),
+        "exercises": board_selectors.organizer_overview(event),
+        "activity": activity.event_activity(event),
         "generated_at": timezone.now(),
     }
 
@@ -218,7 +222,7 @@ def boards_csv(request: HttpRequest, slug: str) -> HttpResponse:
     )
     for part in Part:
         for ranking in Ranking:
-            for board in boards.event_boards(event, audience=Audience.ORGANIZER, part=part, ranking=ranking):
+            for board in board_selectors.event_boards(event, audience=Audience.ORGANIZER, part=part, ranking=ranking):
                 for row in board.rows:
                     writer.writerow(
                         [
@@ -236,7 +240,7 @@ def boards_csv(request: HttpRequest, slug: str) -> HttpResponse:
                             row.submission_uid or "",
                         ]
                     )
-        combined = boards.combined_board(event, boards.event_boards(event, audience=Audience.ORGANIZER, part=part))
+        combined = combined_board(event, board_selectors.event_boards(event, audience=Audience.ORGANIZER, part=part))
         for crow in combined.rows:
             writer.writerow(
                 [
@@ -266,7 +270,7 @@ def _organizer_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> 
 def board_settings(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     event, event_exercise = _organizer_exercise(request, slug, exercise_slug)
     # Unsaved defaults until the organizers save: neither a look nor a refused form writes a row.
-    options = boards.options_of(event_exercise)
+    options = board_selectors.options_of(event_exercise)
     form = BoardSettingsForm(request.POST or None, instance=options)
     if request.method == "POST" and form.is_valid():
         try:
@@ -277,7 +281,7 @@ def board_settings(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
             messages.success(request, f"Saved the board settings of {event_exercise.exercise.title}.")
             return redirect("organizer_boards", slug=event.slug)
     context = {"event": event, "event_exercise": event_exercise, "exercise": event_exercise.exercise, "form": form}
-    context["revealed"] = boards.is_revealed(options, timezone.now())
+    context["revealed"] = is_revealed(options, timezone.now())
     return render(request, "grading/boards/settings.html", context)
 
 
@@ -359,7 +363,7 @@ def disqualify_submission(request: HttpRequest, uid: str) -> HttpResponse:
         "exercise": submission.event_exercise.exercise,
         "form": form,
         "disqualification": Disqualification.objects.filter(submission=submission).select_related("by").first(),
-        "decimals": boards.board_decimals(),
+        "decimals": board_selectors.board_decimals(),
     }
     return render(request, "grading/boards/disqualify.html", context)
 

@@ -11,9 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from grading import help_requests, selectors, services
+from grading import selectors, services
+from grading.errors import HelpRequestRefused
 from grading.models import HelpMessage, HelpRequest, Submission
-from grading.tutoring import score_chart
+from grading.tutoring import selectors as tutoring
+from grading.tutoring import services as help_requests
+from grading.tutoring.charts import score_chart
 from hackathon import permissions
 from hackathon.models import Event
 from hackathon.selectors import get_visible_event, group_of
@@ -28,12 +31,12 @@ def _participant_event(request: HttpRequest, slug: str) -> Event:
 
 
 def _help_context(request: HttpRequest, event: Event) -> dict:
-    help_request = help_requests.open_help_request_of(request.user, event)
+    help_request = tutoring.open_help_request_of(request.user, event)
     return {
         "event": event,
         "help_request": help_request,
-        "place": help_requests.place_in_queue(help_request) if help_request else None,
-        "thread": list(help_requests.thread_of(help_request)) if help_request else [],
+        "place": tutoring.place_in_queue(help_request) if help_request else None,
+        "thread": list(tutoring.thread_of(help_request)) if help_request else [],
         "message_max": HelpRequest.MESSAGE_MAX_CHARS,
         "reply_max": HelpMessage.MAX_CHARS,
     }
@@ -115,7 +118,7 @@ def raise_help_request(request: HttpRequest, slug: str) -> HttpResponse:
         raised = help_requests.raise_help_request(
             participant=request.user, event=event, message=request.POST.get("message", ""), submission=submission
         )
-    except help_requests.HelpRequestRefused as error:
+    except HelpRequestRefused as error:
         messages.error(request, error.message)
     else:
         if raised.group_id:

@@ -8,9 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from grading import help_requests, tutoring
+from grading.errors import HelpRequestRefused
 from grading.models import HelpMessage, HelpRequest
 from grading.permissions import can_handle_help_request, handleable_help_requests, visible_help_requests
+from grading.tutoring import selectors as tutoring
+from grading.tutoring import services as help_requests
 from hackathon import permissions
 from hackathon.models import Event
 from hackathon.selectors import get_visible_event
@@ -25,10 +27,10 @@ def _tutor_event(request: HttpRequest, slug: str) -> Event:
 
 
 def _queue_context(request: HttpRequest, event: Event) -> dict:
-    queue = list(help_requests.help_queue(request.user, event))
+    queue = list(tutoring.help_queue(request.user, event))
     return {
         "event": event,
-        "queue": [(r, help_requests.waiting_seconds(r), help_requests.place_in_queue(r)) for r in queue],
+        "queue": [(r, tutoring.waiting_seconds(r), tutoring.place_in_queue(r)) for r in queue],
         "waiting_count": sum(r.status == HelpRequest.Status.OPEN for r in queue),
     }
 
@@ -70,7 +72,7 @@ def event_help_requests(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_visible_event(request.user, slug)
     if not permissions.can_manage_event(request.user, event):
         raise Http404("Only the event's organizers see all help requests.")
-    context = {"event": event, "overview": help_requests.event_help_overview(event)}
+    context = {"event": event, "overview": tutoring.event_help_overview(event)}
     if request.headers.get("HX-Request"):
         return render(request, "grading/tutoring/_help_overview.html", context)
     return render(request, "grading/tutoring/help_overview.html", context)
@@ -87,11 +89,11 @@ def _help_context(request: HttpRequest, event: Event, pk: int) -> dict:
     return {
         "event": event,
         "help_request": help_request,
-        "thread": list(help_requests.thread_of(help_request)),
+        "thread": list(tutoring.thread_of(help_request)),
         "can_handle": can_handle_help_request(request.user, help_request),
         "is_own": help_request.participant_id == request.user.pk,
-        "place": help_requests.place_in_queue(help_request),
-        "waited_s": help_requests.waiting_seconds(help_request),
+        "place": tutoring.place_in_queue(help_request),
+        "waited_s": tutoring.waiting_seconds(help_request),
         "reply_max": HelpMessage.MAX_CHARS,
     }
 
@@ -116,7 +118,7 @@ def claim_help_request(request: HttpRequest, slug: str, pk: int) -> HttpResponse
     found = get_object_or_404(handleable_help_requests(request.user, event), pk=pk)
     try:
         help_requests.claim_help_request(help_request=found, tutor=request.user)
-    except help_requests.HelpRequestRefused as error:
+    except HelpRequestRefused as error:
         messages.error(request, error.message)
     else:
         messages.success(request, "The request is yours: answer it below, then mark it resolved.")
@@ -131,7 +133,7 @@ def answer_help_request(request: HttpRequest, slug: str, pk: int) -> HttpRespons
     found = get_object_or_404(visible_help_requests(request.user, event), pk=pk)
     try:
         help_requests.answer_help_request(help_request=found, author=request.user, text=request.POST.get("text", ""))
-    except help_requests.HelpRequestRefused as error:
+    except HelpRequestRefused as error:
         messages.error(request, error.message)
     if request.POST.get("back") == "my_event" and found.participant_id == request.user.pk:
         return redirect("my_event", slug=event.slug)
@@ -145,7 +147,7 @@ def resolve_help_request(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     found = get_object_or_404(visible_help_requests(request.user, event), pk=pk)
     try:
         help_requests.resolve_help_request(help_request=found, by=request.user)
-    except help_requests.HelpRequestRefused as error:
+    except HelpRequestRefused as error:
         messages.error(request, error.message)
     else:
         messages.success(request, "The request is resolved.")

@@ -124,7 +124,7 @@ def cache_from_url(url: str, *, name: str = "CACHE_URL") -> dict[str, Any]:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if url.startswith(("redis://", "rediss://", "unix://")):
         # Django's Redis cache raises when Redis is down, and the boards then compute from the database
-        # (grading.boards.cached_board); sessions stay in the database, so signing in never needs Redis. Redis
+        # (grading.boards.cache.cached_board); sessions stay in the database, so signing in never needs Redis. Redis
         # answers in a millisecond: a quarter second means it hangs, and every polling browser would wait on it.
         return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

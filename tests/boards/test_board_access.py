@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
-from grading.boards import Audience
+from grading.boards.ranking import Audience
+from grading.boards.selectors import get_board_access
 from grading.permissions import board_audience
-from grading.selectors import get_board_access
 from hackathon.models import Registration
 from hackathon.selectors import get_visible_event
 from tests.factories import make_exercise, make_organizer, make_participant, make_tutor, make_user

@@ -8,8 +8,9 @@ import pytest
 import redis
 from django.urls import reverse
 
-from grading import board_services
-from grading.boards import BOARD_CACHE_FORMAT, Audience, Part, cached_board
+from grading.boards import services as board_services
+from grading.boards.cache import BOARD_CACHE_FORMAT, cached_board
+from grading.boards.ranking import Audience, Part
 from grading.templatetags import board_rows
 from hackathon.config.env import cache_from_url
 from tests.boards.board_builders import person, scored

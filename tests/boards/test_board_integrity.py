@@ -10,8 +10,8 @@ from django.db import connection
 from django.urls import reverse
 
 from grading import services
-from grading.board_services import BoardActionRefused, disqualify, reinstate, rescore_exercise
-from grading.errors import QuotaExceeded
+from grading.boards.services import disqualify, reinstate, rescore_exercise
+from grading.errors import BoardActionRefused, QuotaExceeded
 from grading.models import AuditEntry, Submission
 from hackathon.models import EventExercise, Group, Registration
 from tests.boards.board_builders import person, scored

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from exercises.models import Exercise
-from grading.boards import Audience, Part, Ranking, RowKind, exercise_board
+from grading.boards.ranking import Audience, Part, Ranking, RowKind
+from grading.boards.selectors import exercise_board
 from grading.models import Disqualification, Submission
 from hackathon.models import Group
 from tests.boards.board_builders import person, scored

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from grading.boards import Audience, Part, combined_board, event_boards
+from grading.boards.ranking import Audience, Part, combined_board
+from grading.boards.selectors import event_boards
 from tests.boards.board_builders import person, scored
 from tests.factories import make_event, open_exercise
 

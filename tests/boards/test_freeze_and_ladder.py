@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from grading.boards import Audience, exercise_board, ladder_score
+from grading.boards.ranking import Audience, ladder_score
+from grading.boards.selectors import exercise_board
 from grading.models import BoardSettings
 from hackathon.models import EventExercise
 from tests.boards.board_builders import person, scored

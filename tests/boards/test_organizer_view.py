@@ -10,7 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from grading.boards import Audience, event_activity, score_progression
+from grading.boards.activity import event_activity
+from grading.boards.ranking import Audience
+from grading.boards.selectors import score_progression
 from grading.models import AuditEntry, BoardSettings, Submission
 from grading.permissions import board_audience
 from hackathon.models import Group

@@ -8,14 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from grading.board_services import (
-    BoardActionRefused,
-    board_settings_for,
-    pick_final_submissions,
-    reveal_board,
-    reveal_due_boards,
-)
-from grading.boards import Audience, Part, exercise_board
+from grading.boards.ranking import Audience, Part
+from grading.boards.selectors import exercise_board
+from grading.boards.services import board_settings_for, pick_final_submissions, reveal_board, reveal_due_boards
+from grading.errors import BoardActionRefused
 from grading.models import AuditEntry, BoardSettings, FinalPick
 from tests.boards.board_builders import person, scored
 from tests.factories import make_event, make_organizer, open_exercise

@@ -9,10 +9,13 @@ import sys
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
 from exercises.bundles import builtin_bundles
+from exercises.models import Exercise
+from exercises.services import default_secret_seed, ensure_dataset
 from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
@@ -102,7 +105,23 @@ def test_each_built_in_reference_reaches_its_target_and_each_baseline_scores_its
         assert (score >= target.reference) if higher else (score <= target.reference), reference
     baseline = grade(slug, bundle.baseline_notebook)
     assert baseline["status"] == "scored", baseline["message"]
-    assert baseline["score"] == pytest.approx(target.baseline, rel=0.05, abs=1e-3), baseline
+    assert baseline["score"] == pytest.approx(baseline_theory(slug, target.baseline), rel=0.05, abs=1e-3), baseline
+
+
+def baseline_theory(slug: str, documented: float) -> float:
+    """Return what the baseline must score on this checkout's hidden set.
+
+    The mean-reconstruction baseline of met-anomaly scores the spread of the public normal events around the
+    training mean, which depends on the draw: 0.99-1.04 over seeds 0-11, and 1.052 on one checkout's secret, past
+    the documented 1.0's 5 %. So it is computed from the hidden set this command graded against.
+    """
+    if slug != "met-anomaly":
+        return documented
+    dataset = ensure_dataset(Exercise.objects.get(slug=slug), default_secret_seed(slug))
+    train = np.load(dataset.hidden_data / "train.npy").astype(np.float64)
+    answers = np.load(dataset.hidden_answers)
+    normal = answers["public"] & ~answers["is_anomaly"].astype(bool)
+    return float(((answers["events"][normal].astype(np.float64) - train.mean(axis=0)) ** 2).mean())
 
 
 def test_a_checkout_that_was_never_migrated_gets_a_sentence_in_json_not_a_traceback(tmp_path):

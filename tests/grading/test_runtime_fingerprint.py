@@ -12,7 +12,8 @@ import numpy
 import pytest
 from django.urls import reverse
 
-from grading import board_services, services
+from grading import services
+from grading.boards import services as board_services
 from grading.models import AuditEntry, Submission
 from grading.services import Grading
 from sandbox import GpuDevice, SandboxConfig

@@ -10,9 +10,9 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from grading import help_requests
 from grading.api_auth import create_token
 from grading.models import HelpRequest, Submission
+from grading.tutoring import services as help_requests
 from hackathon.models import Event, EventExercise, Group, Registration, StaffInvitation
 from tests.factories import make_event, make_organizer, make_participant, make_tutor, make_user
 from tests.grading.builders import breast_cancer_exercise

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from grading.models import Submission
-from grading.tutoring import group_dashboard, normalize_error_message
+from grading.tutoring.selectors import group_dashboard
+from grading.tutoring.stuck import normalize_error_message
 from tests.tutoring.builders import exception, submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from grading import help_requests
-from grading.help_requests import HelpRequestRefused
+from grading.errors import HelpRequestRefused
 from grading.models import HelpMessage, HelpRequest
+from grading.tutoring import selectors as tutoring
+from grading.tutoring import services as help_requests
 from hackathon.models import Registration
 from tests.tutoring.builders import submission
 
@@ -90,13 +91,13 @@ def test_requests_wait_in_their_groups_queue_in_the_order_they_came(setting):
     second = help_requests.raise_help_request(participant=setting.bob, event=setting.event, message="Second in line.")
     HelpRequest.objects.filter(pk=first.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
     first.refresh_from_db()
-    assert [help_requests.place_in_queue(r) for r in (first, second, elsewhere)] == [1, 2, 1]
-    assert list(help_requests.help_queue(setting.tutor, setting.event)) == [first, second]
-    assert list(help_requests.help_queue(setting.other_tutor, setting.event)) == [elsewhere]
+    assert [tutoring.place_in_queue(r) for r in (first, second, elsewhere)] == [1, 2, 1]
+    assert list(tutoring.help_queue(setting.tutor, setting.event)) == [first, second]
+    assert list(tutoring.help_queue(setting.other_tutor, setting.event)) == [elsewhere]
     help_requests.claim_help_request(help_request=first, tutor=setting.tutor)
     second.refresh_from_db()
-    assert help_requests.place_in_queue(second) == 1
-    assert help_requests.place_in_queue(first) is None
+    assert tutoring.place_in_queue(second) == 1
+    assert tutoring.place_in_queue(first) is None
 
 
 def test_only_the_groups_tutors_and_organizers_may_claim_answer_or_resolve(client, setting):
@@ -208,8 +209,8 @@ def test_a_request_without_a_group_goes_to_the_organizers(setting, mailoutbox, d
         )
     assert request.group is None
     assert [m.to for m in mailoutbox] == [["olga@example.org"]]
-    assert list(help_requests.help_queue(setting.organizer, setting.event)) == [request]
-    assert list(help_requests.help_queue(setting.tutor, setting.event)) == []
+    assert list(tutoring.help_queue(setting.organizer, setting.event)) == [request]
+    assert list(tutoring.help_queue(setting.tutor, setting.event)) == []
 
 
 def test_a_request_raised_before_a_group_follows_its_participant_to_their_groups_tutors(client, setting):
@@ -222,10 +223,10 @@ def test_a_request_raised_before_a_group_follows_its_participant_to_their_groups
     assert "You have no group yet, so your request is with the organizers" in page
     assert "with your group&#x27;s tutors." not in page
     request = HelpRequest.objects.get(participant=setting.dee)
-    assert list(help_requests.help_queue(setting.tutor, setting.event)) == []
+    assert list(tutoring.help_queue(setting.tutor, setting.event)) == []
     Registration.objects.filter(event=setting.event, user=setting.dee).update(group=setting.group)
-    assert list(help_requests.help_queue(setting.tutor, setting.event)) == [request]
-    assert list(help_requests.help_queue(setting.other_tutor, setting.event)) == []
+    assert list(tutoring.help_queue(setting.tutor, setting.event)) == [request]
+    assert list(tutoring.help_queue(setting.other_tutor, setting.event)) == []
     help_requests.claim_help_request(tutor=setting.tutor, help_request=request)
     assert HelpRequest.objects.get(pk=request.pk).claimed_by == setting.tutor
 
@@ -250,7 +251,7 @@ def test_organizers_see_every_open_request_and_how_long_it_has_waited(client, se
     HelpRequest.objects.filter(pk=taken.pk).update(created_at=timezone.now() - dt.timedelta(minutes=6))
     taken.refresh_from_db()
     help_requests.claim_help_request(help_request=taken, tutor=setting.tutor)
-    overview = help_requests.event_help_overview(setting.event)
+    overview = tutoring.event_help_overview(setting.event)
     assert (overview.open_count, overview.claimed_count) == (2, 1)
     assert overview.longest_wait_s == pytest.approx(12 * 60, abs=5)
     assert overview.median_time_to_claim_s == pytest.approx(6 * 60, abs=5)

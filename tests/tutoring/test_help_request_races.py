@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, connections
 
-from grading import help_requests
-from grading.help_requests import HelpRequestRefused
+from grading.errors import HelpRequestRefused
 from grading.models import HelpRequest
+from grading.tutoring import services as help_requests
 from tests.factories import make_tutor, make_user
 from tests.tutoring.builders import make_setting
 

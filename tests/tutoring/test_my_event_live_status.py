@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from grading.models import Submission
 from grading.selectors import live_submissions
-from grading.tutoring import score_chart
+from grading.tutoring.charts import score_chart
 from hackathon.models import EventExercise
 from tests.factories import open_exercise
 from tests.tutoring.builders import submission

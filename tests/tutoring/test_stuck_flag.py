@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from grading.models import Submission
-from grading.tutoring import group_dashboard
+from grading.tutoring.selectors import group_dashboard
 from hackathon.models import EventExercise, Group
 from tests.tutoring.builders import exception, submission
 

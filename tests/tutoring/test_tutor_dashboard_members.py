@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from grading.models import HelpRequest, Submission
-from grading.tutoring import group_dashboard
+from grading.tutoring.selectors import group_dashboard
 from tests.factories import open_exercise
 from tests.tutoring.builders import submission
 

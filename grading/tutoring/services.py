@@ -1,37 +1,25 @@
-"""Help requests: a participant raises one, their group's tutors claim, answer and resolve it in waiting order."""
+"""Help requests' actions: a participant raises one, their group's tutors claim, answer and resolve it in order."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import statistics
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from grading.models import HelpMessage, HelpRequest, Submission, result_fields_through
-from grading.permissions import can_handle_help_request, handleable_help_requests
+from grading.errors import HelpRequestRefused
+from grading.models import HelpMessage, HelpRequest, Submission
+from grading.permissions import can_handle_help_request
+from grading.tutoring.selectors import UNRESOLVED, open_help_request_of
 from hackathon import permissions
 from hackathon.models import Event, EventRole, Registration
-from hackathon.permissions import AnyUser
-from sandbox.errors import UserFacingError
 
 logger = logging.getLogger(__name__)
-
-UNRESOLVED = (HelpRequest.Status.OPEN, HelpRequest.Status.CLAIMED)
-
-
-class HelpRequestRefused(UserFacingError):
-    """A help request, or a step of its life, could not be recorded; the message says what to do instead."""
-
-
-# --- Actions ------------------------------------------------------------------------------------------------
 
 
 def _clean(text: str, *, minimum: int, maximum: int, what: str) -> str:
@@ -212,101 +200,4 @@ def _email_handlers_of(reply: HelpMessage) -> None:
         ),
         from_email=None,
         recipient_list=recipients,
-    )
-
-
-# --- Queries ------------------------------------------------------------------------------------------------
-
-
-def open_help_request_of(participant: AnyUser, event: Event) -> HelpRequest | None:
-    """Return the participant's unresolved request in the event, if any."""
-    if not participant.is_authenticated:
-        return None
-    return (
-        HelpRequest.objects.filter(event=event, participant_id=participant.pk, status__in=UNRESOLVED)
-        .select_related("claimed_by", "submission")
-        .defer(*result_fields_through("submission"))
-        .first()
-    )
-
-
-def place_in_queue(help_request: HelpRequest) -> int | None:
-    """Return the request's place among those waiting for the same tutors (1 = next), or None once taken."""
-    if help_request.status != HelpRequest.Status.OPEN:
-        return None
-    waiting = HelpRequest.objects.filter(event_id=help_request.event_id, status=HelpRequest.Status.OPEN)
-    # The queue of the author's group now; requests of people without a group share one: the organizers'.
-    group = help_request.current_group
-    in_a_group = Registration.objects.filter(
-        event_id=help_request.event_id, status=Registration.Status.CONFIRMED, group__isnull=False
-    )
-    if group is not None:
-        waiting = waiting.filter(participant_id__in=in_a_group.filter(group=group).values("user_id"))
-    else:
-        waiting = waiting.exclude(participant_id__in=in_a_group.values("user_id"))
-    ahead = waiting.filter(created_at__lt=help_request.created_at).count()
-    ahead += waiting.filter(created_at=help_request.created_at, pk__lt=help_request.pk).count()
-    return ahead + 1
-
-
-def waiting_seconds(help_request: HelpRequest, *, now: dt.datetime | None = None) -> float:
-    """Return how long the request has waited for a tutor (until claimed, or until now)."""
-    end = help_request.claimed_at or help_request.resolved_at or now or timezone.now()
-    return max(0.0, (end - help_request.created_at).total_seconds())
-
-
-def help_queue(user: AnyUser, event: Event) -> QuerySet[HelpRequest]:
-    """Return the unresolved requests the person may handle, the longest-waiting first."""
-    return (
-        handleable_help_requests(user, event)
-        .filter(status__in=UNRESOLVED)
-        .select_related("participant", "group", "claimed_by", "submission")
-        .defer(*result_fields_through("submission"))
-        .order_by("created_at", "id")
-    )
-
-
-def thread_of(help_request: HelpRequest) -> QuerySet[HelpMessage]:
-    return help_request.messages.select_related("author").order_by("created_at", "id")
-
-
-@dataclass(frozen=True)
-class WaitingRequest:
-    """One unresolved request as the organizers' overview shows it."""
-
-    help_request: HelpRequest
-    waited_s: float
-
-
-@dataclass(frozen=True)
-class HelpOverview:
-    """The event's unresolved requests and how long people wait for a tutor."""
-
-    waiting: tuple[WaitingRequest, ...]
-    open_count: int
-    claimed_count: int
-    longest_wait_s: float | None
-    median_wait_s: float | None
-    median_time_to_claim_s: float | None
-
-
-def event_help_overview(event: Event, *, now: dt.datetime | None = None) -> HelpOverview:
-    """Summarize the event's help requests for its organizers: who waits, and for how long."""
-    now = now or timezone.now()
-    unresolved = list(
-        HelpRequest.objects.filter(event=event, status__in=UNRESOLVED)
-        .select_related("participant", "group", "claimed_by")
-        .order_by("created_at", "id")
-    )
-    waiting = tuple(WaitingRequest(r, waiting_seconds(r, now=now)) for r in unresolved)
-    open_waits = [w.waited_s for w in waiting if w.help_request.status == HelpRequest.Status.OPEN]
-    answered = HelpRequest.objects.filter(event=event, claimed_at__isnull=False).only("created_at", "claimed_at")
-    answered_waits = [waiting_seconds(r) for r in answered]
-    return HelpOverview(
-        waiting=waiting,
-        open_count=len(open_waits),
-        claimed_count=len(waiting) - len(open_waits),
-        longest_wait_s=max(open_waits) if open_waits else None,
-        median_wait_s=statistics.median(open_waits) if open_waits else None,
-        median_time_to_claim_s=statistics.median(answered_waits) if answered_waits else None,
     )

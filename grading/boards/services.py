@@ -9,17 +9,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from grading.boards import forget_cached_boards
-from grading.errors import SubmissionRefused
+from grading.boards.cache import forget_cached_boards
+from grading.errors import BoardActionRefused
 from grading.models import AuditEntry, BoardSettings, Disqualification, FinalPick, Submission
 from hackathon import permissions
 from hackathon.models import EventExercise
 
 logger = logging.getLogger(__name__)
-
-
-class BoardActionRefused(SubmissionRefused):
-    """A board action was not taken: nothing changed."""
 
 
 def _require_organizer(actor: AbstractBaseUser, event_exercise: EventExercise) -> None:

@@ -1,0 +1,1 @@
+"""Leaderboards: ranking (the pure core), selectors, the cache, services (board actions), charts, activity."""

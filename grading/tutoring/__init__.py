@@ -1,0 +1,1 @@
+"""Tutoring: the help requests (services), the tutor's dashboard and help queue (selectors), who is stuck."""
