@@ -26,6 +26,7 @@ from exercises.evaluation import Scores, draw_figures, evaluate
 from exercises.models import Exercise
 from exercises.services import Dataset, bundle_of, default_secret_seed, ensure_dataset
 from grading import dispatch, fingerprints, gpu_budget
+from grading.boards.services import note_rescore_runtime
 from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
@@ -491,7 +492,7 @@ def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
     if not stored:
         logger.warning("Submission %s attempt %s was taken over; its result is dropped", submission.pk, attempt)
     elif grading.fingerprint:
-        fingerprints.note_rescore_runtime(submission.pk, grading.fingerprint)
+        note_rescore_runtime(submission.pk, grading.fingerprint)
 
 
 # --- Recovery -----------------------------------------------------------------------------------------------
