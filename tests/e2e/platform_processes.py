@@ -24,7 +24,9 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 # Variables the settings read, found in the settings module itself so that a new one is never forgotten: the site
 # gets exactly ours, never those of the shell that runs the tests.
 SETTINGS_VARIABLES = frozenset(
-    re.findall(r'(?:env_\w+|_required_in_production)\("([A-Z_]+)"', (ROOT / "hackathon" / "settings.py").read_text())
+    re.findall(
+        r'(?:env_\w+|_required_in_production)\("([A-Z_]+)"', (ROOT / "hackathon" / "config" / "settings.py").read_text()
+    )
 ) | {"DJANGO_SETTINGS_MODULE"}
 
 
