@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # The check before opening starts this long before the window opens, so its verdict is in when the window opens.
 OPENING_LEAD = dt.timedelta(hours=1)
+# A check still queued this long lost its message (the GPU queue of a busy event drains within a few hours).
+LOST_QUEUED = dt.timedelta(hours=6)
 
 
 def reaches(exercise: Exercise, score: float | None, target: float) -> bool:
@@ -50,6 +52,7 @@ def request_check(
     """
     with transaction.atomic():
         EventExercise.objects.select_for_update().filter(pk=event_exercise.pk).first()
+        _end_lost_checks(event_exercise)
         pending = event_exercise.reference_checks.filter(
             status__in=[ReferenceCheck.Status.QUEUED, ReferenceCheck.Status.RUNNING]
         ).first()
@@ -65,6 +68,24 @@ def request_check(
         )
         transaction.on_commit(lambda: enqueue_check(check))
     return check
+
+
+def _end_lost_checks(event_exercise: EventExercise) -> None:
+    """End as `error` the checks whose worker died (running past their task's hard limit) or whose message was lost.
+
+    Otherwise a lost check would stand for the pending one forever and no new check could be asked.
+    """
+    now = timezone.now()
+    hard_limit = dt.timedelta(seconds=event_exercise.exercise.wall_seconds * 4 + 300)
+    lost = event_exercise.reference_checks.filter(
+        Q(status=ReferenceCheck.Status.RUNNING, started_at__lt=now - hard_limit)
+        | Q(status=ReferenceCheck.Status.QUEUED, created_at__lt=now - LOST_QUEUED)
+    )
+    lost.update(
+        status=ReferenceCheck.Status.ERROR,
+        finished_at=now,
+        message="The check never finished (its worker stopped, or its message was lost); run it again.",
+    )
 
 
 def enqueue_check(check: ReferenceCheck) -> None:

@@ -181,3 +181,15 @@ def test_an_organizer_asks_for_a_check_and_a_second_ask_while_it_waits_adds_none
     assert event_exercise.reference_checks.get().trigger == ReferenceCheck.Trigger.ASKED
     client.force_login(make_user())
     assert client.post(address).status_code in (403, 404)
+
+
+def test_a_check_whose_worker_died_ends_as_an_error_and_a_new_one_can_be_asked():
+    event_exercise = open_event_exercise()
+    with mock.patch("grading.reference_gate.enqueue_check"):
+        lost = reference_gate.request_check(event_exercise=event_exercise, trigger=ReferenceCheck.Trigger.ATTACHED)
+        long_ago = timezone.now() - dt.timedelta(days=1)
+        ReferenceCheck.objects.filter(pk=lost.pk).update(status=ReferenceCheck.Status.RUNNING, started_at=long_ago)
+        again = reference_gate.request_check(event_exercise=event_exercise, trigger=ReferenceCheck.Trigger.ASKED)
+    lost.refresh_from_db()
+    assert lost.status == ReferenceCheck.Status.ERROR and "run it again" in lost.message
+    assert again.pk != lost.pk and again.status == ReferenceCheck.Status.QUEUED
