@@ -13,7 +13,7 @@ from exercises.errors import InvalidManifest
 from exercises.kinds import KINDS
 from exercises.metrics import METRICS
 
-TECHNOLOGIES = ("CNN", "U-Net", "autoencoder", "LSTM", "GNN", "transformer", "BDT", "MLP")
+TECHNOLOGIES = ("CNN", "U-Net", "autoencoder", "LSTM", "DeepSets", "GNN", "transformer", "BDT", "MLP")
 TOOLS = ("Keras/TensorFlow", "PyTorch", "scikit-learn")
 LEVELS = ("base", "advanced")
 # Every primary metric some registered output kind is scored by, in the registry's order (each kind says which).
@@ -139,7 +139,7 @@ class MetricSpec:
 class Output:
     """What a participant's notebook must write to output/."""
 
-    kind: str  # a name in exercises.kinds.KINDS: scores_csv, masks_npy, autoencoder
+    kind: str  # a name in exercises.kinds.KINDS: scores_csv, masks_npy, autoencoder, btag_scores_csv, probabilities_csv
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The scoring metrics, one definition each: ROC AUC, Dice and reconstruction loss, with input checks.
+"""The scoring metrics, one definition each: ROC AUC, Dice, reconstruction loss, rejection, macro F1, with checks.
 
 Every score a participant sees is one of these functions applied to the cases of one part of the hidden set
 (the output kinds in exercises/kinds/ call them; tests/exercises/test_kinds_score_with_metrics.py holds each
@@ -210,10 +210,171 @@ def reconstruction_loss(events: Any, reconstructed: Any, is_anomaly: Any) -> flo
     return float(errors[normal].mean())
 
 
+# --- Jet flavour tagging: background rejection at a fixed signal efficiency -----------------------------------
+
+B_FLAVOUR, C_FLAVOUR, LIGHT_FLAVOUR = 5, 4, 0  # hadron flavour, as CMS labels jets
+FLAVOURS = (B_FLAVOUR, C_FLAVOUR, LIGHT_FLAVOUR)
+WORKING_POINT = 0.6  # b-jet efficiency of the working point, as the experiments quote taggers ("60 % for 50x")
+
+
+def _signal_and_background(signal: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
+    truth = _binary_truth(signal, "flavour labels")
+    values = _finite_vector(scores, "scores", length=truth.shape[0])
+    return truth, values
+
+
+def efficiency_at(signal: Any, scores: Any, efficiency: float = WORKING_POINT) -> float:
+    """Return the background efficiency at the threshold that keeps `efficiency` of the signal (b-jets).
+
+    `signal` holds 1 for signal and 0 for background, `scores` one finite number per case, higher
+    meaning more signal-like. The ROC curve has one point per distinct score (ties move together, as
+    scikit-learn's roc_curve has them); the working point usually falls between two points, and the
+    background efficiency is interpolated linearly in the signal efficiency between the last point below
+    it and the first at or above it. That is the efficiency of a tagger that keeps every case above the
+    upper point's threshold and a random fraction of those tied at it, so it is what a real cut achieves.
+    Raises InvalidBundle when either class is missing, InvalidPredictions for bad scores.
+    """
+    if not 0.0 < efficiency <= 1.0:
+        raise ValueError("the working point must be a signal efficiency in (0, 1]")
+    truth, values = _signal_and_background(signal, scores)
+    order = np.argsort(-values, kind="stable")
+    ordered, ordered_truth = values[order], truth[order]
+    last_of_run = np.r_[np.flatnonzero(np.diff(ordered)), ordered.size - 1]
+    tpr = np.r_[0.0, np.cumsum(ordered_truth)[last_of_run] / ordered_truth.sum()]
+    fpr = np.r_[0.0, np.cumsum(~ordered_truth)[last_of_run] / (~ordered_truth).sum()]
+    # tpr never decreases; the first point at or above the working point, and the one before it (tpr[0] = 0)
+    upper = int(np.searchsorted(tpr, efficiency - 1e-12, side="left"))
+    if tpr[upper] <= efficiency + 1e-12:  # a point sits on the working point: no interpolation
+        return float(fpr[upper])
+    lower = upper - 1
+    fraction = (efficiency - tpr[lower]) / (tpr[upper] - tpr[lower])
+    return float(fpr[lower] + fraction * (fpr[upper] - fpr[lower]))
+
+
+def rejection_at(signal: Any, scores: Any, efficiency: float = WORKING_POINT) -> float:
+    """Return the background rejection, 1 / background efficiency, at the signal efficiency `efficiency`.
+
+    A set of n background cases cannot measure an efficiency below 1/n: when fewer than one background case
+    passes the cut, the rejection is reported as n (the most this set can show) rather than infinity.
+    """
+    truth = _binary_truth(signal, "flavour labels")
+    background = int((~truth).sum())
+    return float(1.0 / max(efficiency_at(signal, scores, efficiency), 1.0 / background))
+
+
+def _flavour_pair(flavours: Any, scores: Any, background: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (is_b, scores) over the b-jets and the jets of the `background` flavour only."""
+    truth = np.asarray(flavours)
+    if truth.ndim != 1 or truth.dtype.kind not in "iu" or not np.isin(truth, FLAVOURS).all():
+        raise InvalidBundle("The hidden flavours must be a flat array of 5 (b), 4 (c) and 0 (light); rebuild it.")
+    values = _finite_vector(scores, "scores", length=truth.shape[0])
+    keep = (truth == B_FLAVOUR) | (truth == background)
+    return (truth[keep] == B_FLAVOUR).astype(np.uint8), values[keep]
+
+
+def light_rejection(flavours: Any, scores: Any) -> float:
+    """Return the light-jet rejection at 60 % b-jet efficiency; `flavours` 5, 4 or 0 per jet, c-jets left out."""
+    return rejection_at(*_flavour_pair(flavours, scores, LIGHT_FLAVOUR))
+
+
+def c_rejection(flavours: Any, scores: Any) -> float:
+    """Return the c-jet rejection at 60 % b-jet efficiency; light jets left out."""
+    return rejection_at(*_flavour_pair(flavours, scores, C_FLAVOUR))
+
+
+def b_light_auc(flavours: Any, scores: Any) -> float:
+    """Return the ROC AUC of the scores at telling b-jets from light jets, c-jets left out."""
+    return roc_auc(*_flavour_pair(flavours, scores, LIGHT_FLAVOUR))
+
+
+def rejection_curve(
+    flavours: Any, scores: Any, max_points: int = 200, min_cases: int = 1, background: int = LIGHT_FLAVOUR
+) -> dict[str, list[float]]:
+    """Return the rejection of `background` jets (light by default) against b-jet efficiency, for a picture.
+
+    Read off the ROC points of b against that background; each step covers at least `min_cases` jets (see
+    roc_points), points at zero b-efficiency are left out, and a rejection is capped at the number of
+    background jets as in rejection_at.
+    """
+    is_b, values = _flavour_pair(flavours, scores, background)
+    points = roc_points(is_b, values, max_points=max_points, min_cases=min_cases)
+    others = int((is_b == 0).sum())
+    pairs = [(t, 1.0 / max(f, 1.0 / others)) for f, t in zip(points["fpr"], points["tpr"], strict=True) if t > 0]
+    return {"efficiency": [t for t, _ in pairs], "rejection": [r for _, r in pairs]}
+
+
+# --- Multiclass classification: macro F1 of the most probable class ------------------------------------------
+
+
+def _class_truth(labels: Any, classes: int) -> np.ndarray:
+    truth = np.asarray(labels)
+    if truth.ndim != 1 or truth.dtype.kind not in "iu" or truth.size == 0:
+        raise InvalidBundle("The hidden classes must be a non-empty flat array of class numbers; rebuild it.")
+    if truth.min() < 0 or truth.max() >= classes:
+        raise InvalidBundle(f"The hidden classes must lie in 0..{classes - 1}; rebuild the hidden set.")
+    return truth.astype(np.int64)
+
+
+def predicted_classes(probabilities: Any) -> np.ndarray:
+    """Return the most probable class of each row of (cases, classes) probabilities; a tie goes to the first."""
+    array = np.asarray(probabilities)
+    if array.ndim != 2 or array.shape[1] < 2:
+        raise InvalidPredictions(f"The probabilities must be a table (cases, classes), not shape {array.shape}.")
+    if array.dtype.kind not in "biuf" or not np.isfinite(array.astype(np.float64)).all():
+        raise InvalidPredictions("The probabilities must be finite numbers (no NaN or infinity).")
+    return np.argmax(array, axis=1)
+
+
+def confusion_matrix(labels: Any, probabilities: Any) -> np.ndarray:
+    """Return the (classes, classes) counts of true class (rows) against the most probable class (columns)."""
+    predicted = predicted_classes(probabilities)
+    classes = np.asarray(probabilities).shape[1]
+    truth = _class_truth(labels, classes)
+    if predicted.shape[0] != truth.shape[0]:
+        raise InvalidPredictions(f"There must be {truth.shape[0]} rows of probabilities, one per case.")
+    return np.bincount(truth * classes + predicted, minlength=classes * classes).reshape(classes, classes)
+
+
+def class_recalls(labels: Any, probabilities: Any) -> np.ndarray:
+    """Return each class's recall (its cases whose most probable class is right); 0 for a class without cases."""
+    counts = confusion_matrix(labels, probabilities)
+    return np.diag(counts) / np.maximum(counts.sum(axis=1), 1)
+
+
+def class_recall(labels: Any, probabilities: Any, class_index: int) -> float:
+    """Return the recall of one class: the share of its cases whose most probable class is right (0 if none)."""
+    return float(class_recalls(labels, probabilities)[class_index])
+
+
+def macro_f1(labels: Any, probabilities: Any) -> float:
+    """Return the F1 score of the most probable class, averaged over all classes with equal weight.
+
+    F1 of a class is 2 TP / (2 TP + FP + FN): 0 for a class never predicted. What scikit-learn's
+    f1_score(average="macro", labels=range(classes), zero_division=0) computes on the argmax.
+    """
+    counts = confusion_matrix(labels, probabilities).astype(np.float64)
+    true_positives = np.diag(counts)
+    denominators = counts.sum(axis=0) + counts.sum(axis=1)  # 2 TP + FP + FN
+    return float(np.mean(np.where(denominators > 0, 2 * true_positives / np.maximum(denominators, 1), 0.0)))
+
+
+def accuracy(labels: Any, probabilities: Any) -> float:
+    """Return the fraction of cases whose most probable class is the true one."""
+    counts = confusion_matrix(labels, probabilities)
+    return float(np.trace(counts) / counts.sum())
+
+
 METRICS: dict[str, MetricDefinition] = {
     "roc_auc": MetricDefinition(roc_auc, "higher", "ROC AUC", 0.0, 1.0),
     "dice": MetricDefinition(dice, "higher", "Dice coefficient", 0.0, 1.0),
     "reconstruction_loss": MetricDefinition(reconstruction_loss, "lower", "Reconstruction loss", 0.0, None),
     # the AUC of the per-event reconstruction error at telling anomalies from normal events
     "anomaly_auc": MetricDefinition(roc_auc, "higher", "Anomaly-detection AUC", 0.0, 1.0),
+    "light_rejection": MetricDefinition(light_rejection, "higher", "Light-jet rejection at 60% b-jet efficiency", 1.0),
+    "c_rejection": MetricDefinition(c_rejection, "higher", "c-jet rejection at 60% b-jet efficiency", 1.0),
+    "b_light_auc": MetricDefinition(b_light_auc, "higher", "ROC AUC, b-jets against light jets", 0.0, 1.0),
+    "macro_f1": MetricDefinition(macro_f1, "higher", "Macro-averaged F1 score", 0.0, 1.0),
+    "accuracy": MetricDefinition(accuracy, "higher", "Accuracy", 0.0, 1.0),
+    # a secondary value per class, named recall_<class> in a result
+    "class_recall": MetricDefinition(class_recall, "higher", "Recall of each class", 0.0, 1.0),
 }

@@ -1,4 +1,5 @@
-"""Turn an exercise's nbgrader source notebook into what participants download: no solutions, no hidden tests."""
+"""Turn an exercise's nbgrader source notebook into what participants get: the exercise (no solutions, no hidden
+tests) to download, and after the deadline the reference solution (still no hidden tests)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,35 @@ def student_notebook(source_path: Path) -> nbformat.NotebookNode:
             raise InvalidBundle(
                 f"Cell {index} of the source notebook still holds a solution or hidden-test marker after "
                 "release; give that cell nbgrader metadata (solution or grade) or remove the marker."
+            )
+    return notebook
+
+
+SOLUTION_MARKER_LINES = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def solution_notebook(source_path: Path) -> nbformat.NotebookNode:
+    """Return the reference solution as participants may read it after the deadline.
+
+    The solutions stay, without their nbgrader marker lines; hidden tests and outputs are removed, as in the
+    released exercise. Raise InvalidBundle when a secret marker is left over.
+    """
+    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput
+
+    notebook = nbformat.read(Path(source_path), as_version=4)
+    resources: dict = {}
+    try:
+        for preprocessor in (ClearHiddenTests(), ClearOutput()):
+            notebook, resources = preprocessor.preprocess(notebook, resources)
+    except RuntimeError as error:
+        raise InvalidBundle(f"The source notebook's solution cannot be released: {error}") from None
+    for index, cell in enumerate(notebook.cells):
+        lines = cell.source.splitlines()
+        cell.source = "\n".join(line for line in lines if line.strip() not in SOLUTION_MARKER_LINES)
+        if any(marker in cell.source for marker in SECRET_MARKERS):
+            raise InvalidBundle(
+                f"Cell {index} of the source notebook still holds a solution or hidden-test marker; "
+                "give that cell nbgrader metadata (solution or grade) or remove the marker."
             )
     return notebook
 

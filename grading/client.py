@@ -120,8 +120,10 @@ class Api:
             text += f"\nThe quota starts again in {hours} h {rest // 60} min."
         return f"Error {response.status_code}: {text}"
 
-    def submit(self, exercise: str, notebook: Path, *, check: bool) -> dict[str, Any]:
+    def submit(self, exercise: str, notebook: Path, *, check: bool, share: bool = False) -> dict[str, Any]:
         fields = {"exercise": exercise, "kind": "check" if check else "graded"}
+        if share:
+            fields["share_notebook"] = "true"
         if self.config.event:
             fields["event"] = self.config.event
         with notebook.open("rb") as handle:
@@ -244,6 +246,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("notebook", metavar="NOTEBOOK", type=Path, help="the .ipynb file to send")
     _common(p)
     p.add_argument("--check", action="store_true", help="a free run on the public sample; no quota is used")
+    p.add_argument(
+        "--share",
+        action="store_true",
+        help="agree that after the deadline the organizers may show this notebook, with your name, to the event's "
+        "participants",
+    )
     p.add_argument("--no-wait", action="store_true", help="send it and exit without waiting for the result")
     return p
 
@@ -272,7 +280,7 @@ def run_submit(args: argparse.Namespace, env: dict[str, str], out: TextIO) -> in
     if notebook.suffix != ".ipynb":
         raise ClientError(f"{notebook} is not an .ipynb notebook. Save your notebook from Jupyter first.", EXIT_USAGE)
     api = Api(read_config(env, path=args.config, event=args.event))
-    submission = api.submit(args.exercise, notebook, check=args.check)
+    submission = api.submit(args.exercise, notebook, check=args.check, share=args.share)
     what = "check run" if args.check else "submission"
     out.write(
         f"Sent {notebook.name} to {submission.get('exercise')} ({submission.get('event')}) as {what} "

@@ -39,5 +39,17 @@ class HelpRequestRefused(GradingError):
     """A help request, or a step of its life, could not be recorded; the message says what to do instead."""
 
 
+class ReleaseRefused(GradingError):
+    """A notebook cannot be released to the event's people (before the deadline, or without its author's consent)."""
+
+
+class CertificateRefused(GradingError):
+    """A certificate cannot be issued, revoked or verified as asked."""
+
+
+class CertificateRevoked(CertificateRefused):
+    """The certificate was valid once, and an organizer revoked it."""
+
+
 class GateRefused(GradingError):
     """An organizer's action on an exercise's reference gate was refused; nothing changed."""

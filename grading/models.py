@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from typing import TYPE_CHECKING
 
@@ -106,6 +107,11 @@ class Submission(models.Model):
     backend = models.CharField(max_length=20, blank=True)
     gpu_seconds = models.FloatField(
         null=True, blank=True, help_text="GPU time charged to the event's budget: the time limit while running."
+    )
+    share_notebook = models.BooleanField(
+        default=False,
+        help_text="The author agreed that the organizers may show this notebook to the event's people after the "
+        "deadline (grading.closing.release_submission refuses a notebook without this consent).",
     )
     worker = models.CharField(max_length=200, blank=True)
     # What the notebook ran on (grading.fingerprints): runtime lock hash or image, Python, key packages, GPU.
@@ -422,3 +428,147 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# --- After the deadline: released notebooks and certificates (issue 19) ---------------------------------------
+
+
+class ReleasedNotebook(models.Model):
+    """A notebook an organizer showed to the event's people after an exercise closed: the reference solution, or a
+    participant's submission whose author agreed to share it. The notebook is kept as it was when released."""
+
+    class Kind(models.TextChoices):
+        REFERENCE = "reference", "Reference solution"
+        SUBMISSION = "submission", "A participant's notebook"
+
+    event_exercise = models.ForeignKey(
+        "hackathon.EventExercise", on_delete=models.CASCADE, related_name="released_notebooks"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    submission = models.OneToOneField(
+        Submission, on_delete=models.CASCADE, null=True, blank=True, related_name="release"
+    )
+    title = models.CharField(max_length=300)
+    notebook = models.JSONField()
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    released_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "released_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="reference", submission__isnull=True)
+                | models.Q(kind="submission", submission__isnull=False),
+                name="released_notebook_submission_matches_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["event_exercise"], condition=models.Q(kind="reference"), name="one_released_reference"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.event_exercise})"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "released_notebook",
+            kwargs={
+                "slug": self.event_exercise.event.slug,
+                "exercise_slug": self.event_exercise.exercise.slug,
+                "pk": self.pk,
+            },
+        )
+
+
+DEFAULT_CERTIFICATE_TEXT = (
+    "This certifies that {name} took part in {event}, held {where} {dates}, "
+    "a programme of {hours} hours of lectures and hands-on sessions."
+)
+
+
+class CertificateWording(models.Model):
+    """The words an event's certificates use: the main text with placeholders, and a phrase per achievement."""
+
+    event = models.OneToOneField("hackathon.Event", on_delete=models.CASCADE, related_name="certificate_wording")
+    text = models.TextField(
+        default=DEFAULT_CERTIFICATE_TEXT,
+        max_length=1000,
+        help_text='Placeholders: {name}, {event}, {dates} ("from 1 to 3 December 2026"), {hours}, {where} ("online", '
+        '"at <venue>").',
+    )
+    attended = models.CharField(max_length=120, default="worked on", help_text="An exercise without a submission.")
+    submitted = models.CharField(max_length=120, default="submitted a solution to")
+    baseline = models.CharField(max_length=120, default="reached the baseline score of")
+    reference = models.CharField(max_length=120, default="reached the reference score of")
+    signed_by = models.CharField(
+        max_length=200, blank=True, help_text="The name printed under the signature line, e.g. the school's director."
+    )
+
+    def __str__(self) -> str:
+        return f"Certificate wording of {self.event}"
+
+
+def new_certificate_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Certificate(models.Model):
+    """A participant's certificate of an event. What it states is fixed when issued; a revoked one stops verifying.
+
+    Its public address carries the token signed with the site's key (grading.certificates.verification_id), so a
+    made-up address is refused before any lookup and a guessed one needs the token's 144 random bits.
+    """
+
+    event = models.ForeignKey("hackathon.Event", on_delete=models.CASCADE, related_name="certificates")
+    participant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates")
+    token = models.CharField(max_length=64, unique=True, default=new_certificate_token, editable=False)
+    name = models.CharField(max_length=200, help_text="The person's name as printed.")
+    statement = models.TextField(help_text="The main text, the wording's placeholders filled in.")
+    # [{"exercise": title, "level": "attended|submitted|baseline|reference", "phrase": "reached the ..."}]
+    achievements = models.JSONField(default=list, blank=True)
+    signed_by = models.CharField(max_length=200, blank=True)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoke_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "participant"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_valid_certificate_per_participant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Certificate of {self.name} for {self.event}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class CertificateAuditEntry(models.Model):
+    """One certificate issued or revoked, by whom and why: kept, never edited."""
+
+    class Action(models.TextChoices):
+        ISSUE = "issue", "Issued a certificate"
+        REVOKE = "revoke", "Revoked a certificate"
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="audit_entries")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=6, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "certificate audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.at:%Y-%m-%d %H:%M})"

@@ -160,3 +160,12 @@ def board_audience(user: AnyUser, event: Event) -> Audience | None:
         return board_audience_of(user, frozenset(), published=event.published)
     row = Event.objects.filter(pk=event.pk).values(**roles_held_in(user.pk)).first()
     return board_audience_of(user, roles_from(row) if row else frozenset(), published=event.published)
+
+
+# --- After the deadline (issue 19) ---------------------------------------------------------------------------
+
+
+def can_read_debrief(user: AnyUser, event: Event) -> bool:
+    """Read an exercise's debrief and released notebooks (once it closed): the event's participants, tutors and
+    organizers, and site staff."""
+    return permissions.is_site_staff(user) or bool(permissions.roles_in(user, event))

@@ -83,8 +83,12 @@ def submit_notebook(
     raw: bytes,
     filename: str = "notebook.ipynb",
     kind: str = Submission.Kind.GRADED,
+    share_notebook: bool = False,
 ) -> Submission:
-    """Record a notebook for grading and queue it once the record is committed; raise SubmissionRefused if not."""
+    """Record a notebook for grading and queue it once the record is committed; raise SubmissionRefused if not.
+
+    `share_notebook` records the author's consent that organizers may release the notebook after the deadline.
+    """
     if not permissions.can_take_part(participant, event_exercise.event):
         raise SubmissionRefused("Only confirmed participants of this event can submit. Register for the event first.")
     if event_exercise.held_by_gate:
@@ -117,6 +121,7 @@ def submit_notebook(
             event_exercise=event_exercise,
             participant=participant,
             kind=kind,
+            share_notebook=share_notebook,
             original_name=storable(Path(filename).name[:255]),
             queue=event_exercise.exercise.queue,
             queued_at=timezone.now(),

@@ -2,7 +2,17 @@
 
 from django.urls import include, path
 
-from grading.views import boards, participant, reference_gate, reports, submissions, tokens, tutoring
+from grading.views import (
+    boards,
+    certificates,
+    closing,
+    participant,
+    reference_gate,
+    reports,
+    submissions,
+    tokens,
+    tutoring,
+)
 
 urlpatterns = [
     path("events/<slug:slug>/exercises/<slug:exercise_slug>/", submissions.event_exercise, name="event_exercise"),
@@ -89,4 +99,38 @@ urlpatterns += [
     path("profile/tokens/", tokens.token_list, name="api_tokens"),
     path("profile/tokens/new/", tokens.token_create, name="api_token_create"),
     path("profile/tokens/<int:pk>/revoke/", tokens.token_revoke, name="api_token_revoke"),
+]
+
+# After the deadline: debriefs, released notebooks and certificates (issue 19).
+urlpatterns += [
+    path("events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/", closing.debrief, name="debrief"),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/release/",
+        closing.release_notebook,
+        name="release_notebook",
+    ),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/notebooks/<int:pk>/",
+        closing.released_notebook,
+        name="released_notebook",
+    ),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/notebooks/<int:pk>/download/",
+        closing.released_notebook_download,
+        name="released_notebook_download",
+    ),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/notebooks/<int:pk>/withdraw/",
+        closing.withdraw_notebook,
+        name="withdraw_notebook",
+    ),
+    path("events/<slug:slug>/closing/", certificates.event_closing, name="event_closing"),
+    path("events/<slug:slug>/certificates/issue/", certificates.issue_certificates, name="issue_certificates"),
+    path("events/<slug:slug>/certificates.zip", certificates.certificates_zip, name="certificates_zip"),
+    path("events/<slug:slug>/certificates/<int:pk>/", certificates.certificate_download, name="certificate_download"),
+    path(
+        "events/<slug:slug>/certificates/<int:pk>/revoke/", certificates.revoke_certificate, name="revoke_certificate"
+    ),
+    path("events/<slug:slug>/me/certificate.pdf", certificates.my_certificate, name="my_certificate"),
+    path("certificates/<str:token>/", certificates.verify_certificate, name="verify_certificate"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -90,6 +91,14 @@ class Event(models.Model):
         help_text="Registrants must have attended a base event or declare some machine-learning experience.",
     )
     group_size = models.PositiveIntegerField(default=5, help_text="The largest number of participants in a group.")
+    programme_hours = models.DecimalField(
+        "hours of the programme",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="The hours certificates state; leave empty for the sum of the programme's sessions.",
+    )
     jupyterhub_url = models.URLField(
         "JupyterHub",
         blank=True,
@@ -154,6 +163,17 @@ class Event(models.Model):
                 "if you still hope to take part."
             )
         return ""
+
+    def hours_of_programme(self) -> Decimal:
+        """Return the programme's length in hours: the organizers' figure, else the sum of its sessions."""
+        if self.programme_hours is not None:
+            return self.programme_hours
+        minutes = sum(
+            (dt.datetime.combine(session.day, session.ends_at) - dt.datetime.combine(session.day, session.starts_at))
+            / dt.timedelta(minutes=1)
+            for session in self.sessions.all()
+        )
+        return (Decimal(int(minutes)) / 60).quantize(Decimal("0.1"))
 
 
 class EventRole(models.Model):

@@ -21,10 +21,14 @@ from __future__ import annotations
 
 from exercises.kinds.autoencoder import Autoencoder
 from exercises.kinds.base import OutputKind
+from exercises.kinds.btag_scores_csv import BtagScoresCsv
 from exercises.kinds.masks_npy import MasksNpy
+from exercises.kinds.probabilities_csv import ProbabilitiesCsv
 from exercises.kinds.scores_csv import ScoresCsv
 
-KINDS: dict[str, OutputKind] = {kind.name: kind for kind in (ScoresCsv(), MasksNpy(), Autoencoder())}
+KINDS: dict[str, OutputKind] = {
+    kind.name: kind for kind in (ScoresCsv(), MasksNpy(), Autoencoder(), BtagScoresCsv(), ProbabilitiesCsv())
+}
 
 
 def kind_of(name: str) -> OutputKind:

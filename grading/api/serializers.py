@@ -232,6 +232,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "metric",
             "participant",
             "kind",
+            "share_notebook",
             "status",
             "is_final",
             "reason",
@@ -306,3 +307,9 @@ class SubmissionUploadSerializer(serializers.Serializer):
         "public sample.",
     )
     notebook = serializers.FileField(help_text="The .ipynb file.", allow_empty_file=True)
+    share_notebook = serializers.BooleanField(
+        default=False,
+        help_text="Whether the organizers may show this notebook, with its author's name, to the event's participants "
+        "after the deadline "
+        "(default false: a notebook without this consent is never released).",
+    )

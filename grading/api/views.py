@@ -292,6 +292,7 @@ class SubmissionList(generics.ListCreateAPIView):
             raw=notebook.read(settings.SUBMISSION_MAX_BYTES + 1),
             filename=notebook.name or "notebook.ipynb",
             kind=fields["kind"],
+            share_notebook=fields["share_notebook"],
         )
         body = SubmissionSerializer(submission, context=self.get_serializer_context()).data
         location = request.build_absolute_uri(f"/api/v1/submissions/{submission.uid}/")

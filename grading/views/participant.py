@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from grading import selectors, services
+from grading import certificates, selectors, services
 from grading.errors import HelpRequestRefused
 from grading.models import HelpMessage, HelpRequest, Submission
 from grading.tutoring import selectors as tutoring
@@ -77,6 +77,8 @@ def my_event(request: HttpRequest, slug: str) -> HttpResponse:
             "uid", "created_at", "status", "event_exercise__exercise__title"
         )[:20],
         "chosen_submission": chosen,
+        "closed_exercises": event.event_exercises.select_related("exercise").filter(closes_at__lte=timezone.now()),
+        "certificate": certificates.certificate_of(event, request.user),
     }
     return render(request, "grading/participant/my_event.html", context)
 

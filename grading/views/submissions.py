@@ -16,7 +16,7 @@ from exercises.errors import DatasetNotReady
 from exercises.notebook_html import markdown_html, notebook_html
 from exercises.release import student_zip
 from exercises.services import bundle_of, ensure_dataset
-from grading import gpu_budget, selectors, services
+from grading import closing, gpu_budget, selectors, services
 from grading.errors import SubmissionRefused
 from grading.forms import SubmissionForm
 from grading.models import Submission
@@ -51,6 +51,7 @@ def event_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
         "form": SubmissionForm(),
         "can_submit": permissions.can_take_part(request.user, event) and event_exercise.is_open(),
         "window_refusal": event_exercise.window_refusal(),
+        "debrief_open": closing.has_closed(event_exercise),
         "manages": permissions.can_manage_event(request.user, event),
     }
     if context["manages"]:
@@ -87,6 +88,7 @@ def submit(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
             raw=raw,
             filename=upload.name,
             kind=form.cleaned_data["kind"],
+            share_notebook=form.cleaned_data["share_notebook"],
         )
     except SubmissionRefused as error:
         messages.error(request, error.message)

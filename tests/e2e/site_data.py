@@ -10,6 +10,7 @@ test process: the site, the worker and this script share one file database that 
     python tests/e2e/site_data.py token EMAIL     # print a new API token of that person (as a hub would hold)
     python tests/e2e/site_data.py hub SLUG URL    # name the event's JupyterHub
     python tests/e2e/site_data.py quota SLUG EXERCISE N|default   # set the graded submissions per day
+    python tests/e2e/site_data.py closed          # an event ending today whose exercise closed: prints its slug
 """
 
 from __future__ import annotations
@@ -249,6 +250,68 @@ def set_quota(slug: str, exercise: str, per_day: str) -> None:
     EventExercise.objects.filter(event__slug=slug, exercise__slug=exercise).update(submissions_per_day=limit)
 
 
+CLOSED_SLUG = "winter-school-closing"
+
+
+def closed_event() -> str:
+    """Create an event that ends today, its breast-cancer exercise closed an hour ago, Giulia and Marco its
+    participants: Marco's best notebook may be shared, Giulia's may not, and Giulia's other run failed."""
+    _setup_django()
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from exercises.models import Exercise
+    from grading.models import Submission
+    from hackathon.models import Event, EventExercise, EventRole
+
+    now, today = timezone.now(), timezone.localdate()
+    event = Event.objects.create(
+        title="ML_INFN winter school (closing day)",
+        slug=CLOSED_SLUG,
+        level=Event.Level.BASE,
+        mode=Event.Mode.ONLINE,
+        starts_on=today - dt.timedelta(days=2),
+        ends_on=today,
+        programme_hours=Decimal("24"),
+        registration_opens_at=now - dt.timedelta(days=30),
+        registration_closes_at=now - dt.timedelta(days=3),
+        capacity=60,
+        participants_per_tutor=5,
+        compute=Event.Compute.CPU,
+    )
+    use_case = EventExercise.objects.create(
+        event=event,
+        exercise=Exercise.objects.get(slug=EXERCISE_SLUG),
+        opens_at=now - dt.timedelta(days=2),
+        closes_at=now - dt.timedelta(hours=1),
+    )
+    people = get_user_model().objects
+    EventRole.objects.create(event=event, user=people.get(email=ORGANIZER), role=EventRole.Role.ORGANIZER)
+    giulia, marco = people.get(email=STUCK_MEMBER[0]), people.get(email=OTHER_MEMBER[0])
+    for member in (giulia, marco):
+        _confirmed(event, member, use_case)
+    runs = [
+        (marco, {"score": 0.9312, "share_notebook": True}, good_notebook()),
+        (giulia, {"score": 0.5}, good_notebook(feature=False)),
+        (giulia, {"status": Submission.Status.FAILED, "reason": Submission.Reason.EXCEPTION, "failed_cell": 1,
+                  "message": "Cell 1 raised KeyError: 'radius'"}, broken_notebook()),
+    ]  # fmt: skip
+    for member, fields, text in runs:
+        submission = Submission(
+            event_exercise=use_case,
+            participant=member,
+            status=fields.pop("status", Submission.Status.SCORED),
+            finished_at=now - dt.timedelta(hours=2),
+            **fields,
+        )
+        submission.notebook.save("closing.ipynb", ContentFile(text.encode()), save=False)
+        submission.save()
+    return event.slug
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["prepare"]:
         print(json.dumps(asdict(prepare())))
@@ -264,6 +327,8 @@ def main(argv: list[str]) -> None:
         name_hub(argv[1], argv[2])
     elif len(argv) == 4 and argv[0] == "quota":
         set_quota(argv[1], argv[2], argv[3])
+    elif argv == ["closed"]:
+        print(closed_event())
     else:
         raise SystemExit(__doc__)
 

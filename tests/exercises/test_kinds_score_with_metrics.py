@@ -37,6 +37,7 @@ class Synthetic:
     arguments: Arguments  # the primary metric's arguments for the cases in rows, built here, not by the kind
     secondary: dict[str, Arguments] = field(default_factory=dict)
     run_job: Callable[[Job], Result] | None = None
+    metric_of: dict[str, str] = field(default_factory=dict)  # a secondary's metric, where its name is not one
 
 
 def halves(count: int, rng: np.random.Generator) -> np.ndarray:
@@ -115,10 +116,70 @@ def autoencoder(rng: np.random.Generator) -> Synthetic:
     )
 
 
+def btag_scores_csv(rng: np.random.Generator) -> Synthetic:
+    ids = rng.permutation(np.arange(7000, 7300))
+    flavours = rng.permutation(np.repeat([5, 4, 0], [120, 60, 120]))
+    scores = np.round(rng.normal(size=ids.size) + 1.5 * (flavours == 5) + 0.5 * (flavours == 4), 1)  # ties
+    public = np.zeros(ids.size, dtype=bool)
+    for flavour in (5, 4, 0):
+        public[rng.permutation(np.flatnonzero(flavours == flavour))[:30]] = True
+
+    def write(output: Path) -> None:
+        order = rng.permutation(ids.size)
+        rows = "".join(f"{ids[i]},{float(scores[i])!r}\n" for i in order)
+        (output / "predictions.csv").write_text("id,score\n" + rows)
+
+    def arguments(rows: Rows) -> tuple[Any, ...]:
+        return flavours[rows], scores[rows]
+
+    return Synthetic(
+        answers={"ids": ids, "flavours": flavours, "public": public},
+        predictions=scores,
+        write=write,
+        arguments=arguments,
+        secondary={"c_rejection": arguments, "b_light_auc": arguments},
+    )
+
+
+def probabilities_csv(rng: np.random.Generator) -> Synthetic:
+    classes = ["blip", "whistle", "koi_fish"]
+    labels = rng.permutation(np.repeat(np.arange(3), 40))
+    public = np.zeros(labels.size, dtype=bool)
+    for value in range(3):
+        public[rng.permutation(np.flatnonzero(labels == value))[:20]] = True
+    logits = rng.integers(0, 3, (labels.size, 3)).astype(float)  # ties in the argmax
+    logits[np.arange(labels.size), labels] += rng.integers(0, 3, labels.size)
+    probabilities = np.round(np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True), 15)
+
+    def write(output: Path) -> None:
+        rows = "".join(
+            ",".join([str(case), *(repr(float(v)) for v in probabilities[case])]) + "\n"
+            for case in rng.permutation(labels.size)
+        )
+        (output / "probabilities.csv").write_text("id," + ",".join(classes) + "\n" + rows)
+
+    def arguments(rows: Rows) -> tuple[Any, ...]:
+        return labels[rows], probabilities[rows]
+
+    def recall_of(index: int) -> Arguments:
+        return lambda rows: (labels[rows], probabilities[rows], index)
+
+    return Synthetic(
+        answers={"ids": np.arange(labels.size), "labels": labels, "classes": np.array(classes), "public": public},
+        predictions=probabilities,
+        write=write,
+        arguments=arguments,
+        secondary={"accuracy": arguments, **{f"recall_{name}": recall_of(i) for i, name in enumerate(classes)}},
+        metric_of={f"recall_{name}": "class_recall" for name in classes},
+    )
+
+
 SYNTHETIC: dict[str, Callable[[np.random.Generator], Synthetic]] = {
     "scores_csv": scores_csv,
     "masks_npy": masks_npy,
     "autoencoder": autoencoder,
+    "btag_scores_csv": btag_scores_csv,
+    "probabilities_csv": probabilities_csv,
 }
 
 
@@ -151,8 +212,9 @@ def test_every_kind_scores_each_part_with_the_metric_functions(kind_name: str, t
         assert scores.private == function(*synthetic.arguments(~public))
         expected_secondary = {}
         for name, arguments in synthetic.secondary.items():
-            expected_secondary[name] = METRICS[name].function(*arguments(public))
-            expected_secondary[name + "_private"] = METRICS[name].function(*arguments(~public))
+            function = METRICS[synthetic.metric_of.get(name, name)].function
+            expected_secondary[name] = function(*arguments(public))
+            expected_secondary[name + "_private"] = function(*arguments(~public))
         assert scores.secondary == expected_secondary
 
 

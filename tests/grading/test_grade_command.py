@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from exercises.bundles import builtin_bundles
+from exercises.metrics import light_rejection
 from exercises.models import Exercise
 from exercises.services import default_secret_seed, ensure_dataset
 from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
@@ -115,6 +117,8 @@ def baseline_theory(slug: str, documented: float) -> float:
     training mean, which depends on the draw: 0.99-1.04 over seeds 0-11, and 1.052 on one checkout's secret, past
     the documented 1.0's 5 %. So it is computed from the hidden set this command graded against.
     """
+    if slug == "btag-cms":
+        return btag_baseline_theory()
     if slug != "met-anomaly":
         return documented
     dataset = ensure_dataset(Exercise.objects.get(slug=slug), default_secret_seed(slug))
@@ -122,6 +126,24 @@ def baseline_theory(slug: str, documented: float) -> float:
     answers = np.load(dataset.hidden_answers)
     normal = answers["public"] & ~answers["is_anomaly"].astype(bool)
     return float(((answers["events"][normal].astype(np.float64) - train.mean(axis=0)) ** 2).mean())
+
+
+def btag_baseline_theory() -> float:
+    """Return the light-jet rejection of the b-tagging baseline's cut on this checkout's hidden set.
+
+    The cut (the second-highest d0 significance of a jet) is counted on a few hundred light jets, so its
+    rejection spreads by about 5 % over hidden sets (15 to 20 for the documented 17.5): computed here as the
+    baseline notebook computes it, from the hidden set this command graded against.
+    """
+    dataset = ensure_dataset(Exercise.objects.get(slug="btag-cms"), default_secret_seed("btag-cms"))
+    tracks = np.load(dataset.hidden_data / "test_tracks.npy")
+    with (dataset.hidden_data / "test_jets.csv").open() as handle:
+        n_tracks = np.array([int(row["n_tracks"]) for row in csv.DictReader(handle)])
+    real = np.arange(tracks.shape[1])[None, :] < n_tracks[:, None]
+    second = -np.sort(-np.where(real, tracks[:, :, 4], -50.0), axis=1)[:, 1]
+    answers = np.load(dataset.hidden_answers)
+    public = answers["public"]
+    return light_rejection(answers["flavours"][public], second[public])
 
 
 def test_a_checkout_that_was_never_migrated_gets_a_sentence_in_json_not_a_traceback(tmp_path):

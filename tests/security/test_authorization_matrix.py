@@ -121,6 +121,29 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     },
     "submissions/<uuid:uid>/disqualify/": {"GET": (L, 403, 404, 403, 404, 404, 200, 200)},
     "submissions/<uuid:uid>/reinstate/": {"POST": (L, 403, 404, 403, 404, 404, 302, 302)},
+    # After the deadline (issue 19). The world's exercise is still open: its debrief says when it opens, a release
+    # is refused with a message (302), and no notebook or certificate exists yet (pk 1: 404).
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/": {"GET": (L, 200, 404, 200, 200, 404, 200, 200)},
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/release/": {
+        "POST": (L, 403, 404, 403, 403, 404, 302, 302)
+    },
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/notebooks/<int:pk>/": {
+        "GET": (L, 404, 404, 404, 404, 404, 404, 404)
+    },
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/notebooks/<int:pk>/download/": {
+        "GET": (L, 404, 404, 404, 404, 404, 404, 404)
+    },
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/notebooks/<int:pk>/withdraw/": {
+        "POST": (L, 403, 404, 403, 403, 404, 404, 404)
+    },
+    "events/<slug:slug>/closing/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
+    "events/<slug:slug>/certificates/issue/": {"POST": (L, 403, 403, 403, 403, 403, 302, 302)},
+    "events/<slug:slug>/certificates.zip": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
+    "events/<slug:slug>/certificates/<int:pk>/": {"GET": (L, 403, 403, 403, 403, 403, 404, 404)},
+    "events/<slug:slug>/certificates/<int:pk>/revoke/": {"GET": (L, 403, 403, 403, 403, 403, 404, 404)},
+    "events/<slug:slug>/me/certificate.pdf": {"GET": (L, 404, 404, 404, 404, 404, 404, 404)},
+    # Anyone may verify a certificate; the world's token is not a signed certificate id, so it is refused.
+    "certificates/<str:token>/": {"GET": (404, 404, 404, 404, 404, 404, 404, 404)},
     "api/v1/events/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "api/v1/events/<slug:slug>/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "api/v1/events/<slug:slug>/exercises/": {"GET": (401, 200, 403, 403, 403, 403, 200, 200)},
@@ -256,6 +279,7 @@ FORM_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "events/<slug:slug>/help/new/": lambda w: {"message": "The kernel dies when I load the images."},
     "events/<slug:slug>/staff/": lambda w: {"email": "new-staff@example.org", "role": "tutor"},
     "events/<slug:slug>/help/<int:pk>/answer/": lambda w: {"text": "Try a smaller batch size."},
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/release/": lambda w: {"what": "reference"},
     "api/v1/submissions/": lambda w: {
         "exercise": w.exercise_a.exercise.slug,
         "event": w.event_a.slug,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hackathon', '0007_event_gpu_budget'),
+        ('hackathon', '0008_event_programme_hours'),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grading', '0006_submission_gpu_seconds'),
-        ('hackathon', '0008_reference_gate'),
+        ('grading', '0007_released_notebooks_and_certificates'),
+        ('hackathon', '0009_reference_gate'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
