@@ -133,6 +133,9 @@ class Api:
     def submission(self, uid: str) -> dict[str, Any]:
         return self._call("GET", f"submissions/{uid}/")
 
+    def event_exercise(self, event: str, exercise: str) -> dict[str, Any]:
+        return self._call("GET", f"events/{event}/exercises/{exercise}/")
+
     def my_submissions(self, limit: int = 10) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"limit": limit}
         if self.config.event:
@@ -288,11 +291,27 @@ def run_submit(args: argparse.Namespace, env: dict[str, str], out: TextIO) -> in
     )
     if args.no_wait:
         out.write(f"{describe(submission)}\nFollow it with `hackathon-submit status {submission.get('uid')}`.\n")
+        write_deadline(api, submission, out)
         return EXIT_SCORED
     final = follow(api, submission, out=out, interval=args.interval, timeout=args.timeout)
     for line in result_details(final):
         out.write(f"{line}\n")
+    write_deadline(api, submission, out)
     return exit_status_of(final)
+
+
+def write_deadline(api: Api, submission: dict[str, Any], out: TextIO) -> None:
+    """Say when submissions to the exercise close for the person, in their time zone (a countdown in the last
+    hour), as the site words it; say nothing when the site cannot tell."""
+    event, exercise = submission.get("event"), submission.get("exercise")
+    if not (isinstance(event, str) and isinstance(exercise, str)):
+        return
+    try:
+        deadline = api.event_exercise(event, exercise).get("deadline")
+    except ClientError:
+        return
+    if deadline:
+        out.write(f"{exercise}: {deadline}.\n")
 
 
 def run_status(args: argparse.Namespace, env: dict[str, str], out: TextIO) -> int:

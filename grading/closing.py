@@ -30,15 +30,15 @@ COMMON_ERRORS = 10
 
 
 def has_closed(event_exercise: EventExercise, at: dt.datetime | None = None) -> bool:
-    """Whether the exercise's deadline has passed: nothing of the debrief shows before."""
-    return (at or timezone.now()) >= event_exercise.closes_at
+    """Whether the exercise's deadline, and every extension of it, has passed: nothing of the debrief shows before."""
+    return (at or timezone.now()) >= event_exercise.last_closing()
 
 
 def _refuse_before_the_deadline(event_exercise: EventExercise) -> None:
     if not has_closed(event_exercise):
         raise ReleaseRefused(
             f"{event_exercise.exercise.title} takes submissions until "
-            f"{timezone.localtime(event_exercise.closes_at):%d %b %Y at %H:%M}; release notebooks after that."
+            f"{timezone.localtime(event_exercise.last_closing()):%d %b %Y at %H:%M}; release notebooks after that."
         )
 
 

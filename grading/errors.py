@@ -51,5 +51,9 @@ class CertificateRevoked(CertificateRefused):
     """The certificate was valid once, and an organizer revoked it."""
 
 
+class ExtensionRefused(GradingError):
+    """An extension that cannot be granted as asked; nothing was granted."""
+
+
 class GateRefused(GradingError):
     """An organizer's action on an exercise's reference gate was refused; nothing changed."""

@@ -116,6 +116,10 @@ class Submission(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     # What the notebook ran on (grading.fingerprints): runtime lock hash or image, Python, key packages, GPU.
     runtime_fingerprint = models.JSONField(default=dict, blank=True)
+    # The extension that let it in after the exercise closed (boards mark its row); null within the window.
+    extension = models.ForeignKey(
+        "hackathon.Extension", on_delete=models.SET_NULL, null=True, blank=True, related_name="submissions"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -323,6 +327,7 @@ class AuditEntry(models.Model):
         REVEAL = "reveal", "Revealed the private board"
         SETTINGS = "settings", "Changed the board settings"
         OPEN_DESPITE_GATE = "override", "Opened the exercise although its reference missed its target"
+        EXTEND = "extend", "Granted an extension"
 
     event_exercise = models.ForeignKey(
         "hackathon.EventExercise", on_delete=models.CASCADE, related_name="audit_entries"

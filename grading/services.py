@@ -32,6 +32,7 @@ from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
 from grading.sandboxing import job_limits, needs_gpu, run_in_sandbox, runtime_of, sandbox_backend, sandbox_config
 from hackathon import permissions
+from hackathon.deadlines import deadline_for
 from hackathon.models import EventExercise, Registration
 
 logger = logging.getLogger(__name__)
@@ -91,13 +92,14 @@ def submit_notebook(
     """
     if not permissions.can_take_part(participant, event_exercise.event):
         raise SubmissionRefused("Only confirmed participants of this event can submit. Register for the event first.")
+    deadline = deadline_for(event_exercise, participant)
     if event_exercise.held_by_gate:
         raise ExerciseNotOpen(event_exercise.window_refusal())
-    if not event_exercise.is_open():
+    if not deadline.is_open():
         raise ExerciseNotOpen(
             f"{event_exercise.exercise.title} takes submissions from "
             f"{timezone.localtime(event_exercise.opens_at):%d %b %H:%M} to "
-            f"{timezone.localtime(event_exercise.closes_at):%d %b %H:%M}."
+            f"{timezone.localtime(deadline.closes_at):%d %b %H:%M}."
         )
     notebook = parse_uploaded_notebook(raw, max_bytes=settings.SUBMISSION_MAX_BYTES)
     with transaction.atomic():
@@ -125,6 +127,8 @@ def submit_notebook(
             original_name=storable(Path(filename).name[:255]),
             queue=event_exercise.exercise.queue,
             queued_at=timezone.now(),
+            # After the exercise closed only an extension lets it in; the boards mark it so.
+            extension=deadline.extension if deadline.is_extension_time() else None,
         )
         try:
             submission.notebook.save(

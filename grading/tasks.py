@@ -3,7 +3,7 @@
 import logging
 
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown
 
 from grading import services
 
@@ -76,3 +76,15 @@ def check_uploaded_bundle_task(exercise_id: int) -> None:
     from grading import bundle_builds
 
     bundle_builds.check_uploaded_bundle(exercise_id)
+
+
+@worker_process_shutdown.connect
+def close_sandboxes_at_exit(**kwargs: object) -> None:
+    """Stop this worker process's warm sandboxes when it exits (prefork children skip `atexit`).
+
+    bwrap's would die with the process anyway; warm containers would wait, holding their memory, until their
+    expiry stops them (sandbox.backends.docker.POOL_IDLE_S).
+    """
+    import sandbox.warm
+
+    sandbox.warm.close_all()

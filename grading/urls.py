@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from grading.views import (
+    announcements,
     boards,
     certificates,
     closing,
@@ -133,4 +134,11 @@ urlpatterns += [
     ),
     path("events/<slug:slug>/me/certificate.pdf", certificates.my_certificate, name="my_certificate"),
     path("certificates/<str:token>/", certificates.verify_certificate, name="verify_certificate"),
+]
+
+# Talking to the room (issue 19): announcements and extensions.
+urlpatterns += [
+    path("events/<slug:slug>/announcements/", announcements.event_announcements, name="event_announcements"),
+    path("events/<slug:slug>/announcements/new/", announcements.announcement_new, name="announcement_new"),
+    path("events/<slug:slug>/extensions/", announcements.event_extensions, name="event_extensions"),
 ]

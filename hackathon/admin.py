@@ -1,8 +1,18 @@
-"""Django admin for events, their programme, roles, registrations, groups and feedback (site staff only)."""
+"""Django admin for events, their programme, roles, registrations, groups, feedback and announcements (site staff)."""
 
 from django.contrib import admin
 
-from hackathon.models import Event, EventRole, Feedback, Group, Registration, Session, TutorProfile
+from hackathon.models import (
+    Announcement,
+    Event,
+    EventRole,
+    Extension,
+    Feedback,
+    Group,
+    Registration,
+    Session,
+    TutorProfile,
+)
 
 
 class EventRoleInline(admin.TabularInline):
@@ -51,3 +61,22 @@ class TutorProfileAdmin(admin.ModelAdmin):
 class FeedbackAdmin(admin.ModelAdmin):
     list_display = ["event", "user", "rating", "created_at"]
     list_filter = ["event", "rating"]
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(admin.ModelAdmin):
+    """Read-only: an announcement's audience was resolved and recorded when it was sent."""
+
+    list_display = ["title", "event", "audience_text", "sent_at"]
+    list_filter = ["event"]
+    readonly_fields = ["event", "author", "title", "body", "audience", "audience_text", "sent_at"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Extension)
+class ExtensionAdmin(admin.ModelAdmin):
+    list_display = ["user", "event_exercise", "until", "granted_by", "granted_at"]
+    list_filter = ["event_exercise__event"]
+    raw_id_fields = ["user", "group", "granted_by"]

@@ -31,3 +31,7 @@ class ExerciseChangeRefused(EventsError):
 
 class StaffingRefused(EventsError):
     """An invitation, acceptance or revocation that the event's rules do not allow; nothing changed."""
+
+
+class AnnouncementRefused(EventsError):
+    """An announcement that cannot be sent as written or to that audience; nothing was sent."""

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.forms import inlineformset_factory
 from django.utils.text import slugify
 
@@ -20,6 +21,7 @@ from hackathon.models import (
     EventExercise,
     EventRole,
     Group,
+    Preferences,
     Registration,
     Session,
 )
@@ -352,3 +354,26 @@ class SignupNamesForm(forms.Form):
         user.first_name = self.cleaned_data["first_name"].strip()
         user.last_name = self.cleaned_data["last_name"].strip()
         user.save(update_fields=["first_name", "last_name"])
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    from zoneinfo import available_timezones
+
+    site = ("", f"The site's own time zone ({settings.TIME_ZONE})")
+    return [site] + [(name, name) for name in sorted(available_timezones())]
+
+
+class PreferencesForm(forms.ModelForm):
+    """A person's time zone and whether announcements come by email."""
+
+    time_zone = forms.ChoiceField(
+        choices=_time_zone_choices,
+        required=False,
+        help_text="Deadlines and countdowns on exercise pages, the API and hackathon-submit use this time zone.",
+    )
+
+    class Meta:
+        model = Preferences
+        fields = ["time_zone", "announcements_by_email"]
+        labels = {"announcements_by_email": "Send me the announcements of my events by email too"}
+        help_texts = {"announcements_by_email": "They show on your pages and in JupyterLab either way."}

@@ -419,6 +419,15 @@ class EventExercise(models.Model):
         moment = at or timezone.now()
         return self.opens_at <= moment < self.closes_at and not self.held_by_gate
 
+    def last_closing(self) -> dt.datetime:
+        """Return when the last person's submissions close: the exercise's closing or its latest extension's end.
+
+        What depends on everybody having finished (the debrief, released solutions) waits for this, so that a person
+        still working under an extension cannot read the reference solution.
+        """
+        latest = self.extensions.aggregate(latest=models.Max("until"))["latest"]
+        return max(self.closes_at, latest) if latest else self.closes_at
+
     def window_text(self, at: dt.datetime | None = None) -> str:
         """Say where the submission window stands: "Opens on ...", "Open until ..." or "Closed on ..."."""
         moment = at or timezone.now()
@@ -507,3 +516,106 @@ class StaffInvitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None
+
+
+# --- Talking to the room: announcements, personal preferences, extensions (issue 19) -------------------------
+
+
+def _valid_time_zone(name: str) -> None:
+    from zoneinfo import available_timezones
+
+    from django.core.exceptions import ValidationError
+
+    if name and name not in available_timezones():
+        raise ValidationError(f"“{name}” is not a time zone; choose one such as Europe/Rome.")
+
+
+class Preferences(models.Model):
+    """A person's own choices across events: the time zone dates are shown in, and email for announcements."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[_valid_time_zone],
+        help_text="Deadlines are shown in this time zone; empty for the site's own.",
+    )
+    announcements_by_email = models.BooleanField(
+        default=True, help_text="Send me the announcements of my events by email too."
+    )
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+
+class Announcement(models.Model):
+    """A short Markdown message from an event's organizers or tutors to an audience resolved when it was sent."""
+
+    class Audience(models.TextChoices):
+        EVENT = "event", "Every participant of the event"
+        STATUS = "status", "Registrants with a status"
+        GROUPS = "groups", "Some groups"
+        EXERCISE = "exercise", "The participants of one exercise"
+        ERROR = "error", "Everyone whose latest run failed with one error"
+
+    TITLE_MAX_CHARS = 200
+    BODY_MAX_CHARS = 5000
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="announcements")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="announcements_written"
+    )
+    title = models.CharField(max_length=TITLE_MAX_CHARS)
+    body = models.TextField(max_length=BODY_MAX_CHARS, help_text="Markdown; links and emphasis, no HTML scripts.")
+    audience = models.CharField(max_length=10, choices=Audience.choices)
+    # The audience in words as it was chosen ("Group 2, group 3"), kept with the list of who got it.
+    audience_text = models.CharField(max_length=300)
+    sent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    recipients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="AnnouncementReceipt", related_name="announcements_received"
+    )
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.event})"
+
+
+class AnnouncementReceipt(models.Model):
+    """One person in an announcement's audience: when they read it and whether it was emailed."""
+
+    announcement = models.ForeignKey(Announcement, on_delete=models.CASCADE, related_name="receipts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="announcement_receipts")
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["announcement", "id"]
+        constraints = [models.UniqueConstraint(fields=["announcement", "user"], name="unique_announcement_receipt")]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.announcement} to {self.user}"
+
+
+class Extension(models.Model):
+    """More time for one person on one event exercise: they may submit until `until` instead of its closing."""
+
+    event_exercise = models.ForeignKey(EventExercise, on_delete=models.CASCADE, related_name="extensions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extensions")
+    until = models.DateTimeField()
+    reason = models.TextField(max_length=1000)
+    # The group the extension was granted to, when it was one: kept as history, the person keeps it if they move.
+    group = models.ForeignKey(Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Extension of {self.user} on {self.event_exercise} until {self.until:%Y-%m-%d %H:%M}"

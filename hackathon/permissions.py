@@ -92,3 +92,28 @@ def can_compare_editions(user: AnyUser) -> bool:
     return bool(
         user.is_authenticated and EventRole.objects.filter(user_id=user.pk, role=EventRole.Role.ORGANIZER).exists()
     )
+
+
+def can_announce(user: AnyUser, event: Event) -> bool:
+    """Write announcements: organizers to anyone in the event, tutors to the groups they tutor (see announce_reach)."""
+    return can_manage_event(user, event) or (
+        can_tutor_event(user, event) and Group.objects.filter(event=event, tutors=user).exists()
+    )
+
+
+def announce_reach(user: AnyUser, event: Event) -> frozenset[int] | None:
+    """Return whom the person may write to: None for anyone (organizers), else the ids of their groups' members."""
+    if can_manage_event(user, event):
+        return None
+    if not user.is_authenticated:
+        return frozenset()
+    return frozenset(
+        Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED, group__tutors=user).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def can_grant_extensions(user: AnyUser, event: Event) -> bool:
+    """Grant a person or a group more time on an exercise: the event's organizers."""
+    return can_manage_event(user, event)

@@ -2,9 +2,14 @@
 
 from celery import shared_task
 
-from hackathon import services
+from hackathon import announcements, services
 
 
 @shared_task(ignore_result=True)
 def expire_offers_task() -> None:
     services.expire_offers()
+
+
+@shared_task(ignore_result=True)
+def email_announcement_task(announcement_id: int) -> None:
+    announcements.email_announcement(announcement_id)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from hackathon import views
+from hackathon import announcement_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -35,4 +35,8 @@ urlpatterns = [
     path("events/<slug:slug>/feedback/", views.feedback, name="feedback"),
     path("events/<slug:slug>/report/", views.report, name="report"),
     path("events/<slug:slug>/report.csv", views.report_csv, name="report_csv"),
+    path("announcements/", announcement_views.my_announcements, name="my_announcements"),
+    path("announcements/banner/", announcement_views.announcement_banner, name="announcement_banner"),
+    path("announcements/read/", announcement_views.mark_announcements_read, name="mark_announcements_read"),
+    path("profile/preferences/", announcement_views.preferences, name="preferences"),
 ]

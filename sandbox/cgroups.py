@@ -206,6 +206,23 @@ class JobCgroup:
             return current, int(limit) if limit != "max" else 1 << 31
         return None
 
+    def runnable_threads(self) -> int | None:
+        """Return how many of the group's threads are runnable (running or waiting for a CPU), or None if unreadable.
+
+        Read from each thread's /proc/<tid>/stat: a few hundred small reads for a group at a cap of 256.
+        """
+        listing = self.pids / ("cgroup.threads" if self.v2 else "tasks")
+        try:
+            tids = listing.read_text().split()
+        except OSError:
+            return None
+        runnable = 0
+        for tid in tids:
+            with contextlib.suppress(OSError, IndexError):
+                if Path(f"/proc/{tid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "R":
+                    runnable += 1
+        return runnable
+
     def hit_process_limit(self) -> bool:
         """Tell whether a fork or thread creation was refused by the process limit."""
         return self.process_limit_hits() > 0

@@ -6,6 +6,7 @@ interpreter, the job's working directory as the current directory, and a clean e
     python -m sandbox.runner [--limits JSON] [--env JSON] NOTEBOOK REPORT
     python -m sandbox.runner [--limits JSON] [--env JSON] --command REPORT -- ARGV...
     python -m sandbox.runner [--limits JSON] [--preload MOD,MOD] --warm REPORT
+    python -m sandbox.runner [--limits JSON] [--preload MOD,MOD] --warm-request PATH --warm REPORT
 
 NOTEBOOK is a path relative to the working directory. `--limits` is `json.dumps(dataclasses.asdict(Limits))`
 (missing fields take their defaults); `--env` is a JSON object of extra variables for the kernel or command.
@@ -17,6 +18,10 @@ the LAST line is the report (`Report.to_json`), which `read_report` turns back i
 then reads one JSON line from stdin, `{"notebook": PATH, "limits": {...}, "env": {...}}`, and runs that
 notebook on the already warm kernel (the warm pool's sandboxes use this; `env` is applied inside the kernel,
 as a started process's environment cannot change). Its wall clock starts when that line arrives.
+With `--warm-request PATH` the request is not read from stdin but from the file PATH, waited for (a container
+started long before its job has no stdin the worker can write to): the worker writes it whole and renames it
+into place. Its `links` object names links to make in the working directory first, `{NAME: TARGET}`, so that
+inputs staged in a folder the sandbox already sees appear where a cold job finds them.
 
 Before the first cell, hidden setup code (`sandbox.output_guard`) makes the kernel count what it prints and
 exit with `FLOOD_EXIT_CODE` once past `output_bytes`; the runner reports that as `output`. Without it,
@@ -65,6 +70,7 @@ PR_SET_DUMPABLE = 4
 # What IPython reports as the value of SystemExit for sys.exit(), sys.exit(0), sys.exit(None) and sys.exit(False).
 CLEAN_EXIT_VALUES = {"", "0", "None", "False"}
 KERNEL_START_SECONDS = 60.0
+REQUEST_POLL_SECONDS = 0.01  # how often a warm runner looks for its request file: a stat, 100 a second
 
 
 @dataclass(frozen=True)
@@ -613,8 +619,28 @@ async def run_notebook(path: Path, limits: Limits, env: Mapping[str, str]) -> Re
     return await run.execute(nb)
 
 
-async def run_warm(limits: Limits, preload: Sequence[str], report: TextIO) -> Report:
-    """Start the kernel and preload, announce readiness, then run the one notebook that arrives on stdin."""
+def wait_for_request(path: Path) -> str:
+    """Wait for the request file to appear and return its text (the worker renames it into place whole)."""
+    while True:
+        try:
+            return path.read_text()
+        except FileNotFoundError:
+            time.sleep(REQUEST_POLL_SECONDS)
+
+
+def make_links(links: Mapping[str, str]) -> None:
+    """Make the request's links in the working directory: plain names only, pointing into the stage."""
+    for name, target in links.items():
+        if "/" in name or name in ("", ".", ".."):
+            raise ValueError(f"not a plain name: {name!r}")
+        os.symlink(target, name)
+
+
+async def run_warm(limits: Limits, preload: Sequence[str], report: TextIO, request_path: Path | None = None) -> Report:
+    """Start the kernel and preload, announce readiness, then run the one notebook that arrives on stdin.
+
+    With `request_path`, the notebook's request arrives in that file instead (see the module's docstring).
+    """
     run = NotebookRun(limits, {}, preload)
     run.deadline = time.monotonic() + 3600.0  # warming up has no job clock yet
     try:
@@ -624,11 +650,16 @@ async def run_warm(limits: Limits, preload: Sequence[str], report: TextIO) -> Re
         return Report(Outcome.INFRASTRUCTURE, f"{MESSAGES[Outcome.INFRASTRUCTURE]} ({exc})", 0.0)
     report.write(json.dumps({"event": "ready"}) + "\n")
     report.flush()
-    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    loop = asyncio.get_running_loop()
+    if request_path is not None:
+        line = await loop.run_in_executor(None, wait_for_request, request_path)
+    else:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
     if not line.strip():
         run.kill_kernel()
         return Report(Outcome.INFRASTRUCTURE, "The warm sandbox was stopped before a job arrived.", 0.0)
     job = json.loads(line)
+    make_links(job.get("links") or {})
     run.limits = limits_from_json(json.dumps(job.get("limits") or {}))
     run.log.restart(run.limits.output_bytes)  # what warming up printed is not the job's
     run.started = time.monotonic()
@@ -713,11 +744,18 @@ def parse_args(argv: Sequence[str]) -> dict[str, Any]:
     if "--" in args:
         cut = args.index("--")
         args, command = args[:cut], args[cut + 1 :]
-    opts: dict[str, Any] = {"limits": None, "env": "{}", "preload": "", "command": False, "warm": False}
+    opts: dict[str, Any] = {
+        "limits": None,
+        "env": "{}",
+        "preload": "",
+        "command": False,
+        "warm": False,
+        "warm-request": None,
+    }
     positional: list[str] = []
     while args:
         arg = args.pop(0)
-        if arg in ("--limits", "--env", "--preload"):
+        if arg in ("--limits", "--env", "--preload", "--warm-request"):
             if not args:
                 raise SystemExit(f"sandbox.runner: {arg} needs a value")
             opts[arg[2:]] = args.pop(0)
@@ -752,7 +790,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = run_command(opts["argv"], limits, env)
         elif opts["warm"]:
             preload = [m for m in opts["preload"].split(",") if m]
-            result = asyncio.run(run_warm(limits, preload, report))
+            request = Path(opts["warm-request"]) if opts["warm-request"] else None
+            result = asyncio.run(run_warm(limits, preload, report, request))
         else:
             result = asyncio.run(run_notebook(Path(opts["notebook"]), limits, env))
     except Exception as exc:  # the runner's own failure is the sandbox's fault, never the participant's

@@ -1,4 +1,8 @@
-"""The warm pool: bwrap sandboxes started before their job, kernel up and heavy imports done, one job each.
+"""The warm pool: sandboxes started before their job, kernel up and heavy imports done, one job each.
+
+`SandboxPool` keeps the pool (what to warm, taking, refilling, expiry, the one spawning thread); a backend
+subclasses it with how to start, hand over to and destroy its own kind of sandbox: `WarmPool` here for bwrap,
+`sandbox.backends.docker.ContainerPool` for containers.
 
 Per runtime the pool keeps `warm_pool_size` sandboxes running `python -m sandbox.runner --warm`: the kernel
 is started and `warm_imports[runtime]` imported, then the runner waits for its one job on stdin. Each
@@ -35,9 +39,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from sandbox.backends import base, host
 from sandbox.cgroups import JobCgroup
@@ -82,26 +87,22 @@ def startup_limits(limits: Limits) -> tuple[int, int, int, float]:
 
 
 @dataclass(eq=False)
-class WarmSandbox:
-    """One started sandbox waiting for (or running) its single job."""
+class PooledSandbox:
+    """One started sandbox of any backend, waiting for (or running) its single job."""
 
     runtime: str
     limits: Limits
-    folder: Path
-    launch: host.Launch
-    proc: subprocess.Popen[bytes]
-    reader: threading.Thread
-    chunks: list[bytes]
-    ready: threading.Event = field(default_factory=threading.Event)
-    ended: threading.Event = field(default_factory=threading.Event)
+    folder: Path  # the host folder of the sandbox's own: its stage of inputs, removed with it
+    ready: threading.Event = field(default_factory=threading.Event, init=False)
+    ended: threading.Event = field(default_factory=threading.Event, init=False)
 
     @property
     def stage(self) -> Path:
         return self.folder / "stage"
 
-    @property
-    def output(self) -> Path:
-        return self.folder / "output"
+    def alive(self) -> bool:
+        """Tell whether the sandbox still runs (its runner has not ended)."""
+        return not self.ended.is_set()
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait until the kernel is warm; False if the sandbox died or took longer than `timeout`."""
@@ -110,20 +111,43 @@ class WarmSandbox:
             if self.ended.is_set() or time.monotonic() > deadline:
                 return False
             self.ready.wait(0.05)
+        return self.alive()
+
+
+@dataclass(eq=False)
+class WarmSandbox(PooledSandbox):
+    """One started bwrap sandbox: its process, the report pipe's reader and what it has read."""
+
+    launch: host.Launch
+    proc: subprocess.Popen[bytes]
+    reader: threading.Thread
+    chunks: list[bytes]
+
+    @property
+    def output(self) -> Path:
+        return self.folder / "output"
+
+    def alive(self) -> bool:
         return self.proc.poll() is None
 
 
-class WarmPool:
-    """Sandboxes kept warm per runtime for one bwrap backend configuration."""
+S = TypeVar("S", bound=PooledSandbox)
+HOUSEKEEPING_S = 60.0  # how often an idle pool looks for sandboxes past their idle expiry
 
-    def __init__(self, backend: SandboxMaker) -> None:
-        self.backend = backend
-        self.config = backend.config
-        self.size = self.config.warm_pool_size
-        self.root = Path(self.config.state_dir) / "warm"
+
+class SandboxPool(Generic[S]):
+    """Sandboxes kept warm per runtime for one backend configuration; subclasses say how to make each kind.
+
+    `source` is what a sandbox of a runtime is made from: the interpreter (bwrap) or the image (docker).
+    """
+
+    def __init__(self, config: SandboxConfig, root: Path) -> None:
+        self.config = config
+        self.size = config.warm_pool_size
+        self.root = root
         self.lock = threading.Lock()
-        self.idle: list[WarmSandbox] = []  # started (warm or warming), not yet given a job
-        self.wanted: dict[str, tuple[Path, Limits]] = {}  # runtime -> interpreter and limits to warm for
+        self.idle: list[S] = []  # started (warm or warming), not yet given a job
+        self.wanted: dict[str, tuple[str, Limits]] = {}  # runtime -> source and limits to warm for
         self.pending: dict[str, int] = {}  # starts asked of the spawner, not yet done
         self.failures: dict[str, int] = {}
         self.closed = False
@@ -131,15 +155,49 @@ class WarmPool:
         self.spawner = threading.Thread(target=self.spawn_forever, name="warm-pool", daemon=True)
         self.spawner.start()
 
+    # --- what each kind of sandbox says ---------------------------------------------------------------
+
+    def source_for(self, runtime: str) -> str | None:
+        """Return what a sandbox of the runtime is made from, or None when the configuration has none."""
+        raise NotImplementedError
+
+    def spawn(self, runtime: str, source: str, limits: Limits) -> S:
+        """Start one sandbox that warms up and then waits for its job; raise if it cannot start."""
+        raise NotImplementedError
+
+    def stage(self, sandbox: S, job: Job) -> str:
+        """Put the notebook and each mount where the sandbox sees them; return the notebook's name in /job."""
+        raise NotImplementedError
+
+    def run_in(self, sandbox: S, job: Job, name: str, started: float) -> Result:
+        """Hand the staged job to the waiting runner, watch it like a cold job, and collect its output/."""
+        raise NotImplementedError
+
+    def destroy(self, sandbox: S) -> None:
+        """Stop the sandbox and everything in it, and remove its folders."""
+        raise NotImplementedError
+
+    def fits(self, job: Job) -> bool:
+        """Tell whether a warm sandbox can run the job at all (else it runs cold)."""
+        return fits(job)
+
+    def usable_for(self, sandbox: S, job: Job) -> bool:
+        """Tell whether this idle sandbox may still take the job (e.g. it will outlive the job's wall clock)."""
+        return True
+
+    def expired(self, sandbox: S) -> bool:
+        """Tell whether an idle sandbox has waited too long and must be replaced; the default never expires."""
+        return False
+
     # --- the caller's side ----------------------------------------------------------------------------
 
-    def prepare(self, runtime: str, limits: Limits, python: Path | None = None) -> None:
+    def prepare(self, runtime: str, limits: Limits, source: str | Path | None = None) -> None:
         """Start warming sandboxes for jobs of `runtime` with these limits (replacing any warmed for others)."""
-        python = python or self.config.runtime_python.get(runtime)
-        if python is None:
+        chosen = str(source) if source is not None else self.source_for(runtime)
+        if chosen is None:
             return
         with self.lock:
-            self._want(runtime, Path(python), limits)
+            self._want(runtime, chosen, limits)
 
     def wait_ready(self, runtime: str, timeout: float) -> bool:
         """Wait until the pool holds `warm_pool_size` warm sandboxes for the runtime (tests, benchmarks)."""
@@ -154,11 +212,11 @@ class WarmPool:
             time.sleep(0.1)
         return False
 
-    def run(self, job: Job, python: Path, started: float) -> Result | None:
+    def run(self, job: Job, source: str | Path, started: float) -> Result | None:
         """Run the job in a warm sandbox and return its result, or None when it must run cold."""
-        if not fits(job) or self.closed or not self.can_link(job):
+        if not self.fits(job) or self.closed or not self.can_link(job):
             return None
-        sandbox = self.take(job, python)
+        sandbox = self.take(job, str(source))
         if sandbox is None:
             return None
         try:
@@ -192,11 +250,11 @@ class WarmPool:
 
     # --- taking and running ---------------------------------------------------------------------------
 
-    def _want(self, runtime: str, python: Path, limits: Limits) -> None:
+    def _want(self, runtime: str, source: str, limits: Limits) -> None:
         """Warm for these limits from now on; ask for as many starts as the pool is short. Hold the lock."""
         previous = self.wanted.get(runtime)
-        if previous is None or startup_limits(previous[1]) != startup_limits(limits) or previous[0] != python:
-            self.wanted[runtime] = (python, limits)
+        if previous is None or startup_limits(previous[1]) != startup_limits(limits) or previous[0] != source:
+            self.wanted[runtime] = (source, limits)
             stale = [s for s in self.idle if s.runtime == runtime]
             self.idle = [s for s in self.idle if s.runtime != runtime]
             for sandbox in stale:
@@ -206,18 +264,22 @@ class WarmPool:
             self.pending[runtime] = self.pending.get(runtime, 0) + 1
             self.requests.put(runtime)
 
-    def take(self, job: Job, python: Path) -> WarmSandbox | None:
+    def take(self, job: Job, source: str) -> S | None:
         """Take a sandbox warmed for this job's runtime and limits, waiting for one that is warming up."""
         with self.lock:
             if self.failures.get(job.runtime, 0) >= MAX_FAILED_STARTS:
                 return None
-            self._want(job.runtime, python, job.limits)
-            mine = [s for s in self.idle if s.runtime == job.runtime]
+            expired = [s for s in self.idle if s.runtime == job.runtime and self.expired(s)]
+            self.idle = [s for s in self.idle if s not in expired]
+            for sandbox in expired:
+                threading.Thread(target=self.destroy, args=(sandbox,), daemon=True).start()
+            self._want(job.runtime, source, job.limits)
+            mine = [s for s in self.idle if s.runtime == job.runtime and self.usable_for(s, job)]
             mine.sort(key=lambda s: not s.ready.is_set())  # warm ones first
             chosen = mine[0] if mine else None
             if chosen is not None:
                 self.idle.remove(chosen)
-                self._want(job.runtime, python, job.limits)  # its replacement starts now
+                self._want(job.runtime, source, job.limits)  # its replacement starts now
         if chosen is None:
             return None
         if not chosen.wait_ready(WARM_START_S):
@@ -225,6 +287,92 @@ class WarmPool:
             self.destroy(chosen)
             return None
         return chosen
+
+    def replace_expired(self) -> None:
+        """Destroy the idle sandboxes past their idle expiry and start their replacements."""
+        with self.lock:
+            if self.closed:
+                return
+            expired = [s for s in self.idle if self.expired(s)]
+            self.idle = [s for s in self.idle if s not in expired]
+            for sandbox in expired:
+                if sandbox.runtime in self.wanted:
+                    self._want(sandbox.runtime, *self.wanted[sandbox.runtime])
+        for sandbox in expired:
+            self.destroy(sandbox)
+
+    # --- the spawning thread --------------------------------------------------------------------------
+
+    def spawn_forever(self) -> None:
+        """Start the sandboxes asked for, from this one thread, until the pool closes; replace expired ones."""
+        next_look = time.monotonic() + HOUSEKEEPING_S
+        while True:
+            if time.monotonic() >= next_look:  # by the clock: a busy runtime's requests must not starve the others
+                self.replace_expired()
+                next_look = time.monotonic() + HOUSEKEEPING_S
+            try:
+                runtime = self.requests.get(timeout=max(0.0, next_look - time.monotonic()))
+            except queue.Empty:
+                continue
+            if runtime is None:
+                return
+            with self.lock:
+                self.pending[runtime] = max(0, self.pending.get(runtime, 0) - 1)
+                if self.closed:
+                    return
+                source, limits = self.wanted[runtime]
+                if self.failures.get(runtime, 0) >= MAX_FAILED_STARTS:
+                    continue
+            try:
+                sandbox = self.spawn(runtime, source, limits)
+            except Exception:
+                log.exception("Could not start a warm sandbox for runtime %s.", runtime)
+                self.failed(runtime)
+                continue
+            with self.lock:
+                keep = not self.closed and self.wanted.get(runtime) == (source, limits)
+                if keep:
+                    self.idle.append(sandbox)
+            if not keep:
+                self.destroy(sandbox)
+
+    def failed(self, runtime: str) -> None:
+        with self.lock:
+            self.failures[runtime] = self.failures.get(runtime, 0) + 1
+            if self.failures[runtime] >= MAX_FAILED_STARTS:
+                log.error("Warm sandboxes for runtime %s keep failing to start; its jobs run cold.", runtime)
+
+    def warmed(self, sandbox: S) -> None:
+        """Note that a sandbox became warm: its runtime starts well again."""
+        sandbox.ready.set()
+        with self.lock:
+            self.failures[sandbox.runtime] = 0
+
+    def died_warming(self, sandbox: S, text: str) -> None:
+        """Note that a sandbox ended before it was warm: count the failure, destroy it and ask for another."""
+        with self.lock:
+            closing = self.closed or sandbox not in self.idle
+            if sandbox in self.idle:
+                self.idle.remove(sandbox)
+        if not closing:
+            log.warning("A warm sandbox for %s ended while warming up: %s", sandbox.runtime, text[-500:])
+            self.failed(sandbox.runtime)
+            self.destroy(sandbox)
+            with self.lock:
+                if not self.closed:
+                    self._want(sandbox.runtime, *self.wanted[sandbox.runtime])
+
+
+class WarmPool(SandboxPool[WarmSandbox]):
+    """Sandboxes kept warm per runtime for one bwrap backend configuration."""
+
+    def __init__(self, backend: SandboxMaker) -> None:
+        self.backend = backend
+        super().__init__(backend.config, Path(backend.config.state_dir) / "warm")
+
+    def source_for(self, runtime: str) -> str | None:
+        python = self.config.runtime_python.get(runtime)
+        return str(python) if python is not None else None
 
     def stage(self, sandbox: WarmSandbox, job: Job) -> str:
         """Put the notebook and each mount into the sandbox's stage; return the notebook's name in /job."""
@@ -270,40 +418,9 @@ class WarmPool:
             sandbox.launch.cgroup.remove()
         shutil.rmtree(sandbox.folder, ignore_errors=True)
 
-    # --- the spawning thread --------------------------------------------------------------------------
-
-    def spawn_forever(self) -> None:
-        """Start the sandboxes asked for, from this one thread, until the pool closes."""
-        while (runtime := self.requests.get()) is not None:
-            with self.lock:
-                self.pending[runtime] = max(0, self.pending.get(runtime, 0) - 1)
-                if self.closed:
-                    return
-                python, limits = self.wanted[runtime]
-                if self.failures.get(runtime, 0) >= MAX_FAILED_STARTS:
-                    continue
-            try:
-                sandbox = self.spawn(runtime, python, limits)
-            except Exception:
-                log.exception("Could not start a warm sandbox for runtime %s.", runtime)
-                self.failed(runtime)
-                continue
-            with self.lock:
-                keep = not self.closed and self.wanted.get(runtime) == (python, limits)
-                if keep:
-                    self.idle.append(sandbox)
-            if not keep:
-                self.destroy(sandbox)
-
-    def failed(self, runtime: str) -> None:
-        with self.lock:
-            self.failures[runtime] = self.failures.get(runtime, 0) + 1
-            if self.failures[runtime] >= MAX_FAILED_STARTS:
-                log.error("Warm sandboxes for runtime %s keep failing to start; its jobs run cold.", runtime)
-
-    def spawn(self, runtime: str, python: Path, limits: Limits) -> WarmSandbox:
+    def spawn(self, runtime: str, source: str, limits: Limits) -> WarmSandbox:
         """Start one sandbox whose runner warms the kernel and then waits for a job on stdin."""
-        runtime_info = host.inspect_runtime(python)
+        runtime_info = host.inspect_runtime(Path(source))
         drop = host.may_drop_privileges()
         self.root.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f"{runtime}-", dir=self.root))
@@ -351,23 +468,9 @@ class WarmPool:
                     sandbox.chunks.append(chunk)
                 size += len(chunk)
                 if not sandbox.ready.is_set() and READY_LINE in b"".join(sandbox.chunks[:4]):
-                    sandbox.ready.set()
-                    with self.lock:
-                        self.failures[sandbox.runtime] = 0
+                    self.warmed(sandbox)
         if not sandbox.ready.is_set():
-            with self.lock:
-                closing = self.closed or sandbox not in self.idle
-                if sandbox in self.idle:
-                    self.idle.remove(sandbox)
-            if not closing:
-                text = b"".join(sandbox.chunks).decode("utf-8", "replace")[-500:]
-                log.warning("A warm sandbox for %s ended while warming up: %s", sandbox.runtime, text)
-                self.failed(sandbox.runtime)
-                self.destroy(sandbox)
-                with self.lock:
-                    if not self.closed:
-                        python, limits = self.wanted[sandbox.runtime]
-                        self._want(sandbox.runtime, python, limits)
+            self.died_warming(sandbox, b"".join(sandbox.chunks).decode("utf-8", "replace"))
         sandbox.ended.set()
 
 
@@ -426,24 +529,34 @@ def move_output(source: Path, dest: Path) -> None:
 
 # --- one pool per backend configuration, shared by every Backend instance of this process ----------------
 
-POOLS: dict[str, WarmPool] = {}
+POOLS: dict[str, SandboxPool[Any]] = {}
 POOLS_LOCK = threading.Lock()
+P = TypeVar("P", bound=SandboxPool[Any])
 
 
-def pool_key(backend: SandboxMaker) -> str:
+class PoolOwner(Protocol):
+    """What the shared pools are keyed by: a backend's name and configuration."""
+
+    name: str
+    config: SandboxConfig
+
+
+def pool_key(backend: PoolOwner) -> str:
     config = backend.config
     return json.dumps(
         [
+            backend.name,
             str(Path(config.state_dir).absolute()),
             sorted((k, str(v)) for k, v in config.runtime_python.items()),
+            sorted(config.docker_images.items()),
             config.warm_pool_size,
             sorted((k, list(v)) for k, v in config.warm_imports.items()),
         ]
     )
 
 
-def shared_pool(backend: SandboxMaker) -> WarmPool:
-    """Return this process's pool for the backend's configuration, starting it on first use.
+def shared_pool(backend: PoolOwner, make: Callable[[], P]) -> P:
+    """Return this process's pool for the backend's configuration, starting it with `make()` on first use.
 
     The grading service makes a new Backend for each submission; the pool must outlive them all.
     """
@@ -451,11 +564,11 @@ def shared_pool(backend: SandboxMaker) -> WarmPool:
     with POOLS_LOCK:
         pool = POOLS.get(key)
         if pool is None or pool.closed:
-            pool = POOLS[key] = WarmPool(backend)
-        return pool
+            pool = POOLS[key] = make()
+        return pool  # type: ignore[return-value]  # one key, one kind of pool: the backend's
 
 
-def close_pool(backend: SandboxMaker) -> None:
+def close_pool(backend: PoolOwner) -> None:
     """Stop the pool of the backend's configuration, if one was started."""
     with POOLS_LOCK:
         pool = POOLS.pop(pool_key(backend), None)
@@ -465,7 +578,7 @@ def close_pool(backend: SandboxMaker) -> None:
 
 @atexit.register
 def close_all() -> None:
-    """Stop every pool when the worker exits normally (`--die-with-parent` covers any other end)."""
+    """Stop every pool when the worker exits (bwrap's `--die-with-parent` and docker's expiry cover any other end)."""
     with POOLS_LOCK:
         pools = list(POOLS.values())
         POOLS.clear()

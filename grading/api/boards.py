@@ -25,6 +25,9 @@ class BoardRowSerializer(serializers.Serializer):
     submissions = serializers.IntegerField()
     group = serializers.IntegerField(allow_null=True)
     you = serializers.BooleanField(help_text="Whether the row is the caller's.")
+    extended = serializers.BooleanField(
+        help_text="Whether the counted submission came in after the exercise closed, under an extension."
+    )
     submission = serializers.CharField(required=False, help_text="Organizers only: the counted submission's uid.")
 
 

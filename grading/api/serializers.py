@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.urls import reverse
@@ -13,6 +14,7 @@ from grading import gpu_budget, selectors, services
 from grading.models import Submission
 from grading.permissions import VisibleResult, sees_private_results, visible_result
 from hackathon import permissions
+from hackathon.deadlines import Deadline, deadline_for
 from hackathon.models import Event, EventExercise, Registration
 
 
@@ -120,7 +122,18 @@ class EventExerciseSerializer(serializers.ModelSerializer):
     title = serializers.CharField(source="exercise.title", read_only=True)
     metric = serializers.CharField(source="exercise.metric", read_only=True)
     direction = serializers.CharField(source="exercise.direction", read_only=True)
-    is_open = serializers.SerializerMethodField(help_text="Whether it takes submissions now.")
+    is_open = serializers.SerializerMethodField(
+        help_text="Whether it takes submissions from the caller now (an extension of theirs counts)."
+    )
+    closes_for_me = serializers.SerializerMethodField(
+        help_text="When submissions close for the caller: closes_at, or the end of their extension."
+    )
+    extended = serializers.SerializerMethodField(help_text="Whether the caller has an extension past closes_at.")
+    deadline = serializers.SerializerMethodField(
+        help_text="When submissions close for the caller, in words and in their time zone (Preferences), with a "
+        'countdown in the last hour: "Submissions close on 30 Nov 2026 at 18:00 (Europe/Rome): 42 min left".'
+    )
+    time_zone = serializers.SerializerMethodField(help_text="The caller's time zone, in which `deadline` is written.")
     window = serializers.SerializerMethodField(
         help_text='Where the submission window stands: "Opens on ...", "Open until ..." or "Closed on ...".'
     )
@@ -152,6 +165,10 @@ class EventExerciseSerializer(serializers.ModelSerializer):
             "closes_at",
             "is_open",
             "window",
+            "closes_for_me",
+            "extended",
+            "deadline",
+            "time_zone",
             "per_day",
             "remaining_today",
             "download_url",
@@ -161,8 +178,28 @@ class EventExerciseSerializer(serializers.ModelSerializer):
             "gpu_budget",
         ]
 
+    def _deadline(self, event_exercise: EventExercise) -> Deadline:
+        found: dict[int, Deadline] = self.context.setdefault("deadlines", {})
+        if event_exercise.pk not in found:
+            found[event_exercise.pk] = deadline_for(event_exercise, self.context["request"].user)
+        return found[event_exercise.pk]
+
     def get_is_open(self, event_exercise: EventExercise) -> bool:
-        return event_exercise.is_open()
+        return self._deadline(event_exercise).is_open()
+
+    def get_closes_for_me(self, event_exercise: EventExercise) -> dt.datetime:
+        return self._deadline(event_exercise).closes_at
+
+    def get_extended(self, event_exercise: EventExercise) -> bool:
+        return self._deadline(event_exercise).extended
+
+    def get_deadline(self, event_exercise: EventExercise) -> str:
+        deadline = self._deadline(event_exercise)
+        countdown = deadline.countdown()
+        return f"{deadline.text()}: {countdown}" if countdown else deadline.text()
+
+    def get_time_zone(self, event_exercise: EventExercise) -> str:
+        return str(self._deadline(event_exercise).zone)
 
     def get_window(self, event_exercise: EventExercise) -> str:
         return event_exercise.window_text()

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from grading.api import boards, docs, help_requests, views
+from grading.api import announcements, boards, docs, help_requests, views
 
 app_name = "api"
 
@@ -28,6 +28,8 @@ urlpatterns = [
     path("events/<slug:slug>/help/<int:pk>/claim/", help_requests.help_request_claim, name="help_request_claim"),
     path("events/<slug:slug>/help/<int:pk>/resolve/", help_requests.help_request_resolve, name="help_request_resolve"),
     path("registrations/", views.MyRegistrations.as_view(), name="my_registrations"),
+    path("announcements/", announcements.my_announcements, name="my_announcements"),
+    path("announcements/read/", announcements.mark_read, name="mark_announcements_read"),
     path("exercises/", views.ExerciseList.as_view(), name="exercise_list"),
     path("exercises/<slug:slug>/", views.ExerciseDetail.as_view(), name="exercise_detail"),
     path("submissions/", views.SubmissionList.as_view(), name="submission_list"),

@@ -34,6 +34,7 @@ from grading.api.serializers import (
 from grading.errors import ExerciseNotOpen
 from grading.models import Submission
 from hackathon import permissions
+from hackathon.deadlines import deadline_for
 from hackathon.models import Event, EventExercise, Registration
 from hackathon.selectors import get_visible_event, visible_events
 
@@ -281,7 +282,7 @@ class SubmissionList(generics.ListCreateAPIView):
             raise exceptions.PermissionDenied(
                 "Only confirmed participants of this event can submit. Register for the event first."
             )
-        if refusal := event_exercise.window_refusal():
+        if refusal := deadline_for(event_exercise, request.user).refusal():
             raise ExerciseNotOpen(refusal)
         notebook = fields["notebook"]
         if notebook.size is not None and notebook.size > settings.SUBMISSION_MAX_BYTES:

@@ -24,7 +24,7 @@ def board_cache_seconds() -> int:
 
 # In the cached boards' keys: change it with the Board or BoardRow fields, so that during a rolling upgrade the new
 # code never unpickles a board the old code cached (nor the old code a new one).
-BOARD_CACHE_FORMAT = 3
+BOARD_CACHE_FORMAT = 4
 
 
 def _cache_key(event_exercise_id: int, audience: Audience, part: Part, ranking: Ranking) -> str:

@@ -64,6 +64,8 @@ class BoardRow:
     # Formatted once when the board is computed, so a cached board renders without per-row filters.
     shown_score: str = ""
     shown_time: str = ""
+    # The counted submission came in after the exercise closed, under the person's extension.
+    extended: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class Entry:
     created_at: dt.datetime
     scored_at: dt.datetime
     picked: bool
+    extended: bool = False
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,7 @@ def rank_entries(
             participant_id=participant_id,
             group_number=person.group_number,
             submission_uid=counted.uid if audience is Audience.ORGANIZER else None,
+            extended=counted.extended,
         )
         keyed.append(
             (_sort_key(score, counted.created_at, counted.submission_id, higher=higher, decimals=decimals), row)
@@ -323,6 +327,7 @@ def _group_rows(keyed: list[tuple[tuple[Any, ...], BoardRow]]) -> list[tuple[tup
                     submissions=submissions[number],
                     group_number=number,
                     submission_uid=row.submission_uid,
+                    extended=row.extended,
                 ),
             )
         )
@@ -424,6 +429,7 @@ def board_json(board: Board, *, viewer_id: int | None = None) -> dict[str, Any]:
                 "submissions": row.submissions,
                 "group": row.group_number,
                 "you": viewer_id is not None and row.participant_id == viewer_id,
+                "extended": row.extended,
                 **({"submission": row.submission_uid} if organizer else {}),
             }
             for row in board.rows

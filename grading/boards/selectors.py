@@ -126,11 +126,15 @@ def _load_entries(event_exercise_ids: Iterable[int]) -> dict[int, list[Entry]]:
             "created_at",
             "finished_at",
             "picked",
+            "extension_id",
         )
     )
     entries: dict[int, list[Entry]] = defaultdict(list)
-    for ee_id, pk, uid, participant_id, score, private, created, finished, picked in rows:
-        entries[ee_id].append(Entry(pk, str(uid), participant_id, score, private, created, finished or created, picked))
+    for ee_id, pk, uid, participant_id, score, private, created, finished, picked, extension_id in rows:
+        extended = extension_id is not None
+        entries[ee_id].append(
+            Entry(pk, str(uid), participant_id, score, private, created, finished or created, picked, extended)
+        )
     return entries
 
 

@@ -14,6 +14,7 @@ from grading.boards.cache import forget_cached_boards
 from grading.errors import BoardActionRefused
 from grading.models import AuditEntry, BoardSettings, Disqualification, FinalPick, Submission
 from hackathon import permissions
+from hackathon.deadlines import deadline_for
 from hackathon.models import EventExercise
 from sandbox.fingerprints import describe_change
 
@@ -96,7 +97,8 @@ def pick_final_submissions(
     options = board_settings_for(event_exercise)
     if not options.final_picks:
         raise BoardActionRefused("This exercise ranks everyone by their best public score; there is nothing to pick.")
-    if now >= event_exercise.closes_at:
+    # An extension keeps the person's selection open as long as their submissions are.
+    if now >= deadline_for(event_exercise, participant).closes_at:
         raise BoardActionRefused("The final selection locked when the exercise closed; it can no longer change.")
     wanted = set(uids)
     if len(wanted) > options.final_picks:

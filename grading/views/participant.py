@@ -6,6 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +19,7 @@ from grading.tutoring import selectors as tutoring
 from grading.tutoring import services as help_requests
 from grading.tutoring.charts import score_chart
 from hackathon import permissions
+from hackathon.deadlines import extended_until
 from hackathon.models import Event
 from hackathon.selectors import get_visible_event, group_of
 
@@ -45,12 +47,18 @@ def _help_context(request: HttpRequest, event: Event) -> dict:
 def _open_exercises(request: HttpRequest, event: Event) -> list[dict]:
     now = timezone.now()
     rows = []
-    for event_exercise in event.event_exercises.select_related("exercise").filter(closes_at__gt=now):
+    # An exercise closed for everyone stays listed for a person whose extension still runs, with their deadline.
+    extended = {pk: until for pk, until in extended_until(event, request.user.pk).items() if until > now}
+    exercises = event.event_exercises.select_related("exercise").filter(Q(closes_at__gt=now) | Q(pk__in=extended))
+    for event_exercise in exercises:
+        closes_at = max(event_exercise.closes_at, extended.get(event_exercise.pk, event_exercise.closes_at))
         rows.append(
             {
                 "event_exercise": event_exercise,
                 "exercise": event_exercise.exercise,
-                "is_open": event_exercise.is_open(now),
+                "closes_at": closes_at,
+                "extended": closes_at > event_exercise.closes_at,
+                "is_open": event_exercise.opens_at <= now < closes_at,
                 "remaining": services.remaining_today(participant=request.user, event_exercise=event_exercise),
                 "per_day": services.submissions_per_day(event_exercise),
                 "chart": score_chart(

@@ -22,6 +22,7 @@ from grading.forms import SubmissionForm
 from grading.models import Submission
 from grading.permissions import visible_result
 from hackathon import permissions
+from hackathon.deadlines import deadline_for
 from hackathon.selectors import get_visible_event
 
 FIGURE_NAME = re.compile(r"^[a-z0-9-]+\.png$")
@@ -37,6 +38,7 @@ def _participant_exercise(request: HttpRequest, slug: str, exercise_slug: str): 
 @login_required
 def event_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     event, event_exercise = _participant_exercise(request, slug, exercise_slug)
+    deadline = deadline_for(event_exercise, request.user)
     context = {
         "event": event,
         "event_exercise": event_exercise,
@@ -49,9 +51,10 @@ def event_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
         else None,
         "submissions": selectors.my_submissions(request.user, event_exercise)[:50],
         "form": SubmissionForm(),
-        "can_submit": permissions.can_take_part(request.user, event) and event_exercise.is_open(),
-        "window_refusal": event_exercise.window_refusal(),
         "debrief_open": closing.has_closed(event_exercise),
+        "can_submit": permissions.can_take_part(request.user, event) and deadline.is_open(),
+        "window_refusal": deadline.refusal(),
+        "deadline": deadline,
         "manages": permissions.can_manage_event(request.user, event),
     }
     if context["manages"]:
@@ -76,7 +79,7 @@ def submit(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose the .ipynb file of your notebook, then press Submit.")
         return back
-    if refusal := event_exercise.window_refusal():
+    if refusal := deadline_for(event_exercise, request.user).refusal():
         messages.error(request, refusal)
         return back
     upload = form.cleaned_data["notebook"]

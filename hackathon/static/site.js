@@ -6,3 +6,24 @@ document.addEventListener("focusin", (event) => {
     field.select();
   }
 });
+
+// A deadline marked data-closes-at (ISO time) counts its last hour down in its [data-countdown] child, each
+// 15 seconds: "42 min left", then "closed". Before the last hour it shows nothing; the server wrote the first value.
+function countDown() {
+  for (const deadline of document.querySelectorAll("[data-closes-at]")) {
+    const shown = deadline.querySelector("[data-countdown]");
+    const closes = Date.parse(deadline.getAttribute("data-closes-at"));
+    if (!shown || Number.isNaN(closes)) continue;
+    const seconds = (closes - Date.now()) / 1000;
+    if (seconds > 3600) shown.textContent = "";
+    else if (seconds <= 0) shown.textContent = "closed now: reload the page";
+    else if (seconds < 60) shown.textContent = "less than a minute left";
+    else shown.textContent = `${Math.floor(seconds / 60)} min left`;
+  }
+}
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.querySelector("[data-closes-at]")) {
+    countDown();
+    setInterval(countDown, 15000);
+  }
+});

@@ -173,6 +173,26 @@ class SubmissionHandler(HackathonHandler):
         self.finish(with_description(await call(site().submission, uid)))
 
 
+class AnnouncementsHandler(HackathonHandler):
+    """The person's unread announcements (GET), and marking some read (POST {"ids": [...]})."""
+
+    @web.authenticated
+    @answers_refusals
+    async def get(self) -> None:
+        rows = await call(site().announcements)
+        keys = ("id", "event", "event_title", "title", "body", "sent_at")
+        self.finish({"announcements": [{key: row.get(key) for key in keys} for row in rows]})
+
+    @web.authenticated
+    @answers_refusals
+    async def post(self) -> None:
+        ids = self.body().get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise PlatformError("ids must be a list of announcement ids.", 400)
+        await call(site().mark_read, ids)
+        self.finish({"ids": ids})
+
+
 class OpenHandler(JupyterHandler):
     """`hackathon/open?event=E&exercise=X`: fetch the exercise into the person's files and open its notebook in Lab.
 
@@ -204,6 +224,7 @@ def setup_handlers(web_app: web.Application) -> None:
             (url_path_join(base, "hackathon", "api", "fetch"), FetchHandler),
             (url_path_join(base, "hackathon", "api", "submissions"), SubmissionsHandler),
             (url_path_join(base, "hackathon", "api", "submissions", r"([-0-9a-fA-F]{36})"), SubmissionHandler),
+            (url_path_join(base, "hackathon", "api", "announcements"), AnnouncementsHandler),
             (url_path_join(base, "hackathon", "open"), OpenHandler),
         ],
     )

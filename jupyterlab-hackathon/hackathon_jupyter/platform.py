@@ -144,6 +144,13 @@ class Platform:
     def submission(self, uid: str) -> dict[str, Any]:
         return self._json("GET", f"submissions/{uid}/")
 
+    def announcements(self) -> list[dict[str, Any]]:
+        """The person's unread announcements, newest first."""
+        return list(self._json("GET", "announcements/", params={"unread": "1"}).get("results", []))
+
+    def mark_read(self, ids: list[int]) -> dict[str, Any]:
+        return self._json("POST", "announcements/read/", json={"ids": ids})
+
 
 def refusal_text(response: requests.Response) -> str:
     """Return the platform's own sentence for a refusal, with its field errors and what to do about a bad token."""

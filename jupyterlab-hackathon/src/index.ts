@@ -52,11 +52,21 @@ interface Exercise {
   is_open: boolean;
   opens_at: string;
   closes_at: string;
+  deadline?: string;
   per_day: number;
   remaining_today: number;
   best_score: number | null;
   last_submission: LastSubmission | null;
   notebook: string | null;
+}
+
+interface Announcement {
+  id: number;
+  event: string;
+  event_title: string;
+  title: string;
+  body: string;
+  sent_at: string;
 }
 
 interface EventEntry {
@@ -194,6 +204,10 @@ class HackathonPanel extends Widget {
     role: 'status',
     'aria-live': 'polite'
   });
+  private readonly news = element('section', {
+    class: 'jp-hackathon-announcements',
+    'aria-label': 'Announcements'
+  });
   private readonly body = element('div', { class: 'jp-hackathon-body' });
 
   constructor(private readonly app: JupyterFrontEnd) {
@@ -206,6 +220,7 @@ class HackathonPanel extends Widget {
       element('h2', {}, 'Hackathon'),
       button('Refresh', () => void this.refresh(), { 'aria-label': 'Refresh the exercises' }),
       this.message,
+      this.news,
       this.body
     );
   }
@@ -224,6 +239,45 @@ class HackathonPanel extends Widget {
       }
       const { events } = await api<{ events: EventEntry[] }>('exercises');
       this.showEvents(events);
+      await this.showAnnouncements();
+    } catch (error) {
+      this.say((error as Error).message, true);
+    }
+  }
+
+  /** The unread announcements of the person's events, each until marked read (the site's banner does the same). */
+  private async showAnnouncements(): Promise<void> {
+    let announcements: Announcement[] = [];
+    try {
+      ({ announcements } = await api<{ announcements: Announcement[] }>('announcements'));
+    } catch {
+      return; // an older site without announcements: the panel works without them
+    }
+    this.news.replaceChildren(
+      ...announcements.map(item => {
+        const card = element(
+          'article',
+          { class: 'jp-hackathon-announcement', 'data-announcement': String(item.id) },
+          element('strong', {}, item.title),
+          element('small', {}, ` — ${item.event_title}, ${new Date(item.sent_at).toLocaleString()}`),
+          // The Markdown source as text: readable as it is, and nothing in it can run.
+          element('p', { class: 'jp-hackathon-announcement-body' }, item.body)
+        );
+        card.append(
+          button('Mark as read', () => void this.markRead(item.id), {
+            class: 'jp-Button jp-mod-styled jp-hackathon-read',
+            'aria-label': `Mark “${item.title}” as read`
+          })
+        );
+        return card;
+      })
+    );
+  }
+
+  private async markRead(id: number): Promise<void> {
+    try {
+      await api<{ ids: number[] }>('announcements', { method: 'POST', body: JSON.stringify({ ids: [id] }) });
+      await this.showAnnouncements();
     } catch (error) {
       this.say((error as Error).message, true);
     }
@@ -309,7 +363,7 @@ class HackathonPanel extends Widget {
         'dl',
         {},
         ...row('Open', exercise.is_open ? 'yes' : 'no', 'open'),
-        ...row('Deadline', new Date(exercise.closes_at).toLocaleString(), 'deadline'),
+        ...row('Deadline', exercise.deadline || new Date(exercise.closes_at).toLocaleString(), 'deadline'),
         ...row('Left today', `${exercise.remaining_today} of ${exercise.per_day}`, 'remaining'),
         ...row(
           'Best score',

@@ -71,6 +71,25 @@ async def test_the_panel_lists_the_persons_events_with_each_exercises_deadline_a
     assert "best_score" in exercise and "last_submission" in exercise
 
 
+async def test_the_panel_shows_the_persons_deadline_in_words_from_the_site(configured, jp_fetch):
+    exercise = my_exercise(answer(await call(jp_fetch, "api", "exercises")))
+    assert exercise["deadline"].startswith("Submissions close on ") and exercise["time_zone"]
+
+
+async def test_the_panel_lists_the_persons_unread_announcements_and_marks_them_read(configured, jp_fetch):
+    configured.run_script("announce", BASE_SLUG, "Room change", "We move to **room B** after lunch.")
+    response = await call(jp_fetch, "api", "announcements")
+    assert response.code == 200, response.body
+    (listed,) = [a for a in answer(response)["announcements"] if a["title"] == "Room change"]
+    assert listed["body"] == "We move to **room B** after lunch." and listed["event"] == BASE_SLUG
+    marked = await call(jp_fetch, "api", "announcements", method="POST", body={"ids": [listed["id"]]})
+    assert marked.code == 200, marked.body
+    again = answer(await call(jp_fetch, "api", "announcements"))["announcements"]
+    assert all(a["title"] != "Room change" for a in again)
+    refused = await call(jp_fetch, "api", "announcements", method="POST", body={"ids": "all"})
+    assert refused.code == 400 and "list of announcement ids" in answer(refused)["message"]
+
+
 async def test_fetch_puts_the_release_into_hackathon_event_exercise(configured, jp_fetch, jp_root_dir):
     result = await fetched(jp_fetch)
     folder = jp_root_dir / FOLDER

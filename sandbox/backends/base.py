@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import math
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -101,12 +102,20 @@ def job_env(
     interpreter with its packages, not whatever the host has in /usr/bin.
     """
     system_path = "/usr/local/bin:/usr/bin:/bin"
+    # BLAS, OpenMP and TensorFlow's op pool otherwise start a thread per core of the host, all runnable within the
+    # job's CPU quota: slower for the job, and a swarm the process watch would take for a spinning bomb
+    # (host.RunnableRule).
+    threads = str(max(1, math.ceil(job.limits.cpus)))
     env = {
         "HOME": home,
         "PATH": f"{runtime_bin}:{system_path}" if runtime_bin else system_path,
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "TF_NUM_INTRAOP_THREADS": threads,
     }
     env.update(extra)
     env.update(job.env)

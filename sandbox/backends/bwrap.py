@@ -95,7 +95,7 @@ class Backend(base.Backend):
         """Return this configuration's warm pool (shared by every instance in the process), or None if off."""
         if self.config.warm_pool_size <= 0:
             return None
-        return warm.shared_pool(self)
+        return warm.shared_pool(self, lambda: warm.WarmPool(self))
 
     def close(self) -> None:
         if self.config.warm_pool_size > 0:

@@ -19,11 +19,16 @@ surely over, so that `remove_leftovers` removes any a dead worker left, and no l
 tmpfs pages count against the container's memory cgroup, so its memory limit is `memory_bytes + disk_bytes`:
 a job may use its whole memory and fill its disk, and no more. /dev/shm is a second tmpfs of `disk_bytes` (data
 loaders pass batches through it, as on bwrap); what a job keeps there counts against that same memory limit.
+
+With `warm_pool_size > 0`, CPU notebook jobs run in containers started before them (`ContainerPool`, at the end
+of this module): made with the same options plus a read-only stage folder, their kernel warm, one job each.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 import shutil
@@ -32,14 +37,15 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from sandbox import warm
 from sandbox.backends import base, host
 from sandbox.cgroups import JOB_CPU_SHARES
-from sandbox.jobs import GpuDevice, Job, Outcome, Result
+from sandbox.jobs import GpuDevice, Job, Limits, Outcome, Result
 from sandbox.runner import MESSAGES, limits_to_json, read_report
 
 log = logging.getLogger(__name__)
@@ -67,9 +73,28 @@ WALL_GRACE_S = base.WALL_GRACE_S  # the runner enforces the wall clock; this is 
 SPARE_INODES = 1000  # .tmp and .home need a few files besides output/
 LOG_MAX_SIZE = "1m"  # the container's own log: the job's output goes to the runner, not here
 STOP_RETRIES = 5
+# The warm pool's containers (ContainerPool): each has a host folder of its own bound read-only here, into which
+# a job's inputs are hard-linked and its request written when it arrives (its binds were fixed at its creation).
+POOL_STAGE = f"{WORKDIR}/.stage"
+REQUEST_NAME = ".request.json"
+POOL_LABEL = "ml-infn.sandbox.pool"  # on pool containers: the runtime they were warmed for
+# An idle pool container is replaced after this long, and stops by itself (its main process is a `sleep` of its
+# lifetime) POOL_IDLE_S + its wall clock + LEFTOVER_MARGIN_S after its start: so a killed worker's warm
+# containers free their memory and are removed by the periodic cleanup like any job container past its expiry.
+POOL_IDLE_S = 900
+# Inputs that cannot be hard-linked into a warm container's stage (another mount, as the private data and the
+# state folder are in deploy/compose.yaml) are copied, up to this much in all; a larger data set runs cold. A
+# copy of 256 MiB takes well under a second, a cold container with its imports 9-24 s (docs/benchmarks.md).
+COPY_MAX_BYTES = 256 * 1024 * 1024
 CAP_WATCH_INTERVAL_S = 1.0  # each look is a `docker exec`: cheaper than bwrap's file read, so less often
 # The container's process count, cap and refusals (cgroup v1, then v2; only one set exists). Read with `cat`
 # alone: at the cap a shell inside could not fork it.
+# Counts the container's runnable threads with the shell's builtins only (a glob, `read`, arithmetic: no fork),
+# for host.RunnableRule; the shell counts itself, one more than the job's.
+RUNNABLE_SCRIPT = (
+    'n=0; for f in /proc/[0-9]*/task/[0-9]*/stat; do read -r l < "$f" 2>/dev/null || continue; '
+    's=${l##*) }; [ "${s%% *}" = R ] && n=$((n+1)); done; echo $n'
+)
 PIDS_FILES = (
     "/sys/fs/cgroup/pids/pids.current",
     "/sys/fs/cgroup/pids/pids.max",
@@ -139,6 +164,11 @@ class Backend(base.Backend):
 
     def run(self, job: Job) -> Result:
         started = time.monotonic()
+        pool = None if job.gpu else self.warm_pool  # a GPU job takes a lease first and starts cold
+        if pool is not None:
+            result = pool.run(job, self.image_for(job.runtime), started)
+            if result is not None:
+                return result
         try:
             client = self.client()
         except Exception as exc:
@@ -147,6 +177,17 @@ class Backend(base.Backend):
             return self.run_leased(job, lambda device: self._run(client, job, started, device))
         finally:
             client.close()
+
+    @property
+    def warm_pool(self) -> ContainerPool | None:
+        """Return this configuration's pool of warm containers (shared in the process), or None if off."""
+        if self.config.warm_pool_size <= 0:
+            return None
+        return warm.shared_pool(self, lambda: ContainerPool(self))
+
+    def close(self) -> None:
+        if self.config.warm_pool_size > 0:
+            warm.close_pool(self)
 
     def _run(self, client: Any, job: Job, started: float, device: GpuDevice | None) -> Result:
         import docker.errors
@@ -159,7 +200,7 @@ class Backend(base.Backend):
         job_id = uuid.uuid4().hex
         try:
             with job_container(client, self.container_options(job, image, job_id, device)) as container:
-                run = RunnerExec(client, container, job, self.runner_command(job))
+                run = RunnerExec.for_job(client, container, job, self.runner_command(job))
                 run.wait()
                 end_job_processes(container)
                 measured = measure(container)
@@ -175,8 +216,15 @@ class Backend(base.Backend):
             gpu_device=device.id if device else None,
         )
 
-    def container_options(self, job: Job, image: str, job_id: str, device: GpuDevice | None) -> dict[str, Any]:
-        """Return the keyword arguments of `containers.create` that lock the job down."""
+    def container_options(
+        self, job: Job, image: str, job_id: str, device: GpuDevice | None, *, pool_stage: Path | None = None
+    ) -> dict[str, Any]:
+        """Return the keyword arguments of `containers.create` that lock the job down.
+
+        With `pool_stage` the container is a warm pool's, made before its job: that host folder is bound
+        read-only at POOL_STAGE, and the container lives POOL_IDLE_S longer than a job's (its expiry label
+        and the `sleep` of its main process), so it can wait that long for its job. Every limit is the same.
+        """
         from docker.types import DeviceRequest, LogConfig
         from docker.types import Mount as DockerMount
 
@@ -191,14 +239,23 @@ class Backend(base.Backend):
             mounts.append(
                 DockerMount(f"{WORKDIR}/{name}", str(Path(job.notebook).resolve()), type="bind", read_only=True)
             )
+        labels = {LABEL: job_id}
+        command = ["sleep", "infinity"]
+        lifetime = limits.wall_seconds + LEFTOVER_MARGIN_S
+        if pool_stage is not None:
+            mounts.append(DockerMount(POOL_STAGE, str(pool_stage.resolve()), type="bind", read_only=True))
+            lifetime += POOL_IDLE_S
+            labels[POOL_LABEL] = job.runtime
+            command = ["sleep", str(int(lifetime))]
+        labels[EXPIRES_LABEL] = str(int(time.time() + lifetime))
         # The engine sorts mounts by depth, so the /job tmpfs lies under the binds inside it.
         inodes = limits.output_files + SPARE_INODES
         memory = limits.memory_bytes + limits.disk_bytes
         options: dict[str, Any] = {
             "image": image,
-            "command": ["sleep", "infinity"],
+            "command": command,
             "name": f"ml-infn-sandbox-{job_id}",
-            "labels": {LABEL: job_id, EXPIRES_LABEL: str(int(time.time() + limits.wall_seconds + LEFTOVER_MARGIN_S))},
+            "labels": labels,
             "user": KEEPER,
             "working_dir": WORKDIR,
             "environment": {"HOME": HOME, "PATH": RUNTIME_PATH, "LANG": "C.UTF-8"},
@@ -265,12 +322,17 @@ def job_container(client: Any, options: Mapping[str, Any]) -> Iterator[Any]:
     container = client.containers.create(**options)
     try:
         container.start()
-        setup = container.exec_run(["mkdir", "-p", f"{WORKDIR}/output", TMP, HOME], user=USER)
-        if setup.exit_code != 0:
-            raise RuntimeError(f"could not prepare /job: {setup.output.decode(errors='replace')[:300]}")
+        prepare_job_folder(container)
         yield container
     finally:
         remove_container(client, container)
+
+
+def prepare_job_folder(container: Any) -> None:
+    """Make output/, the temporary folder and HOME in the container's /job, as the job's uid."""
+    setup = container.exec_run(["mkdir", "-p", f"{WORKDIR}/output", TMP, HOME], user=USER)
+    if setup.exit_code != 0:
+        raise RuntimeError(f"could not prepare /job: {setup.output.decode(errors='replace')[:300]}")
 
 
 def remove_container(client: Any, container: Any) -> None:
@@ -290,13 +352,17 @@ def remove_container(client: Any, container: Any) -> None:
 
 
 class RunnerExec:
-    """The runner started inside the container with `docker exec`, watched against the wall clock."""
+    """The runner started inside the container with `docker exec`, watched against the wall clock.
 
-    def __init__(self, client: Any, container: Any, job: Job, command: list[str]) -> None:
+    A cold job's runner is started and waited for at once (`wait`); a warm pool's is started when its container
+    is made (`start`), says `ready` when its kernel is warm, and is waited for once its job has been handed over,
+    with the job's limits put in `limits` first: the wall clock then counts from the hand-over.
+    """
+
+    def __init__(self, client: Any, container: Any, limits: Limits, command: list[str], env: dict[str, str]) -> None:
         self.client = client
         self.container = container
-        self.limits = job.limits
-        env = base.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
+        self.limits = limits
         self.exec_id = client.api.exec_create(
             container.id, command, stdout=True, stderr=True, user=USER, workdir=WORKDIR, environment=env
         )["Id"]
@@ -305,15 +371,34 @@ class RunnerExec:
         self.timed_out = False
         self.process_capped = False
         self.exit_code: int | None = None
+        self.reader: threading.Thread | None = None
+        self.ready = threading.Event()  # the runner wrote warm.READY_LINE (warm runners only)
+        self.ended = threading.Event()  # its output stream closed: the runner has ended
+        self.on_ready: Callable[[], None] | None = None
+        self.on_end: Callable[[], None] | None = None
+
+    @classmethod
+    def for_job(cls, client: Any, container: Any, job: Job, command: list[str]) -> RunnerExec:
+        """Make the runner of a cold job, with the job's whole environment."""
+        env = base.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
+        return cls(client, container, job.limits, command, env)
+
+    def start(self) -> None:
+        """Start the runner and the thread that collects its streams (once)."""
+        if self.reader is not None:
+            return
+        stream = self.client.api.exec_start(self.exec_id, stream=True, demux=True)
+        self.reader = threading.Thread(target=self._read, args=(stream,), name="docker-runner", daemon=True)
+        self.reader.start()
 
     def wait(self) -> None:
         """Run to the end or past the wall clock (then the container is killed); collect both streams.
 
         Meanwhile the container's process cap is watched: a job that keeps hitting it is ended (`process_capped`).
         """
-        stream = self.client.api.exec_start(self.exec_id, stream=True, demux=True)
-        reader = threading.Thread(target=self._read, args=(stream,), name="docker-runner", daemon=True)
-        reader.start()
+        self.start()
+        reader = self.reader
+        assert reader is not None
         watch = threading.Thread(target=self._watch_cap, args=(reader,), name="docker-cap-watch", daemon=True)
         watch.start()
         reader.join(self.limits.wall_seconds + WALL_GRACE_S)
@@ -327,6 +412,7 @@ class RunnerExec:
 
     def _watch_cap(self, reader: threading.Thread) -> None:
         rule = host.ProcessCapRule()
+        spinning = host.RunnableRule(self.limits.cpus)
         while reader.is_alive():
             reader.join(CAP_WATCH_INTERVAL_S)
             try:
@@ -334,7 +420,14 @@ class RunnerExec:
             except Exception:
                 return  # the container is gone or the engine busy: the wall clock still holds
             counts = pids_counts(reply.output.decode(errors="replace"))
-            if counts is not None and rule.keeps_hitting(*counts, time.monotonic()):
+            ended = counts is not None and rule.keeps_hitting(*counts, time.monotonic())
+            if not ended and counts is not None and counts[0] > spinning.limit:
+                with contextlib.suppress(Exception):
+                    text = self.container.exec_run(["sh", "-c", RUNNABLE_SCRIPT], user=USER).output.decode().strip()
+                    ended = text.isdigit() and spinning.keeps_spinning(int(text) - 1, time.monotonic())
+            elif counts is not None:
+                spinning.over_since = None
+            if ended:
                 self.process_capped = True
                 with contextlib.suppress(Exception):
                     # The shell's own kill builtin, which needs no fork: kill(-1) reaches only the job's uid.
@@ -344,12 +437,21 @@ class RunnerExec:
     def _read(self, stream: Any) -> None:
         # Bounded: a runaway runner cannot fill the worker's memory.
         size = 0
-        with contextlib.suppress(Exception):
-            for out, err in stream:
-                for chunk, sink in ((out, self.stdout), (err, self.stderr)):
-                    if chunk and size < base.REPORT_MAX_BYTES:
-                        sink.append(chunk)
-                        size += len(chunk)
+        try:
+            with contextlib.suppress(Exception):
+                for out, err in stream:
+                    for chunk, sink in ((out, self.stdout), (err, self.stderr)):
+                        if chunk and size < base.REPORT_MAX_BYTES:
+                            sink.append(chunk)
+                            size += len(chunk)
+                    if out and not self.ready.is_set() and warm.READY_LINE in b"".join(self.stdout[:4]):
+                        self.ready.set()
+                        if self.on_ready is not None:
+                            self.on_ready()
+        finally:
+            self.ended.set()
+            if self.on_end is not None:
+                self.on_end()
 
     @property
     def report_text(self) -> str:
@@ -518,3 +620,176 @@ def judge(
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
+
+
+# --- the warm pool of containers -----------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class PooledContainer(warm.PooledSandbox):
+    """A started container whose runner has warmed a kernel and waits for its one job's request file."""
+
+    client: Any
+    container: Any
+    run: RunnerExec
+    expires: float  # Unix seconds: its expiry label, when its main process stops by itself
+
+    def alive(self) -> bool:
+        return not self.run.ended.is_set()
+
+
+class ContainerPool(warm.SandboxPool[PooledContainer]):
+    """Containers kept warm per runtime for one docker backend configuration, one job each.
+
+    A container is made with `Backend.container_options` for the limits it warms for (so memory, CPU, processes,
+    disk, no network and the read-only root are a cold job's), plus its stage folder at POOL_STAGE. Its runner
+    (`--warm-request`) starts the kernel, imports the runtime's modules and waits. At hand-over the job's inputs
+    are hard-linked into the stage, the request file is renamed into it, the runner links /job/<name> to
+    the stage and runs the notebook; the wall clock, the process-cap watch, the measures and the copy of output/
+    are a cold job's. Then the container is removed and a replacement starts.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        super().__init__(backend.config, Path(backend.config.state_dir) / "docker-warm")
+
+    def source_for(self, runtime: str) -> str | None:
+        return self.backend.image_for(runtime)
+
+    def fits(self, job: Job) -> bool:
+        """A warm container takes CPU notebooks whose mounts are plain names that are not the backend's own."""
+        return warm.fits(job) and all(
+            m.name not in base.RESERVED_NAMES and not m.name.startswith(".") for m in job.mounts
+        )
+
+    def can_link(self, job: Job) -> bool:
+        """Tell whether the job's inputs can be staged: hard-linked, or else small enough to copy."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if all(links_into(Path(mount.source), self.root) for mount in job.mounts):
+            return True
+        copied = sum(host.usage_of(Path(mount.source), 1_000_000)[0] for mount in job.mounts)
+        return copied <= COPY_MAX_BYTES
+
+    def usable_for(self, sandbox: PooledContainer, job: Job) -> bool:
+        """A container must outlive the job's wall clock and the copying out by the usual margin."""
+        return sandbox.expires - time.time() >= job.limits.wall_seconds + LEFTOVER_MARGIN_S
+
+    def expired(self, sandbox: PooledContainer) -> bool:
+        return sandbox.expires - time.time() < sandbox.limits.wall_seconds + LEFTOVER_MARGIN_S
+
+    def spawn(self, runtime: str, source: str, limits: Limits) -> PooledContainer:
+        """Create and start one container, and start its warm runner; it says ready when its kernel is warm."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{runtime}-", dir=self.root))
+        stage = folder / "stage"
+        stage.mkdir()
+        os.chmod(stage, 0o755)  # noqa: S103 - the job's uid must read it; it is bound read-only
+        client = self.backend.client()
+        container = None
+        try:
+            # A command job: no notebook to bind; the notebook comes through the stage.
+            placeholder = Job(output_dir=folder / "output", command=("true",), limits=limits, runtime=runtime)
+            options = self.backend.container_options(placeholder, source, uuid.uuid4().hex, None, pool_stage=stage)
+            container = client.containers.create(**options)
+            container.start()
+            prepare_job_folder(container)
+            imports = ",".join(self.config.warm_imports.get(runtime, ()))
+            command = [
+                *["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(limits), "--preload", imports],
+                *["--warm-request", f"{POOL_STAGE}/{REQUEST_NAME}", "--warm", "-"],
+            ]
+            env = base.job_env(placeholder, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
+            run = RunnerExec(client, container, limits, command, env)
+            sandbox = PooledContainer(
+                runtime, limits, folder, client=client, container=container, run=run, expires=expiry_of(options)
+            )
+            sandbox.ready = run.ready
+            run.on_ready = lambda: self.warmed(sandbox)
+            run.on_end = lambda: self.ended_idle(sandbox)
+            run.start()
+        except BaseException:
+            if container is not None:
+                remove_container(client, container)
+            client.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return sandbox
+
+    def ended_idle(self, sandbox: PooledContainer) -> None:
+        """The runner's stream closed: if it never became warm, count a failed start."""
+        sandbox.ended.set()
+        if not sandbox.ready.is_set():
+            text = (b"".join(sandbox.run.stdout) + b"".join(sandbox.run.stderr)).decode("utf-8", "replace")
+            self.died_warming(sandbox, text)
+
+    def stage(self, sandbox: PooledContainer, job: Job) -> str:
+        """Link the job's inputs and copy its notebook into the container's stage; return the notebook's name."""
+        assert job.notebook is not None
+        name = base.notebook_name_for(job)
+        assert name is not None
+        for mount in job.mounts:
+            warm.stage_copy(mount.source, sandbox.stage / mount.name)
+        shutil.copyfile(job.notebook, sandbox.stage / name)
+        os.chmod(sandbox.stage / name, 0o644)
+        return name
+
+    def run_in(self, sandbox: PooledContainer, job: Job, name: str, started: float) -> Result:
+        """Write the job's request into the stage, then watch, measure and copy out as for a cold job."""
+        import docker.errors
+
+        links = {mount.name: f"{POOL_STAGE}/{mount.name}" for mount in job.mounts}
+        links[name] = f"{POOL_STAGE}/{name}"
+        request = {
+            "notebook": name,
+            "limits": json.loads(limits_to_json(job.limits)),
+            "env": dict(job.env),
+            "links": links,
+        }
+        written = sandbox.folder / "request.tmp"
+        written.write_text(json.dumps(request) + "\n")
+        os.chmod(written, 0o644)
+        run = sandbox.run
+        run.limits = job.limits  # the wall clock and the cap watch, counted from now
+        os.rename(written, sandbox.stage / REQUEST_NAME)  # whole, at once: the runner reads it when it appears
+        try:
+            run.wait()
+            end_job_processes(sandbox.container)
+            measured = measure(sandbox.container)
+            copied_entries = copy_output(sandbox.container, job.output_dir, job.limits.disk_bytes)
+        except docker.errors.DockerException as exc:
+            log.exception("Docker failed while running a job in warm container %s", sandbox.container.name)
+            return base.infrastructure(f"the Docker engine failed: {first_line(exc)}", self.backend.name)
+        result = judge(
+            run,
+            measured,
+            too_many_files=copied_entries > job.limits.output_files,
+            duration_s=time.monotonic() - started,
+            gpu_device=None,
+        )
+        return dataclasses.replace(result, warm=True)
+
+    def destroy(self, sandbox: PooledContainer) -> None:
+        """Remove the container (and so everything in it) and its stage folder."""
+        remove_container(sandbox.client, sandbox.container)
+        with contextlib.suppress(Exception):
+            sandbox.client.close()
+        shutil.rmtree(sandbox.folder, ignore_errors=True)
+
+
+def links_into(source: Path, folder: Path) -> bool:
+    """Tell whether a file of `source` (the first one found) can be hard-linked into `folder`: same mount."""
+    for parent, _, files in os.walk(source):
+        for name in files:
+            probe = folder / f".link-probe-{uuid.uuid4().hex}"
+            try:
+                os.link(Path(parent) / name, probe, follow_symlinks=False)
+            except OSError:
+                return False
+            probe.unlink()
+            return True
+    return True  # nothing to link: an empty folder is made, not linked
+
+
+def expiry_of(options: Mapping[str, Any]) -> float:
+    """Return the expiry (Unix seconds) that `container_options` wrote into the labels."""
+    return float(options["labels"][EXPIRES_LABEL])

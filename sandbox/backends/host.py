@@ -38,6 +38,18 @@ WATCH_INTERVAL_S = 0.2
 PROCESS_CAP_SUSTAIN_S = 1.0
 PROCESS_CAP_REFUSALS = 3
 PROCESS_CAP_SLACK = 2
+# A bomb whose children only spin reaches a cap of 256 slowly (87-168 s measured: its one forking process shares
+# its CPU with every child), slowing the jobs beside it all that time without a single refusal. So a job is also
+# ended when more of its threads than RUNNABLE_PER_CPU per CPU of its quota (at least RUNNABLE_MIN) stay runnable
+# for RUNNABLE_SUSTAIN_S. A kernel's such bomb has 16 spinning children after about 5 s (about 40 after 10 s).
+# Honest jobs keep far fewer wanting one CPU: workers that wait (a pool at its cap) are not runnable, and BLAS,
+# OpenMP and TensorFlow's op pool are told the job's CPU count instead of the host's (base.job_env). What this
+# still ends: a notebook that runs more than 16 busy workers per CPU, e.g. multiprocessing.Pool() on a host of
+# more than 16 cores, which the message tells to use fewer workers.
+RUNNABLE_PER_CPU = 16
+RUNNABLE_MIN = 16
+RUNNABLE_SUSTAIN_S = 1.0
+RUNNABLE_EVERY_S = 0.5  # each look reads every thread's stat: less often than the cap's counters
 # Jobs run niced: the cgroup's CPU weight ranks the job against other groups, the nice value ranks its processes
 # against the worker's own where no cgroup can be made.
 JOB_NICE = 10
@@ -157,12 +169,30 @@ class ProcessCapRule:
         )
 
 
-class ProcessCapWatch:
-    """End the job once its cgroup's process limit keeps refusing forks (see ProcessCapRule)."""
+class RunnableRule:
+    """Tell from successive counts of a job's runnable threads whether it keeps far more of them than its CPUs."""
 
-    def __init__(self, cgroup: JobCgroup | None, on_capped: Callable[[], None]) -> None:
+    def __init__(self, cpus: float) -> None:
+        self.limit = max(RUNNABLE_MIN, int(RUNNABLE_PER_CPU * cpus))
+        self.over_since: float | None = None
+
+    def keeps_spinning(self, runnable: int, now: float) -> bool:
+        if runnable <= self.limit:
+            self.over_since = None
+            return False
+        if self.over_since is None:
+            self.over_since = now
+        return now - self.over_since >= RUNNABLE_SUSTAIN_S
+
+
+class ProcessCapWatch:
+    """End the job once its cgroup's process limit keeps refusing forks (see ProcessCapRule), or once it keeps far
+    more threads runnable than its CPUs (see RunnableRule)."""
+
+    def __init__(self, cgroup: JobCgroup | None, on_capped: Callable[[], None], cpus: float = 1.0) -> None:
         self.cgroup = cgroup
         self.on_capped = on_capped
+        self.cpus = cpus
         self.capped = False
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.watch, name="process-cap-watch", daemon=True)
@@ -170,11 +200,19 @@ class ProcessCapWatch:
     def watch(self) -> None:
         assert self.cgroup is not None
         rule = ProcessCapRule()
+        spinning = RunnableRule(self.cpus)
+        next_count = time.monotonic() + RUNNABLE_EVERY_S
         while not self.stopped.wait(WATCH_INTERVAL_S):
+            now = time.monotonic()
             counts = self.cgroup.processes_and_limit()
-            if counts is None:
-                continue
-            if rule.keeps_hitting(*counts, self.cgroup.process_limit_hits(), time.monotonic()):
+            ended = counts is not None and rule.keeps_hitting(*counts, self.cgroup.process_limit_hits(), now)
+            if not ended and now >= next_count and counts is not None and counts[0] > spinning.limit:
+                next_count = now + RUNNABLE_EVERY_S
+                runnable = self.cgroup.runnable_threads()
+                ended = runnable is not None and spinning.keeps_spinning(runnable, now)
+            elif counts is not None and counts[0] <= spinning.limit:
+                spinning.over_since = None  # too few threads to be over: no need to read their states
+            if ended:
                 self.capped = True
                 self.on_capped()
                 return
@@ -274,7 +312,10 @@ def run_launch(launch: Launch, report_fds: tuple[int, int], on_started: Callable
 def watch_launch(launch: Launch, proc: subprocess.Popen[bytes], reader: threading.Thread, chunks: list[bytes]) -> None:
     """Wait for a started sandbox to end within the wall clock, watching output/; fill in what was seen."""
     kill = functools.partial(kill_sandbox, proc, launch.cgroup)
-    with OutputWatch(launch.output_dir, launch.limits, kill) as watch, ProcessCapWatch(launch.cgroup, kill) as cap:
+    with (
+        OutputWatch(launch.output_dir, launch.limits, kill) as watch,
+        ProcessCapWatch(launch.cgroup, kill, launch.limits.cpus) as cap,
+    ):
         try:
             launch.exit_code = proc.wait(timeout=launch.limits.wall_seconds + WALL_GRACE_S)
         except subprocess.TimeoutExpired:

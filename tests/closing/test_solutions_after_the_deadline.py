@@ -18,7 +18,7 @@ from grading import closing
 from grading.api_auth import create_token
 from grading.errors import ReleaseRefused
 from grading.models import Disqualification, ReleasedNotebook, Submission
-from hackathon.models import EventExercise
+from hackathon.models import EventExercise, Extension
 from tests.factories import make_event, make_organizer, make_participant, make_tutor, make_user
 from tests.grading.builders import CONSTANT_SCORES, FEATURE_SCORES, breast_cancer_exercise, notebook_bytes
 
@@ -140,6 +140,22 @@ def test_nothing_is_released_and_no_debrief_shows_before_the_deadline():
     assert "The debrief opens when the exercise closes" in text
     assert "Most common errors" not in text
     assert not ReleasedNotebook.objects.exists()
+
+
+def test_nothing_is_released_while_a_participant_still_works_under_an_extension():
+    event_exercise = closed_exercise()
+    organizer, participant = make_organizer(event_exercise.event), make_participant(event_exercise.event)
+    until = timezone.now() + dt.timedelta(hours=3)
+    Extension.objects.create(event_exercise=event_exercise, user=participant, until=until, reason="Ill on Tuesday")
+
+    with pytest.raises(ReleaseRefused, match=f"until {timezone.localtime(until):%d %b %Y at %H:%M}"):
+        closing.release_reference(event_exercise=event_exercise, actor=organizer)
+    assert not closing.has_closed(event_exercise)
+    assert closing.has_closed(event_exercise, at=until)
+    assert (
+        "The debrief opens when the exercise closes"
+        in signed_in(participant).get(debrief_url(event_exercise)).content.decode()
+    )
 
 
 def test_released_notebooks_are_read_only_by_the_events_people():

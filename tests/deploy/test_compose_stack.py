@@ -137,6 +137,11 @@ def test_queues_route_cpu_and_gpu_work_to_their_own_workers() -> None:
     assert services()["worker-gpu"]["profiles"] == ["gpu"]  # a host without GPUs starts without it
 
 
+def test_the_cpu_worker_keeps_warm_containers_by_default() -> None:
+    """One per worker process and runtime: the pool follows the worker's concurrency (deploy/entrypoint.sh)."""
+    assert services()["worker-cpu"]["environment"]["SANDBOX_WARM_POOL"] == "${SANDBOX_WARM_POOL:-1}"
+
+
 def test_the_database_and_broker_are_on_an_internal_network_only() -> None:
     assert stack()["networks"]["backend"]["internal"] is True
     for name in ("postgres", "redis"):

@@ -11,6 +11,7 @@ test process: the site, the worker and this script share one file database that 
     python tests/e2e/site_data.py hub SLUG URL    # name the event's JupyterHub
     python tests/e2e/site_data.py quota SLUG EXERCISE N|default   # set the graded submissions per day
     python tests/e2e/site_data.py closed          # an event ending today whose exercise closed: prints its slug
+    python tests/e2e/site_data.py announce SLUG TITLE BODY       # the organizer writes to every participant
 """
 
 from __future__ import annotations
@@ -312,6 +313,18 @@ def closed_event() -> str:
     return event.slug
 
 
+def announce(slug: str, title: str, body: str) -> None:
+    """Send an announcement from the event's organizer to every participant, as the Announcements page does."""
+    _setup_django()
+    from hackathon import announcements
+    from hackathon.models import Event, EventRole
+
+    event = Event.objects.get(slug=slug)
+    organizer = event.roles.filter(role=EventRole.Role.ORGANIZER).first().user
+    audience = announcements.everyone(event)
+    announcements.send_announcement(author=organizer, event=event, title=title, body=body, audience=audience)
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["prepare"]:
         print(json.dumps(asdict(prepare())))
@@ -329,6 +342,8 @@ def main(argv: list[str]) -> None:
         set_quota(argv[1], argv[2], argv[3])
     elif argv == ["closed"]:
         print(closed_event())
+    elif len(argv) == 4 and argv[0] == "announce":
+        announce(argv[1], argv[2], argv[3])
     else:
         raise SystemExit(__doc__)
 

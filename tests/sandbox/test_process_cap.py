@@ -46,3 +46,22 @@ def test_a_job_that_falls_back_below_its_cap_starts_the_count_again():
 )
 def test_the_docker_backend_reads_its_container_s_process_count_cap_and_refusals(text, counts):
     assert pids_counts(text) == counts
+
+
+def test_a_job_that_keeps_far_more_threads_runnable_than_its_cpus_is_ended_after_the_sustain_time():
+    rule = host.RunnableRule(cpus=1.0)
+    assert rule.limit == host.RUNNABLE_MIN
+    steps = [rule.keeps_spinning(rule.limit + 1, i * host.RUNNABLE_SUSTAIN_S / 4) for i in range(5)]
+    assert steps[-1] and not any(steps[:-1])
+
+
+def test_a_job_whose_runnable_threads_dip_to_its_limit_starts_the_count_again():
+    rule = host.RunnableRule(cpus=1.0)
+    over, under = rule.limit + 50, rule.limit
+    readings = [over, over, over, over, under] * 4  # over for three quarters of the sustain time, then at the limit
+    assert not any(rule.keeps_spinning(n, i * host.RUNNABLE_SUSTAIN_S / 4) for i, n in enumerate(readings))
+
+
+def test_a_job_with_more_cpus_may_keep_more_threads_runnable():
+    assert host.RunnableRule(cpus=4.0).limit == 4 * host.RUNNABLE_PER_CPU
+    assert host.RunnableRule(cpus=0.5).limit == host.RUNNABLE_MIN

@@ -91,6 +91,30 @@ def test_a_bomb_whose_children_spin_while_it_swallows_fork_errors_ends_with_proc
     assert_a_swallowing_bomb_ends_soon(tmp_path, backend, "children-spin")
 
 
+# A cap of 256, the CPU exercises' default: the bomb whose children spin reaches it only after minutes (its one
+# forking process shares its CPU with every child), so the cap's refusals cannot end it soon; its runnable
+# threads do (sandbox.backends.host.RunnableRule).
+WIDE = Limits(**{**LONG.__dict__, "processes": 256, "memory_bytes": 1 << 30})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_bomb_whose_children_spin_far_below_a_wide_cap_ends_with_processes_within_thirty_seconds(
+    tmp_path: Path, backend: str
+) -> None:
+    needs_a_process_watch(backend)
+    result, _, marker = run_notebook(tmp_path, backend, SWALLOWING_BOMBS["children-spin"], limits=WIDE)
+    assert_contained(result.outcome, Outcome.PROCESSES, marker, result.message)
+    assert result.duration_s < 30, f"ended after {result.duration_s:.1f} s of a {WIDE.wall_seconds:.0f} s wall clock"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_pool_of_two_hundred_waiting_workers_under_a_wide_cap_is_not_ended(tmp_path: Path, backend: str) -> None:
+    needs_a_process_watch(backend)
+    result, _, marker = run_notebook(tmp_path, backend, ONE_BURST, limits=WIDE)
+    assert_contained(result.outcome, Outcome.OK, marker, result.message)
+    assert "carried on with 200" in result.log
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_job_that_hits_the_cap_once_and_carries_on_is_not_ended(tmp_path: Path, backend: str) -> None:
     needs_a_process_watch(backend)

@@ -313,3 +313,28 @@ def test_a_kernel_that_dies_while_warming_up_ends_the_sandbox_at_once(tmp_path: 
     assert report is not None and report.outcome is Outcome.INFRASTRUCTURE, finished.stdout + finished.stderr
     assert "kernel died" in report.message
     assert time.monotonic() - started < 60
+
+
+def test_a_warm_container_gets_inputs_it_cannot_link_by_copy_up_to_a_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In compose the private data and the state folder are two mounts: a hard link between them fails (EXDEV)."""
+    from sandbox.backends import docker
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.csv").write_bytes(b"x" * 4096)
+    job = Job(
+        output_dir=tmp_path / "o", notebook=make_notebook(tmp_path / "n.ipynb", "1"), mounts=(Mount(data, "data"),)
+    )
+    backend = docker.Backend(make_config(tmp_path, warm_pool_size=1))
+    pool = backend.warm_pool
+    assert pool is not None
+    try:
+        assert pool.can_link(job)  # one file system, one mount here: linked
+        monkeypatch.setattr(docker.os, "link", lambda *a, **k: (_ for _ in ()).throw(OSError(18, "EXDEV")))
+        assert pool.can_link(job)  # small enough to copy
+        monkeypatch.setattr(docker, "COPY_MAX_BYTES", 1024)
+        assert not pool.can_link(job)  # too big to copy: it runs cold
+    finally:
+        backend.close()

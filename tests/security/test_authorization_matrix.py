@@ -144,6 +144,17 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "events/<slug:slug>/me/certificate.pdf": {"GET": (L, 404, 404, 404, 404, 404, 404, 404)},
     # Anyone may verify a certificate; the world's token is not a signed certificate id, so it is refused.
     "certificates/<str:token>/": {"GET": (404, 404, 404, 404, 404, 404, 404, 404)},
+    # Announcements (issue 19): one's own list, banner and preferences; an event's history and form for its
+    # organizers and the tutors of some group; its extensions for its organizers.
+    "announcements/": {"GET": (L, 200, 200, 200, 200, 200, 200, 200)},
+    "announcements/banner/": {"GET": (L, 200, 200, 200, 200, 200, 200, 200)},
+    "announcements/read/": {"POST": (L, 302, 302, 302, 302, 302, 302, 302)},
+    "profile/preferences/": {"GET": (L, 200, 200, 200, 200, 200, 200, 200)},
+    "events/<slug:slug>/announcements/": {"GET": (L, 403, 403, 200, 200, 403, 200, 200)},
+    "events/<slug:slug>/announcements/new/": {"GET": (L, 403, 403, 200, 200, 403, 200, 200)},
+    "events/<slug:slug>/extensions/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
+    "api/v1/announcements/": {"GET": (401, 200, 200, 200, 200, 200, 200, 200)},
+    "api/v1/announcements/read/": {"POST": (401, 200, 200, 200, 200, 200, 200, 200)},
     "api/v1/events/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "api/v1/events/<slug:slug>/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "api/v1/events/<slug:slug>/exercises/": {"GET": (401, 200, 403, 403, 403, 403, 200, 200)},
@@ -289,6 +300,7 @@ FORM_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
 JSON_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "api/v1/events/<slug:slug>/help/": lambda w: {"message": "The kernel dies when I load the images."},
     "api/v1/events/<slug:slug>/help/<int:pk>/messages/": lambda w: {"text": "Try a smaller batch size."},
+    "api/v1/announcements/read/": lambda w: {"ids": [1]},
 }
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hackathon', '0008_event_programme_hours'),
+        ('hackathon', '0009_announcements_preferences_extensions'),
     ]
 
     operations = [
