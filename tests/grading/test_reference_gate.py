@@ -20,6 +20,7 @@ from grading.errors import ExerciseNotOpen, GateRefused
 from grading.models import AuditEntry, ReferenceCheck
 from grading.services import Grading
 from hackathon import services as events
+from hackathon.deadlines import deadline_for
 from hackathon.models import EventExercise
 from tests.factories import make_event, make_organizer, make_user
 from tests.grading.builders import (
@@ -193,3 +194,14 @@ def test_a_check_whose_worker_died_ends_as_an_error_and_a_new_one_can_be_asked()
     lost.refresh_from_db()
     assert lost.status == ReferenceCheck.Status.ERROR and "run it again" in lost.message
     assert again.pk != lost.pk and again.status == ReferenceCheck.Status.QUEUED
+
+
+def test_a_held_exercise_is_shut_for_each_participant_s_own_deadline_and_page(client):
+    event_exercise = held()
+    participant = participant_of(event_exercise)
+    deadline = deadline_for(event_exercise, participant)
+    assert not deadline.is_open() and "held shut" in deadline.refusal() and "Held shut" in deadline.text()
+    client.force_login(participant)
+    page = client.get(reverse("event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
+    assert "is held shut: its reference solution missed its target" in page.content.decode()
+    assert "Submit for grading" not in page.content.decode()
