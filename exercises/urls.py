@@ -7,5 +7,6 @@ from exercises import views
 urlpatterns = [
     path("", views.catalog, name="exercise_catalog"),
     path("upload/", views.upload_bundle, name="exercise_upload"),
+    path("uploads/<slug:slug>/", views.upload_status, name="exercise_upload_status"),
     path("<slug:slug>/", views.exercise_detail, name="exercise_detail"),
 ]
