@@ -72,8 +72,8 @@ def builtin_bundle(slug: str) -> Bundle:
 def build_data(bundle: Bundle, public_dir: Path, hidden_dir: Path, secret_seed: int) -> None:
     """Run the bundle's data.py build() to write its public and hidden data.
 
-    This imports and runs the bundle's own code in this process: call it only for bundles from
-    trusted authors (built-in or uploaded by an organizer), never for participants' files.
+    This imports and runs the bundle's own code in this process: call it only for the built-in bundles, which
+    ship with the platform. Uploaded bundles build in the sandbox (exercises.data_builds).
     """
     public_dir, hidden_dir = Path(public_dir), Path(hidden_dir)
     module_name = f"_exercise_data_{bundle.slug.replace('-', '_')}"
@@ -93,6 +93,11 @@ def build_data(bundle: Bundle, public_dir: Path, hidden_dir: Path, secret_seed: 
         build(public_dir, hidden_dir, int(secret_seed))
     finally:
         sys.modules.pop(module_name, None)
+    check_built_data(bundle, public_dir, hidden_dir)
+
+
+def check_built_data(bundle: Bundle, public_dir: Path, hidden_dir: Path) -> None:
+    """Raise InvalidBundle unless a build wrote data/ and answers.npz into both the public and the hidden folder."""
     for expected in (public_dir / "data", hidden_dir / "data"):
         if not expected.is_dir():
             raise InvalidBundle(f"The build() of {bundle.slug} did not write {expected.parent.name}/data/.")

@@ -24,6 +24,10 @@ class InvalidBundle(ExercisesError):
     """An exercise bundle is incomplete or its data (such as a hidden set) cannot be used."""
 
 
+class DatasetNotReady(ExercisesError):
+    """An uploaded exercise's data is not built yet: only a worker builds it, in the sandbox."""
+
+
 class ScoringFailed(Exception):
     """The platform itself could not score an output (a sandboxed scoring step did not start or run).
 

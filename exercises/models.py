@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
@@ -63,6 +64,19 @@ class Exercise(models.Model):
     bundle_path = models.CharField(max_length=500, help_text="Folder of the bundle on the workers' disk.")
     builtin = models.BooleanField(default=False)
     published = models.BooleanField(default=True)
+
+    class Build(models.TextChoices):
+        """Where an uploaded bundle's check stands: its data.py runs in the sandbox on a worker, then it is shown."""
+
+        READY = "ready", "Built and checked"
+        CHECKING = "checking", "Being built and checked on the workers"
+        FAILED = "failed", "Its data could not be built"
+
+    build_status = models.CharField(max_length=8, choices=Build.choices, default=Build.READY)
+    build_message = models.TextField(blank=True, help_text="What the check of an uploaded bundle found.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="uploaded_exercises"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

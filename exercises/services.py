@@ -15,9 +15,11 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
+from exercises import signals
 from exercises.archives import extract_bundle_zip
 from exercises.bundles import Bundle, build_data, builtin_bundles, load_bundle
-from exercises.errors import InvalidBundle
+from exercises.data_builds import RunJob, build_data_in_sandbox
+from exercises.errors import DatasetNotReady, InvalidBundle
 from exercises.evaluation import load_answers
 from exercises.kinds import kind_of
 from exercises.models import Exercise, Label
@@ -119,19 +121,38 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_dataset(exercise: Exercise, secret_seed: int) -> Dataset:
-    """Return the exercise's data for this seed, building it once (safe when several workers ask at once)."""
+def ensure_dataset(exercise: Exercise, secret_seed: int, *, run_job: RunJob | None = None) -> Dataset:
+    """Return the exercise's data for this seed, building it once (safe when several workers ask at once).
+
+    A built-in bundle's data.py ships with the platform and builds in this process. An uploaded bundle's builds
+    only as a sandbox job through `run_job` (a worker passes it); without one, DatasetNotReady says to wait.
+    """
     root = dataset_root(exercise.slug, secret_seed)
     dataset = Dataset(root)
     if dataset.hidden_answers.is_file():
         return dataset
+    if not exercise.builtin and run_job is None:
+        raise DatasetNotReady(
+            f"The data of {exercise.title} is still being built on the workers; try again in a few minutes."
+        )
     with _exclusive(root.parent / f".{root.name}.lock"):
         if dataset.hidden_answers.is_file():
             return dataset
         bundle = bundle_of(exercise)
         staging = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
         try:
-            build_data(bundle, staging / "public", staging / "hidden", secret_seed)
+            if exercise.builtin or run_job is None:
+                build_data(bundle, staging / "public", staging / "hidden", secret_seed)
+            else:
+                build_data_in_sandbox(
+                    bundle,
+                    staging / "public",
+                    staging / "hidden",
+                    secret_seed,
+                    run_job=run_job,
+                    work_dir=staging / ".job",
+                )
+                shutil.rmtree(staging / ".job")
             verify_hidden_set(bundle, Dataset(staging))
             staging.rename(root)
         finally:
@@ -159,28 +180,76 @@ def verify_hidden_set(bundle: Bundle, dataset: Dataset) -> None:
                 )
 
 
-def upload_bundle(zip_path: Path) -> Exercise:
-    """Unpack an uploaded exercise zip, prove its hidden set can rank people, and add it to the catalog.
+def upload_bundle(zip_path: Path, *, uploader_id: int | None = None) -> Exercise:
+    """Unpack an uploaded exercise zip, check its entries and manifest, and keep it unpublished until it is built.
 
-    Nothing is kept unless every step passes: the zip's entries, the manifest, the data builder and a
-    hidden set with both classes in each scored part. The bundle's data.py runs on this machine, so only
-    site staff may upload (see `can_upload_bundles`).
+    Its data.py does not run here: once this is committed, a worker builds the data in the sandbox and proves
+    that the hidden set can rank people (`check_uploaded_bundle`), then publishes it or says why not. Nothing is
+    kept if the zip or the manifest is refused. The slug of the uploader's own failed upload can be taken again.
     """
     bundles_root = Path(settings.PRIVATE_DATA_ROOT) / "bundles"
     bundles_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=bundles_root))
     try:
         bundle = extract_bundle_zip(zip_path, staging)
-        if Exercise.objects.filter(slug=bundle.slug).exists():
-            raise InvalidBundle(f"An exercise called {bundle.slug} exists already; give the new one another slug.")
-        trial = staging / ".trial-data"
-        build_data(bundle, trial / "public", trial / "hidden", default_secret_seed(bundle.slug))
-        verify_hidden_set(bundle, Dataset(trial))
-        shutil.rmtree(trial)
-        final = bundles_root / bundle.slug
-        if final.exists():
-            raise InvalidBundle(f"A bundle folder {bundle.slug} exists already; give the new one another slug.")
-        bundle.path.rename(final)
-        return save_exercise(load_bundle(final), builtin=False)
+        with transaction.atomic():
+            _free_slug_of_failed_upload(bundle.slug, uploader_id)
+            if Exercise.objects.filter(slug=bundle.slug).exists():
+                raise InvalidBundle(f"An exercise called {bundle.slug} exists already; give the new one another slug.")
+            final = bundles_root / bundle.slug
+            if final.exists():
+                raise InvalidBundle(f"A bundle folder {bundle.slug} exists already; give the new one another slug.")
+            bundle.path.rename(final)
+            exercise = save_exercise(load_bundle(final), builtin=False)
+            Exercise.objects.filter(pk=exercise.pk).update(
+                published=False, build_status=Exercise.Build.CHECKING, build_message="", uploaded_by_id=uploader_id
+            )
+            exercise.refresh_from_db()
+            exercise_id = exercise.pk
+            transaction.on_commit(lambda: signals.bundle_uploaded.send(sender=Exercise, exercise_id=exercise_id))
+        return exercise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _free_slug_of_failed_upload(slug: str, uploader_id: int | None) -> None:
+    """Remove the uploader's own earlier upload of `slug` whose check failed, so that a fixed zip can take its place."""
+    failed = Exercise.objects.filter(slug=slug, builtin=False, build_status=Exercise.Build.FAILED)
+    for exercise in failed.filter(uploaded_by_id=uploader_id) if uploader_id is not None else []:
+        shutil.rmtree(exercise.bundle_path, ignore_errors=True)
+        exercise.delete()
+
+
+def check_uploaded_bundle(exercise_id: int, *, run_job: RunJob) -> Exercise:
+    """On a worker: build an uploaded bundle's data in the sandbox and prove its hidden set can rank people.
+
+    Publishes the exercise when every step passes; otherwise keeps it unpublished with the reason in
+    `build_message`, for the uploader to read. Raises DataBuildFailed when the sandbox itself could not run.
+    """
+    exercise = Exercise.objects.get(pk=exercise_id)
+    if exercise.build_status != Exercise.Build.CHECKING:
+        return exercise
+    bundle = bundle_of(exercise)
+    trial = Path(tempfile.mkdtemp(prefix=".trial-", dir=Path(exercise.bundle_path).parent))
+    try:
+        build_data_in_sandbox(
+            bundle,
+            trial / "public",
+            trial / "hidden",
+            default_secret_seed(bundle.slug),
+            run_job=run_job,
+            work_dir=trial / ".job",
+        )
+        verify_hidden_set(bundle, Dataset(trial))
+    except InvalidBundle as error:
+        # The row keeps the reason for the uploader; the bundle's files go, and a fixed zip takes the slug again.
+        Exercise.objects.filter(pk=exercise.pk).update(build_status=Exercise.Build.FAILED, build_message=error.message)
+        shutil.rmtree(exercise.bundle_path, ignore_errors=True)
+    else:
+        Exercise.objects.filter(pk=exercise.pk).update(
+            build_status=Exercise.Build.READY, build_message="", published=True
+        )
+    finally:
+        shutil.rmtree(trial, ignore_errors=True)
+    exercise.refresh_from_db()
+    return exercise

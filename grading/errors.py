@@ -53,3 +53,7 @@ class CertificateRevoked(CertificateRefused):
 
 class ExtensionRefused(GradingError):
     """An extension that cannot be granted as asked; nothing was granted."""
+
+
+class GateRefused(GradingError):
+    """An organizer's action on an exercise's reference gate was refused; nothing changed."""

@@ -114,6 +114,8 @@ class Submission(models.Model):
         "deadline (grading.closing.release_submission refuses a notebook without this consent).",
     )
     worker = models.CharField(max_length=200, blank=True)
+    # What the notebook ran on (grading.fingerprints): runtime lock hash or image, Python, key packages, GPU.
+    runtime_fingerprint = models.JSONField(default=dict, blank=True)
     # The extension that let it in after the exercise closed (boards mark its row); null within the window.
     extension = models.ForeignKey(
         "hackathon.Extension", on_delete=models.SET_NULL, null=True, blank=True, related_name="submissions"
@@ -324,6 +326,7 @@ class AuditEntry(models.Model):
         RESCORE = "rescore", "Queued a submission to be scored again"
         REVEAL = "reveal", "Revealed the private board"
         SETTINGS = "settings", "Changed the board settings"
+        OPEN_DESPITE_GATE = "override", "Opened the exercise although its reference missed its target"
         EXTEND = "extend", "Granted an extension"
 
     event_exercise = models.ForeignKey(
@@ -338,6 +341,10 @@ class AuditEntry(models.Model):
     # A re-score keeps the scores it replaces: the new ones are the submission's once its run ends.
     old_score = models.FloatField(null=True, blank=True)
     old_private_score = models.FloatField(null=True, blank=True)
+    # A re-score keeps the runtime the replaced scores came from; once its run ends, `runtime_change` says what
+    # differs in the new run's runtime (empty when nothing does).
+    old_fingerprint = models.JSONField(null=True, blank=True)
+    runtime_change = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -346,6 +353,58 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+
+# --- Reference checks: an exercise proves itself on the workers before it opens (issue 20) ----------------------
+
+
+class ReferenceCheck(models.Model):
+    """One run of an exercise's reference and baseline notebooks against an event's hidden set, on the workers."""
+
+    class Trigger(models.TextChoices):
+        ATTACHED = "attached", "Attached to the event"
+        OPENING = "opening", "About to open"
+        ASKED = "asked", "Asked by an organizer"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        PASSED = "passed", "The reference reached its target"
+        MISSED = "missed", "The reference missed its target"
+        ERROR = "error", "The check could not run"
+
+    FINAL = (Status.PASSED, Status.MISSED, Status.ERROR)
+
+    event_exercise = models.ForeignKey(
+        "hackathon.EventExercise", on_delete=models.CASCADE, related_name="reference_checks"
+    )
+    trigger = models.CharField(max_length=8, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    # The targets the manifest documented when the check was asked, kept with the scores they were held to.
+    reference_target = models.FloatField()
+    baseline_target = models.FloatField()
+    reference_score = models.FloatField(null=True, blank=True)
+    reference_private_score = models.FloatField(null=True, blank=True)
+    baseline_score = models.FloatField(null=True, blank=True)
+    baseline_private_score = models.FloatField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    runtime_fingerprint = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Reference check {self.pk} of {self.event_exercise_id} ({self.get_status_display()})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL
 
 
 # --- Personal API tokens (issue 9: REST API and the hackathon-submit client) --------------------------------

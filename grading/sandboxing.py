@@ -77,6 +77,11 @@ def sandbox_backend(name: str | None = None) -> sandbox.Backend:
     return sandbox.get_backend(name or settings.SANDBOX_BACKEND or None, sandbox_config(name))
 
 
+def run_in_sandbox(job: sandbox.Job) -> sandbox.Result:
+    """Run one job on this worker's sandbox backend (for the exercise floor's builds and scoring steps)."""
+    return sandbox.run_job(job, sandbox_config(), sandbox_backend())
+
+
 def job_limits(exercise: Exercise) -> sandbox.Limits:
     """Return the limits of one run of the exercise's notebook, from its manifest."""
     return sandbox.Limits(

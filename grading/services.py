@@ -25,11 +25,12 @@ from exercises.errors import InvalidBundle, InvalidPredictions, ScoringFailed
 from exercises.evaluation import Scores, draw_figures, evaluate
 from exercises.models import Exercise
 from exercises.services import Dataset, bundle_of, default_secret_seed, ensure_dataset
-from grading import dispatch, gpu_budget
+from grading import dispatch, fingerprints, gpu_budget
+from grading.boards.services import note_rescore_runtime
 from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
 from grading.notebooks import parse_uploaded_notebook
-from grading.sandboxing import job_limits, needs_gpu, runtime_of, sandbox_backend, sandbox_config
+from grading.sandboxing import job_limits, needs_gpu, run_in_sandbox, runtime_of, sandbox_backend, sandbox_config
 from hackathon import permissions
 from hackathon.deadlines import deadline_for
 from hackathon.models import EventExercise, Registration
@@ -92,6 +93,8 @@ def submit_notebook(
     if not permissions.can_take_part(participant, event_exercise.event):
         raise SubmissionRefused("Only confirmed participants of this event can submit. Register for the event first.")
     deadline = deadline_for(event_exercise, participant)
+    if event_exercise.held_by_gate:
+        raise ExerciseNotOpen(event_exercise.window_refusal())
     if not deadline.is_open():
         raise ExerciseNotOpen(
             f"{event_exercise.exercise.title} takes submissions from "
@@ -169,6 +172,7 @@ class Grading:
     scores: Scores | None = None
     result: sandbox.Result | None = None
     images: list[dict[str, str]] = field(default_factory=list)
+    fingerprint: dict[str, Any] = field(default_factory=dict)  # the runtime it ran on (sandbox.fingerprints)
 
 
 def run_and_score(
@@ -206,6 +210,7 @@ def run_and_score(
             runtime=runtime_of(exercise, gpu=gpu),
         )
         result = sandbox.run_job(job, config, backend)
+        runtime = fingerprints.runtime_fingerprint(backend, job, result, config)
         if result.outcome is not sandbox.Outcome.OK:
             reason = REASON_OF_OUTCOME[result.outcome]
             status = Submission.Status.FAILED
@@ -214,7 +219,7 @@ def run_and_score(
                 # The participant reads that it is not their fault; the operators need the sandbox's own words.
                 logger.warning("The sandbox could not run a notebook of %s: %s", exercise.slug, result.message)
                 message = INFRASTRUCTURE_MESSAGE
-            return Grading(status=status, reason=reason, message=message, result=result)
+            return Grading(status=status, reason=reason, message=message, result=result, fingerprint=runtime)
         bundle = bundle_of(exercise)
         try:
             scores = evaluate(
@@ -231,6 +236,7 @@ def run_and_score(
                 reason=Submission.Reason.PREDICTIONS,
                 message=error.message,
                 result=result,
+                fingerprint=runtime,
             )
         except (InvalidBundle, ScoringFailed):
             raise  # the platform's own data or sandbox: retried as an infrastructure failure
@@ -244,6 +250,7 @@ def run_and_score(
                 message=f"Your output files could not be scored ({type(error).__name__}); check that they are "
                 "written as the exercise's notebook asks (names, shapes, one value per test case).",
                 result=result,
+                fingerprint=runtime,
             )
         images = (
             draw_figures(
@@ -263,6 +270,7 @@ def run_and_score(
             scores=scores,
             result=result,
             images=images,
+            fingerprint=runtime,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -340,7 +348,7 @@ def claim_next(token_id: int) -> Submission | None:
 def dataset_for(submission: Submission) -> tuple[Path, Path]:
     """Return (data folder, answers) the run uses: the hidden set, or the public sample for a check run."""
     event_exercise = submission.event_exercise
-    dataset = ensure_dataset(event_exercise.exercise, event_exercise.secret_seed)
+    dataset = ensure_dataset(event_exercise.exercise, event_exercise.secret_seed, run_job=run_in_sandbox)
     if submission.kind == Submission.Kind.CHECK:
         return dataset.public_data, dataset.public_answers
     return dataset.hidden_data, dataset.hidden_answers
@@ -468,6 +476,8 @@ def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
     )
     if charge is not None:
         fields["gpu_seconds"] = charge
+    if grading.fingerprint:
+        fields["runtime_fingerprint"] = grading.fingerprint
     outcome_only = dict(fields)
     if result is not None:
         fields.update(
@@ -490,6 +500,8 @@ def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
             stored = running.update(**outcome_only)
     if not stored:
         logger.warning("Submission %s attempt %s was taken over; its result is dropped", submission.pk, attempt)
+    elif grading.fingerprint:
+        note_rescore_runtime(submission.pk, grading.fingerprint)
 
 
 # --- Recovery -----------------------------------------------------------------------------------------------
@@ -544,7 +556,7 @@ def grade_notebook_file(exercise: Exercise, notebook_path: Path, *, backend: str
         notebook = parse_uploaded_notebook(raw, max_bytes=settings.SUBMISSION_MAX_BYTES)
     except SubmissionRefused as error:
         return {**report, "status": "invalid", "reason": "notebook", "message": error.message}
-    dataset: Dataset = ensure_dataset(exercise, default_secret_seed(exercise.slug))
+    dataset: Dataset = ensure_dataset(exercise, default_secret_seed(exercise.slug), run_job=run_in_sandbox)
     with tempfile.TemporaryDirectory() as scratch:
         clean = Path(scratch) / "notebook.ipynb"
         clean.write_text(nbformat.writes(notebook))

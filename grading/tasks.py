@@ -54,6 +54,30 @@ def warm_sandboxes_at_start(**kwargs: object) -> None:
         logging.getLogger(__name__).warning("matplotlib is missing; feedback pictures cannot be drawn")
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_reference_check_task(check_id: int) -> None:
+    """Run an exercise's reference and baseline notebooks against its event's hidden set (grading.reference_gate)."""
+    from grading import reference_gate
+
+    reference_gate.run_check(check_id)
+
+
+@shared_task(ignore_result=True)
+def check_exercises_about_to_open_task() -> None:
+    """Queue the reference check of the exercises that open within the hour (run by beat every ten minutes)."""
+    from grading import reference_gate
+
+    reference_gate.check_exercises_about_to_open()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def check_uploaded_bundle_task(exercise_id: int) -> None:
+    """Build an uploaded bundle's data in the sandbox and publish it, or say why not (grading.bundle_builds)."""
+    from grading import bundle_builds
+
+    bundle_builds.check_uploaded_bundle(exercise_id)
+
+
 @worker_process_shutdown.connect
 def close_sandboxes_at_exit(**kwargs: object) -> None:
     """Stop this worker process's warm sandboxes when it exits (prefork children skip `atexit`).

@@ -8,6 +8,7 @@ from grading.views import (
     certificates,
     closing,
     participant,
+    reference_gate,
     reports,
     submissions,
     tokens,
@@ -79,6 +80,20 @@ urlpatterns += [
     ),
     path("submissions/<uuid:uid>/disqualify/", boards.disqualify_submission, name="disqualify_submission"),
     path("submissions/<uuid:uid>/reinstate/", boards.reinstate_submission, name="reinstate_submission"),
+]
+
+# The reference gate: an exercise proves itself before it opens (issue 20).
+urlpatterns += [
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/reference-check/",
+        reference_gate.ask_reference_check,
+        name="ask_reference_check",
+    ),
+    path(
+        "events/<slug:slug>/exercises/<slug:exercise_slug>/open-despite-gate/",
+        reference_gate.open_despite_gate,
+        name="open_despite_gate",
+    ),
 ]
 
 # The personal tokens that open the REST API (issue 9); the API itself is mounted by the root URL map.

@@ -54,7 +54,7 @@ class Deadline:
 
     def is_open(self, at: dt.datetime | None = None) -> bool:
         moment = at or timezone.now()
-        return self.opens_at <= moment < self.closes_at
+        return self.opens_at <= moment < self.closes_at and not self.event_exercise.held_by_gate
 
     def is_extension_time(self, at: dt.datetime | None = None) -> bool:
         """Whether a submission at this moment is accepted only thanks to the person's extension."""
@@ -82,6 +82,8 @@ class Deadline:
     def text(self, at: dt.datetime | None = None) -> str:
         """Say when submissions close for this person, in their time zone, and that it is an extension when it is."""
         moment = at or timezone.now()
+        if self.event_exercise.held_by_gate and moment < self.closes_at:
+            return self.event_exercise.window_text(moment)
         if moment < self.opens_at:
             return f"Opens on {in_zone(self.opens_at, self.zone)}; submissions close on {self.closes_text}"
         if moment >= self.closes_at:
@@ -100,7 +102,7 @@ class Deadline:
     def refusal(self, at: dt.datetime | None = None) -> str:
         """Return why a notebook cannot be submitted now, as a sentence, or "" while the window is open for them."""
         moment = at or timezone.now()
-        if self.extension is None or moment < self.opens_at:
+        if self.extension is None or moment < self.opens_at or self.event_exercise.held_by_gate:
             return self.event_exercise.window_refusal(moment)
         if moment >= self.closes_at:
             return (

@@ -373,6 +373,14 @@ def new_secret_seed() -> int:
     return secrets.randbits(62)
 
 
+class EventExerciseQuerySet(models.QuerySet["EventExercise"]):
+    def closed_for_everyone(self, at: dt.datetime | None = None) -> EventExerciseQuerySet:
+        """Keep the exercises whose closing and every extension have passed (EventExercise.last_closing, in SQL)."""
+        moment = at or timezone.now()
+        running = Extension.objects.filter(event_exercise=models.OuterRef("pk"), until__gt=moment)
+        return self.filter(closes_at__lte=moment).exclude(models.Exists(running))
+
+
 class EventExercise(models.Model):
     """An exercise opened to an event's participants, with its own hidden set and submission window."""
 
@@ -384,6 +392,21 @@ class EventExercise(models.Model):
     submissions_per_day = models.PositiveIntegerField(
         null=True, blank=True, help_text="Leave empty for the site's default (SUBMISSIONS_PER_DAY)."
     )
+
+    class Gate(models.TextChoices):
+        """What the last run of the exercise's reference notebook on this event's hidden set came to."""
+
+        UNCHECKED = "unchecked", "Not checked yet"
+        PASSED = "passed", "The reference reached its target"
+        MISSED = "missed", "The reference missed its target"
+        ERROR = "error", "The check could not run"
+
+    # Set by the workers (grading.reference_gate); a missed target holds the exercise shut until an organizer
+    # overrides it, saying why (kept here and in the board's audit log).
+    reference_gate = models.CharField(max_length=9, choices=Gate.choices, default=Gate.UNCHECKED, editable=False)
+    gate_override = models.TextField(blank=True, editable=False)
+
+    objects = EventExerciseQuerySet.as_manager()
 
     class Meta:
         ordering = ["opens_at", "exercise__title"]
@@ -397,9 +420,14 @@ class EventExercise(models.Model):
     def __str__(self) -> str:
         return f"{self.exercise} in {self.event}"
 
+    @property
+    def held_by_gate(self) -> bool:
+        """Whether the exercise stays shut because its reference missed its target and nobody overrode that."""
+        return self.reference_gate == self.Gate.MISSED and not self.gate_override
+
     def is_open(self, at: dt.datetime | None = None) -> bool:
         moment = at or timezone.now()
-        return self.opens_at <= moment < self.closes_at
+        return self.opens_at <= moment < self.closes_at and not self.held_by_gate
 
     def last_closing(self) -> dt.datetime:
         """Return when the last person's submissions close: the exercise's closing or its latest extension's end.
@@ -413,6 +441,8 @@ class EventExercise(models.Model):
     def window_text(self, at: dt.datetime | None = None) -> str:
         """Say where the submission window stands: "Opens on ...", "Open until ..." or "Closed on ..."."""
         moment = at or timezone.now()
+        if self.held_by_gate and moment < self.closes_at:
+            return "Held shut: its reference solution missed its target on this event's test set"
         if moment < self.opens_at:
             return f"Opens on {_when(self.opens_at)}"
         if moment < self.closes_at:
@@ -422,6 +452,11 @@ class EventExercise(models.Model):
     def window_refusal(self, at: dt.datetime | None = None) -> str:
         """Return why a notebook cannot be submitted at this moment, as a sentence, or "" while the window is open."""
         moment = at or timezone.now()
+        if self.held_by_gate and moment < self.closes_at:
+            return (
+                f"{self.exercise.title} is held shut: its reference solution missed its target on this event's test "
+                "set, so the organizers are checking it. Come back later to submit."
+            )
         if moment < self.opens_at:
             return (
                 f"{self.exercise.title} is not open yet: it opens on {_when(self.opens_at)}. Come back then to submit."

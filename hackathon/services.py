@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from exercises.models import Label
-from hackathon import assignment, selectors
+from hackathon import assignment, selectors, signals
 from hackathon.errors import (
     EventsError,
     ExerciseChangeRefused,
@@ -110,11 +110,15 @@ def set_event_exercises(
     have = set(event.event_exercises.values_list("exercise_id", flat=True))
     default_opens, default_closes = default_exercise_window(event)
     opens_at, closes_at = opens_at or default_opens, closes_at or default_closes
-    return [
+    attached = [
         EventExercise.objects.create(event=event, exercise=exercise, opens_at=opens_at, closes_at=closes_at)
         for exercise in exercises
         if exercise.pk not in have
     ]
+    if attached:
+        ids = [ee.pk for ee in attached]
+        transaction.on_commit(lambda: signals.exercises_attached.send(sender=EventExercise, event_exercise_ids=ids))
+    return attached
 
 
 def follow_event_dates(*, event: Event, old_starts: dt.date, old_ends: dt.date) -> list[str]:

@@ -108,12 +108,18 @@ def event_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 formset.save()
                 windows.save()
                 notes = services.follow_event_dates(event=event, **old_dates)
-                services.set_event_exercises(event=event, exercises=list(form.cleaned_data["exercises"]))
+                attached = services.set_event_exercises(event=event, exercises=list(form.cleaned_data["exercises"]))
         except UserFacingError as error:
             _refused(request, error)
         else:
             for note in notes:
                 messages.info(request, note)
+            for event_exercise in attached:
+                messages.info(
+                    request,
+                    f"The workers now run the reference and baseline of {event_exercise.exercise.title} on this "
+                    "event's test set; its page shows both scores against their targets.",
+                )
             messages.success(request, "The event, its exercises and its programme are saved.")
             return redirect("hackathon:event_detail", slug=event.slug)
     context = {"form": form, "formset": formset, "windows": windows, "event": event}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -15,6 +16,7 @@ from grading.models import AuditEntry, BoardSettings, Disqualification, FinalPic
 from hackathon import permissions
 from hackathon.deadlines import deadline_for
 from hackathon.models import EventExercise
+from sandbox.fingerprints import describe_change
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +196,7 @@ def rescore_exercise(*, actor: AbstractBaseUser, event_exercise: EventExercise, 
                     reason=reason,
                     old_score=s.score,
                     old_private_score=s.private_score,
+                    old_fingerprint=s.runtime_fingerprint,
                 )
                 for s in finished
             ]
@@ -217,3 +220,22 @@ def rescore_exercise(*, actor: AbstractBaseUser, event_exercise: EventExercise, 
             transaction.on_commit(lambda s=submission: enqueue(s))
     logger.warning("Re-scoring %s submissions of %s: %s", len(ids), event_exercise, reason)
     return ids
+
+
+def note_rescore_runtime(submission_id: int, new: dict[str, Any]) -> str:
+    """After a run of a re-scored submission ends, write on its re-score audit entry what differs in the runtime.
+
+    Returns the sentence written ("" when the runtime is the same, or the submission was never re-scored).
+    """
+    entry = (
+        AuditEntry.objects.filter(submission_id=submission_id, action=AuditEntry.Action.RESCORE)
+        .order_by("-at", "-id")
+        .first()
+    )
+    if entry is None or entry.old_fingerprint is None:
+        return ""
+    change = describe_change(entry.old_fingerprint, new)
+    if change:
+        AuditEntry.objects.filter(pk=entry.pk).update(runtime_change=f"Ran on a different runtime: {change}.")
+        logger.warning("Submission %s was re-scored on a different runtime: %s", submission_id, change)
+    return change

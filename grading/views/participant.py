@@ -85,7 +85,7 @@ def my_event(request: HttpRequest, slug: str) -> HttpResponse:
             "uid", "created_at", "status", "event_exercise__exercise__title"
         )[:20],
         "chosen_submission": chosen,
-        "closed_exercises": event.event_exercises.select_related("exercise").filter(closes_at__lte=timezone.now()),
+        "closed_exercises": event.event_exercises.closed_for_everyone().select_related("exercise"),
         "certificate": certificates.certificate_of(event, request.user),
     }
     return render(request, "grading/participant/my_event.html", context)

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from exercises.errors import DatasetNotReady
 from exercises.notebook_html import markdown_html, notebook_html
 from exercises.release import student_zip
 from exercises.services import bundle_of, ensure_dataset
@@ -54,7 +55,10 @@ def event_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
         "can_submit": permissions.can_take_part(request.user, event) and deadline.is_open(),
         "window_refusal": deadline.refusal(),
         "deadline": deadline,
+        "manages": permissions.can_manage_event(request.user, event),
     }
+    if context["manages"]:
+        context["reference_checks"] = list(event_exercise.reference_checks.select_related("requested_by")[:5])
     return render(request, "grading/event_exercise.html", context)
 
 
@@ -99,8 +103,12 @@ def submit(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
 @login_required
 def download(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     """The released notebook and the public data of an exercise, as one zip."""
-    _, event_exercise = _participant_exercise(request, slug, exercise_slug)
-    dataset = ensure_dataset(event_exercise.exercise, event_exercise.secret_seed)
+    event, event_exercise = _participant_exercise(request, slug, exercise_slug)
+    try:
+        dataset = ensure_dataset(event_exercise.exercise, event_exercise.secret_seed)
+    except DatasetNotReady as error:  # an uploaded bundle's data builds on the workers only
+        messages.error(request, error.message)
+        return redirect("grading:event_exercise", slug=event.slug, exercise_slug=exercise_slug)
     payload = student_zip(bundle_of(event_exercise.exercise), dataset.public_data)
     response = HttpResponse(payload, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{event_exercise.exercise.slug}.zip"'

@@ -283,6 +283,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-registration-offers": {"task": "hackathon.tasks.expire_offers_task", "schedule": 300.0},
     "reveal-due-boards": {"task": "grading.tasks.reveal_due_boards_task", "schedule": 60.0},
     "remove-leftover-sandboxes": {"task": "grading.tasks.remove_leftover_sandboxes_task", "schedule": 600.0},
+    "check-exercises-about-to-open": {"task": "grading.tasks.check_exercises_about_to_open_task", "schedule": 600.0},
 }
 
 # --- REST API (/api/v1/) ------------------------------------------------------------------------------------

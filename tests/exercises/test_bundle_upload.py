@@ -1,4 +1,4 @@
-"""Site staff add an exercise by uploading its folder as a zip; a bad zip is refused and leaves nothing behind."""
+"""Staff and organizers add an exercise by uploading its folder as a zip; a bad zip is refused and leaves nothing."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from django.urls import reverse
 
 from exercises.bundles import BUILTIN_BUNDLES_DIR
 from exercises.models import Exercise
+from exercises.selectors import catalog
 from exercises.services import sync_builtin_exercises
-from tests.builders.people import make_user
+from grading import bundle_builds
+from tests.builders.events import make_event
+from tests.builders.people import make_organizer, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 SOURCE = BUILTIN_BUNDLES_DIR / "breast-cancer"
@@ -46,13 +49,36 @@ def staff_client(client):
     return client
 
 
-def test_staff_upload_a_bundle_and_it_appears_in_the_catalog(staff_client, settings):
+@pytest.mark.slow
+def test_staff_upload_a_bundle_and_it_appears_in_the_catalog_once_built_in_the_sandbox(staff_client, bwrap):
     response = upload(staff_client, bundle_zip())
     exercise = Exercise.objects.get(slug="my-cancer-study")
-    assert response.status_code == 302 and response["Location"] == exercise.get_absolute_url()
-    assert not exercise.builtin
-    assert Path(exercise.bundle_path) == Path(settings.PRIVATE_DATA_ROOT) / "bundles" / "my-cancer-study"
+    assert response.status_code == 302
+    assert response["Location"] == reverse("exercises:exercise_upload_status", args=[exercise.slug])
+    assert not exercise.builtin and not exercise.published and exercise.build_status == Exercise.Build.CHECKING
+    assert Path(exercise.bundle_path) == Path(bwrap.PRIVATE_DATA_ROOT) / "bundles" / "my-cancer-study"
+    assert exercise not in catalog()
+    exercise = bundle_builds.check_uploaded_bundle(exercise.pk)  # what the worker's task runs
+    assert exercise.build_status == Exercise.Build.READY and exercise.published, exercise.build_message
     assert exercise.title in staff_client.get(reverse("exercises:exercise_catalog")).content.decode()
+    assert leftovers(bwrap) == ["my-cancer-study"]
+
+
+@pytest.mark.slow
+def test_an_event_s_organizer_uploads_a_bundle_and_follows_its_check(client, bwrap):
+    organizer = make_organizer(make_event())
+    client.force_login(organizer)
+    assert "Add an exercise" in client.get(reverse("exercises:exercise_catalog")).content.decode()
+    assert client.get(reverse("exercises:exercise_upload")).status_code == 200
+    upload(client, bundle_zip())
+    exercise = Exercise.objects.get(slug="my-cancer-study")
+    assert exercise.uploaded_by == organizer
+    status = reverse("exercises:exercise_upload_status", args=[exercise.slug])
+    assert "Being built and checked on the workers" in client.get(status).content.decode()
+    bundle_builds.check_uploaded_bundle(exercise.pk)
+    assert "Built and checked" in client.get(status).content.decode()
+    client.force_login(make_organizer(make_event()))
+    assert client.get(status).status_code == 404  # another organizer does not read this upload's page
 
 
 def leftovers(settings) -> list[str]:
@@ -80,7 +106,8 @@ def test_a_bad_bundle_is_refused_with_the_reason_and_nothing_is_kept(staff_clien
     assert leftovers(settings) == []
 
 
-def test_a_hidden_set_with_one_class_is_refused_at_publication(staff_client, settings):
+@pytest.mark.slow
+def test_a_hidden_set_with_one_class_is_refused_at_publication(staff_client, bwrap):
     one_class = (SOURCE / "data.py").read_text() + (
         "\n\n_original_build = build\n\n"
         "def build(public_dir, hidden_dir, secret_seed):\n"
@@ -91,13 +118,19 @@ def test_a_hidden_set_with_one_class_is_refused_at_publication(staff_client, set
         "    np.savez(hidden_dir / 'answers.npz', **answers)\n"
     )
     response = upload(staff_client, bundle_zip(replace={"data.py": one_class.encode()}))
-    assert response.status_code == 200
-    assert "holds only class" in response.content.decode()
-    assert not Exercise.objects.filter(slug="my-cancer-study").exists()
-    assert leftovers(settings) == []
+    assert response.status_code == 302
+    exercise = bundle_builds.check_uploaded_bundle(Exercise.objects.get(slug="my-cancer-study").pk)
+    assert exercise.build_status == Exercise.Build.FAILED
+    assert "holds only class" in staff_client.get(response["Location"]).content.decode()
+    assert not Exercise.objects.filter(slug="my-cancer-study", published=True).exists()
+    assert leftovers(bwrap) == []
+    # The fixed bundle takes the failed upload's slug.
+    assert upload(staff_client, bundle_zip()).status_code == 302
+    assert Exercise.objects.get(slug="my-cancer-study").build_status == Exercise.Build.CHECKING
 
 
-def test_organizers_who_are_not_staff_cannot_upload(client):
+def test_people_who_organize_no_event_cannot_upload(client):
     client.force_login(make_user())
+    assert "Add an exercise" not in client.get(reverse("exercises:exercise_catalog")).content.decode()
     assert upload(client, bundle_zip()).status_code == 403
     assert not Exercise.objects.filter(slug="my-cancer-study").exists()

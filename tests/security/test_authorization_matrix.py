@@ -71,7 +71,10 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "events/<slug:slug>/report/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "events/<slug:slug>/report.csv": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "exercises/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
-    "exercises/upload/": {"GET": (L, 403, 403, 403, 403, 403, 403, 200)},
+    # Organizers of any event upload bundles: their data.py builds only in the sandbox (test_bundle_builds_in_sandbox).
+    "exercises/upload/": {"GET": (L, 403, 403, 403, 403, 200, 200, 200)},
+    # An upload's page is its uploader's and staff's; event A's exercise is built-in, so nobody has it as an upload.
+    "exercises/uploads/<slug:slug>/": {"GET": (L, 404, 404, 404, 404, 404, 404, 404)},
     "exercises/<slug:slug>/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "events/<slug:slug>/exercises/<slug:exercise_slug>/": {"GET": (L, 200, 404, 404, 404, 404, 200, 200)},
     "events/<slug:slug>/exercises/<slug:exercise_slug>/submit/": {"POST": (L, 302, 404, 404, 404, 404, 302, 302)},
@@ -110,6 +113,12 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
         "POST": (L, 403, 404, 403, 403, 404, 302, 302),
     },
     "events/<slug:slug>/exercises/<slug:exercise_slug>/rescore/": {"GET": (L, 403, 404, 403, 403, 404, 200, 200)},
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/reference-check/": {
+        "POST": (L, 403, 404, 403, 403, 404, 302, 302)
+    },
+    "events/<slug:slug>/exercises/<slug:exercise_slug>/open-despite-gate/": {
+        "POST": (L, 403, 404, 403, 403, 404, 302, 302)
+    },
     "submissions/<uuid:uid>/disqualify/": {"GET": (L, 403, 404, 403, 404, 404, 200, 200)},
     "submissions/<uuid:uid>/reinstate/": {"POST": (L, 403, 404, 403, 404, 404, 302, 302)},
     # After the deadline (issue 19). The world's exercise is still open: its debrief says when it opens, a release

@@ -63,7 +63,8 @@ def _organizer_loses_the_role(world: World) -> None:
 
 
 def _after_organizer_leaves(route: str, method: str, row: tuple[Outcome, ...]) -> dict[str, Outcome]:
-    if route == "editions/":  # organizer_b still organizes event B; organizer_a now organizes nothing
+    # organizer_b still organizes event B; organizer_a now organizes nothing, so may neither compare nor upload
+    if route in ("editions/", "exercises/upload/"):
         return {"organizer_a": 403}
     return {"organizer_a": _column(row, "organizer_b")}
 
