@@ -1,0 +1,83 @@
+"""Attacks on the features of issues 19 and 20: values no form offers, sent to announcements and extensions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from hackathon.models import EventExercise, Extension, Group
+from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_tutor
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("error", ["not-a-uuid", "x" * 5000, "00000000-0000-0000-0000-00000000000Z", "a\x00b"])
+def test_an_error_id_that_is_no_submission_id_finds_no_audience_rather_than_failing(error):
+    event = make_event()
+    organizer = make_organizer(event)
+
+    client = signed_in(organizer)
+    page = client.get(f"/events/{event.slug}/announcements/new/", {"error": error})
+    sent = client.post(
+        f"/events/{event.slug}/announcements/new/",
+        {"title": "Hi", "body": "Read this.", "audience": "error", "error": error},
+    )
+
+    assert page.status_code in (400, 404) and sent.status_code in (400, 404)  # NUL is refused before the view
+    assert not event.announcements.exists()
+
+
+@pytest.mark.parametrize("until", ["0001-01-01T00:30", "9999-12-31T23:59", "2026-03-29T02:30", "2026-13-45T25:61"])
+def test_an_extension_to_a_moment_out_of_range_or_that_does_not_exist_is_refused_with_a_sentence(until):
+    event = make_event()
+    now = timezone.now()
+    event_exercise = EventExercise.objects.create(
+        event=event, exercise=make_exercise(), opens_at=now - dt.timedelta(days=1), closes_at=now
+    )
+    participant = make_participant(event)
+    organizer = make_organizer(event)
+    registration = event.registrations.get(user=participant)
+
+    response = signed_in(organizer).post(
+        f"/events/{event.slug}/extensions/",
+        {"exercise": event_exercise.pk, "participant": registration.pk, "until": until, "reason": "A lost train."},
+    )
+
+    assert response.status_code == 400
+    assert not Extension.objects.exists()
+
+
+def test_a_tutor_cannot_announce_to_a_group_of_another_tutor_by_posting_its_id():
+    event = make_event()
+    now = timezone.now()
+    event_exercise = EventExercise.objects.create(
+        event=event, exercise=make_exercise(), opens_at=now - dt.timedelta(days=1), closes_at=now
+    )
+    mine = Group.objects.create(event=event, event_exercise=event_exercise, number=1)
+    theirs = Group.objects.create(event=event, event_exercise=event_exercise, number=2)
+    tutor = make_tutor(event)
+    mine.tutors.add(tutor)
+    other = make_participant(event)
+    event.registrations.filter(user=other).update(group=theirs)
+
+    for audience, extra in (
+        ("groups", {"groups": theirs.pk}),
+        ("event", {}),
+        ("exercise", {"exercise": event_exercise.pk}),
+    ):
+        response = signed_in(tutor).post(
+            f"/events/{event.slug}/announcements/new/",
+            {"title": "Hi", "body": "Stop now.", "audience": audience, **extra},
+        )
+        assert response.status_code == 400, audience
+    assert not event.announcements.exists()
