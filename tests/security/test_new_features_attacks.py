@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from grading import extensions
+from grading.models import Submission
 from hackathon.models import EventExercise, Extension, Group
+from tests.api.conftest import client_of
 from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_tutor
+from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +87,30 @@ def test_a_tutor_cannot_announce_to_a_group_of_another_tutor_by_posting_its_id()
         )
         assert response.status_code == 400, audience
     assert not event.announcements.exists()
+
+
+def test_a_notebook_sent_without_an_event_never_lands_in_the_other_edition_while_an_extension_runs():
+    """Found case: with the exercise open in edition B and closed in A, where the person had an extension, the API
+    picked B by the exercises' own windows, and the notebook meant for A under the extension was recorded in B."""
+    now = timezone.now()
+    first = open_event_exercise(opens_at=now - dt.timedelta(days=2), closes_at=now - dt.timedelta(hours=1))
+    second = open_event_exercise(first.exercise)
+    person = make_participant(first.event)
+    make_participant(second.event, person)
+    extensions.grant_extension(
+        actor=make_organizer(first.event),
+        event_exercise=first,
+        until=now + dt.timedelta(hours=2),
+        reason="A lost train.",
+        participant=person,
+    )
+    notebook = io.BytesIO(notebook_bytes(CONSTANT_SCORES))
+    notebook.name = "solution.ipynb"
+
+    with mock.patch("grading.services.enqueue"):
+        response = client_of(person).post(
+            "/api/v1/submissions/", {"exercise": first.exercise.slug, "notebook": notebook}, format="multipart"
+        )
+
+    assert response.status_code == 400 and "name the event" in str(response.json())
+    assert not Submission.objects.exists()
