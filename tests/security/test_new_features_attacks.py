@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from grading import extensions
-from grading.models import Submission
+from grading.models import Certificate, ReleasedNotebook, Submission
 from hackathon.models import EventExercise, Extension, Group
 from tests.api.conftest import client_of
 from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_tutor
@@ -114,3 +114,35 @@ def test_a_notebook_sent_without_an_event_never_lands_in_the_other_edition_while
 
     assert response.status_code == 400 and "name the event" in str(response.json())
     assert not Submission.objects.exists()
+
+
+def test_an_organizer_of_another_event_reaches_nothing_of_this_one_through_their_own_pages():
+    """Ids of event Y posted to the pages of event X, whose organizer is the attacker: each is not found or refused."""
+    now = timezone.now()
+    mine = open_event_exercise(opens_at=now - dt.timedelta(days=2), closes_at=now - dt.timedelta(hours=1))
+    theirs = open_event_exercise(
+        mine.exercise, opens_at=now - dt.timedelta(days=2), closes_at=now - dt.timedelta(hours=1)
+    )
+    EventExercise.objects.filter(pk=theirs.pk).update(reference_gate=EventExercise.Gate.MISSED)
+    attacker = signed_in(make_organizer(mine.event))
+    victim = make_participant(theirs.event)
+    registration = theirs.event.registrations.get(user=victim)
+    group = Group.objects.create(event=theirs.event, event_exercise=theirs, number=1)
+    certificate = Certificate.objects.create(event=theirs.event, participant=victim, name="V", statement="V")
+    x, y = mine.event.slug, theirs.event.slug
+
+    granted = attacker.post(
+        f"/events/{x}/extensions/",
+        {"exercise": theirs.pk, "participant": registration.pk, "group": group.pk, "until": "2099-01-01T10:00"},
+    )
+    revoked = attacker.post(f"/events/{x}/certificates/{certificate.pk}/revoke/", {"reason": "Mine now."})
+    read = attacker.get(f"/events/{x}/certificates/{certificate.pk}/")
+    opened = attacker.post(f"/events/{y}/exercises/{theirs.exercise.slug}/open-despite-gate/", {"reason": "Go."})
+    released = attacker.post(f"/events/{y}/exercises/{theirs.exercise.slug}/debrief/release/", {"what": "reference"})
+
+    assert granted.status_code == 400 and revoked.status_code == 404 and read.status_code == 404
+    assert opened.status_code in (403, 404) and released.status_code in (403, 404)
+    assert not Extension.objects.exists() and not ReleasedNotebook.objects.exists()
+    certificate.refresh_from_db()
+    theirs.refresh_from_db()
+    assert certificate.revoked_at is None and theirs.held_by_gate and not theirs.gate_override
