@@ -16,6 +16,7 @@ JOB_SCRIPTS_DIR = Path(__file__).resolve().parent / "jobscripts"
 BUILD_MAX_SECONDS = 1800.0  # the largest built-in data set (lung-segmentation) builds in under a minute
 BUILD_DISK_BYTES = 8 * GiB
 BUILD_FILES = 200_000  # image data sets keep one file per case
+BUILD_MAX_DEPTH = 32  # data sets nest a few folders (public/data/train/class/); thousands break walks and rmtree
 
 RunJob = Callable[[Job], Result]
 
@@ -80,9 +81,30 @@ def build_data_in_sandbox(
     check_built_data(bundle, public_dir, hidden_dir)
 
 
+def _unreadable(error: OSError) -> None:
+    raise error  # a part of the output the walk cannot read is refused, not skipped
+
+
 def refuse_links(folder: Path, slug: str) -> None:
-    """Raise InvalidBundle if the build wrote anything but plain files and folders (a link could point anywhere)."""
-    for root, dirs, files in os.walk(folder, followlinks=False):
+    """Raise InvalidBundle if the build wrote anything but plain files and folders (a link could point anywhere),
+    or folders nested deeper than BUILD_MAX_DEPTH (past PATH_MAX a walk can no longer look inside them)."""
+    try:
+        _refuse_links(folder, slug)
+    except OSError as error:
+        raise InvalidBundle(
+            f"The data.py of {slug} wrote files the platform cannot read ({error.strerror}); write plain files in "
+            f"folders at most {BUILD_MAX_DEPTH} deep."
+        ) from None
+
+
+def _refuse_links(folder: Path, slug: str) -> None:
+    for root, dirs, files in os.walk(folder, followlinks=False, onerror=_unreadable):
+        depth = len(Path(root).relative_to(folder).parts)
+        if depth >= BUILD_MAX_DEPTH and dirs:
+            raise InvalidBundle(
+                f"The data.py of {slug} nests folders more than {BUILD_MAX_DEPTH} deep "
+                f"({Path(root).relative_to(folder).parts[0]}/…); keep its data in shallow folders."
+            )
         for name in dirs + files:
             mode = os.lstat(Path(root) / name).st_mode
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):

@@ -23,6 +23,7 @@ from exercises.errors import DatasetNotReady, InvalidBundle
 from exercises.evaluation import load_answers
 from exercises.kinds import kind_of
 from exercises.models import Exercise, Label
+from sandbox.trees import remove_tree
 
 
 @transaction.atomic
@@ -152,11 +153,11 @@ def ensure_dataset(exercise: Exercise, secret_seed: int, *, run_job: RunJob | No
                     run_job=run_job,
                     work_dir=staging / ".job",
                 )
-                shutil.rmtree(staging / ".job")
+                remove_tree(staging / ".job")
             verify_hidden_set(bundle, Dataset(staging))
             staging.rename(root)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_tree(staging)  # what a sandboxed data.py wrote may nest folders thousands deep
     return dataset
 
 
@@ -250,6 +251,6 @@ def check_uploaded_bundle(exercise_id: int, *, run_job: RunJob) -> Exercise:
             build_status=Exercise.Build.READY, build_message="", published=True
         )
     finally:
-        shutil.rmtree(trial, ignore_errors=True)
+        remove_tree(trial)  # what a sandboxed data.py wrote may nest folders thousands deep
     exercise.refresh_from_db()
     return exercise

@@ -73,8 +73,13 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     canvas.setFillColor(INK)
     canvas.setFont(bold, 34)
     canvas.drawCentredString(width / 2, height - 52 * mm, "Certificate")
-    canvas.setFont(bold, 24)
-    canvas.drawCentredString(width / 2, height - 70 * mm, certificate.name)
+    # The name as a paragraph in a band of its own: a long one (up to 301 characters, first and last name of 150
+    # each) wraps and shrinks to fit the page rather than running off both edges.
+    name = ParagraphStyle("name", fontName=bold, fontSize=24, leading=28, alignment=TA_CENTER, textColor=INK)
+    band = Frame(30 * mm, height - 76 * mm, width - 60 * mm, 16 * mm, 0, 0, 0, 0, showBoundary=0)
+    band.addFromList(
+        [KeepInFrame(width - 60 * mm, 16 * mm, [Paragraph(_escape(certificate.name), name)], mode="shrink")], canvas
+    )
 
     body = ParagraphStyle("body", fontName=regular, fontSize=13, leading=18, alignment=TA_CENTER, textColor=INK)
     item = ParagraphStyle("item", parent=body, fontSize=11.5, leading=15)

@@ -527,7 +527,8 @@ class Certificate(models.Model):
     event = models.ForeignKey("hackathon.Event", on_delete=models.CASCADE, related_name="certificates")
     participant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates")
     token = models.CharField(max_length=64, unique=True, default=new_certificate_token, editable=False)
-    name = models.CharField(max_length=200, help_text="The person's name as printed.")
+    # A full name is first (150) + space + last (150), or an address (254) when both are empty: all of it prints.
+    name = models.CharField(max_length=320, help_text="The person's name as printed.")
     statement = models.TextField(help_text="The main text, the wording's placeholders filled in.")
     # [{"exercise": title, "level": "attended|submitted|baseline|reference", "phrase": "reached the ..."}]
     achievements = models.JSONField(default=list, blank=True)

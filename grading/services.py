@@ -34,6 +34,7 @@ from grading.sandboxing import job_limits, needs_gpu, run_in_sandbox, runtime_of
 from hackathon import permissions
 from hackathon.deadlines import deadline_for
 from hackathon.models import EventExercise, Registration
+from sandbox.trees import remove_tree
 
 logger = logging.getLogger(__name__)
 
@@ -273,7 +274,7 @@ def run_and_score(
             fingerprint=runtime,
         )
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        remove_tree(work)  # a notebook may nest folders in its output thousands deep
 
 
 def scored_message(exercise: Exercise, scores: Scores) -> str:

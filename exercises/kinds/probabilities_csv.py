@@ -56,17 +56,27 @@ class ProbabilitiesCsv(OutputKind):
         return answers["labels"][rows], predictions[rows]
 
     def score(self, answers: Answers, predictions: np.ndarray, *, metric: str, labels_known: bool) -> Scores:
-        """Score each part with `metric`; secondaries: accuracy and recall_<class>; figure: the confusion matrix."""
+        """Score each part with `metric`; secondaries: accuracy and recall_<class> (on the public part, only for a
+        class predicted for at least min_cases cases); figure: the confusion matrix."""
         public_score, private_score = self.score_parts(answers, predictions, metric)
         public, private = parts(answers["public"])
         classes = class_names(answers)
+        confusion = aggregate_confusion(answers["labels"][public], predictions[public], min_cases(labels_known))
+        # A class's recall counts its cases predicted right: where the participant predicted that class for fewer
+        # than min_cases cases (one chosen case), it would tell that case's label. It shows when its confusion
+        # column does; the private part's recalls are the organizers' only (permissions.visible_result).
+        withheld = {
+            name
+            for name, total in zip(classes, confusion["predicted_totals"], strict=True)
+            if 0 < total < confusion["min_cases"]
+        }
         secondary: dict[str, float] = {}
         for suffix, rows in (("", public), ("_private", private)):
             arguments = self.metric_arguments(answers, predictions, rows)
             secondary["accuracy" + suffix] = METRICS["accuracy"].function(*arguments)
             for index, name in enumerate(classes):
-                secondary[f"recall_{name}{suffix}"] = METRICS["class_recall"].function(*arguments, index)
-        confusion = aggregate_confusion(answers["labels"][public], predictions[public], min_cases(labels_known))
+                if suffix or name not in withheld:
+                    secondary[f"recall_{name}{suffix}"] = METRICS["class_recall"].function(*arguments, index)
         return Scores(
             public=public_score,
             private=private_score,

@@ -209,8 +209,9 @@ def event_exercise_for_upload(request: Request, exercise: str, event_slug: str |
         .distinct()
     )
     if len(candidates) > 1:
-        # Several editions with the same exercise: the open one is meant, if only one is open.
-        candidates = [c for c in candidates if c.is_open()] or candidates
+        # Several editions with the same exercise: the one open for this person is meant, if only one is (an
+        # extension keeps an edition open for them after its own window closed).
+        candidates = [c for c in candidates if deadline_for(c, request.user).is_open()] or candidates
     if not candidates:
         raise exceptions.ValidationError(
             {"exercise": [f"You take part in no event with the exercise {exercise}. Check its name, or register."]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Q
 from django.http import Http404
 
@@ -31,8 +33,12 @@ def failed_with(viewer: AnyUser, event: Event, submission_uid: str) -> Audience:
     among the submissions the viewer may see (404 otherwise), and so are the people of the audience: a tutor
     reaches the members of their own groups only. A platform failure is nobody's latest run.
     """
+    try:
+        uid = uuid.UUID(submission_uid)
+    except ValueError:  # a hand-edited ?error= is no submission's id: not found, like any other
+        raise Http404("No failed run of this event that you follow has that id.") from None
     visible = visible_submissions(viewer, event)
-    example = visible.filter(uid=submission_uid).select_related("event_exercise__exercise").first()
+    example = visible.filter(uid=uid).select_related("event_exercise__exercise").first()
     signature = error_signature(example) if example is not None else None
     if example is None or signature is None:
         raise Http404("No failed run of this event that you follow has that id.")

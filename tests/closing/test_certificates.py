@@ -7,6 +7,7 @@ import io
 import zipfile
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -357,3 +358,31 @@ def test_certificates_that_state_hours_are_refused_while_the_event_has_none():
 
     assert "set the hours of the programme" in page
     assert not Certificate.objects.exists()
+
+
+def test_a_very_long_name_with_markup_is_issued_whole_and_printed_within_the_page_as_text(client):
+    """Found case: first and last name of 150 characters each made a 301-character name for a 200-character column
+    (PostgreSQL refused it, so nobody of the event got a certificate) and ran off both edges of the page."""
+    event = ended_event()
+    exercise_of(event)
+    first = ("<b>Ada</b>&amp;" + "x" * 150)[:150]
+    last = ("<script>alert(1)</script>" + " Rossi" * 30)[:150]
+    ada = person(event, first, last)
+
+    (certificate,) = certificates.issue_certificates(event=event, actor=make_organizer(event))
+    payload = certificate_pdf(certificate)
+
+    assert len(certificate.name) == 301 <= Certificate._meta.get_field("name").max_length
+    assert "".join(certificate.name.split()) in "".join(pdf_text(payload).split())  # the markup printed as text
+    width = float(PdfReader(io.BytesIO(payload)).pages[0].mediabox.width)
+    starts: list[float] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: Any) -> None:
+        if text.strip():
+            starts.append(tm[4] * cm[0] + tm[5] * cm[2] + cm[4])
+
+    PdfReader(io.BytesIO(payload)).pages[0].extract_text(visitor_text=visit)
+    assert starts and min(starts) >= 0 and max(starts) < width
+    page = client.get(urlsplit(certificates.verification_url(certificate)).path)
+    assert b"<script>alert(1)" not in page.content and b"&lt;script&gt;alert(1)" in page.content
+    assert page.status_code == 200 and certificate.participant_id == ada.pk

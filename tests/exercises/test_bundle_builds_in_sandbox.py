@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 
+from exercises.data_builds import refuse_links
+from exercises.errors import InvalidBundle
 from exercises.models import Exercise
 from exercises.selectors import catalog
 from grading import bundle_builds
+from sandbox.trees import remove_tree
 from tests.builders.events import make_event
 from tests.builders.people import make_organizer
 from tests.exercises.test_bundle_upload import SOURCE, bundle_zip, upload
@@ -91,3 +95,50 @@ def test_a_data_py_that_writes_a_link_is_refused(organizer_client, bwrap):
     exercise = bundle_builds.check_uploaded_bundle(Exercise.objects.get(slug="my-cancer-study").pk)
     assert exercise.build_status == Exercise.Build.FAILED
     assert "public/data/passwd, which is a link or special file" in exercise.build_message
+
+
+def nest(folder: Path, depth: int) -> Path:
+    """Nest `depth` folders under `folder` as a job can, one relative step at a time, and return the deepest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=descriptor)
+            inner = os.open("d", os.O_RDONLY, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = inner
+        os.symlink("/etc/passwd", "passwd", dir_fd=descriptor)
+    finally:
+        os.close(descriptor)
+    return folder
+
+
+def test_folders_nested_thousands_deep_are_refused_and_removed_however_deep(tmp_path):
+    """Found case: a build (or a notebook) that nested 1500 folders made shutil.rmtree raise RecursionError, which
+    ignore_errors does not cover: the check ended in a crash, the exercise stayed `checking` and the files stayed;
+    past PATH_MAX a walk also skips, silently, what it cannot read, a link included."""
+    output = nest(tmp_path / "output" / "public", 3000).parent
+
+    with pytest.raises(InvalidBundle, match="nests folders more than 32 deep"):
+        refuse_links(output, "my-cancer-study")
+    remove_tree(tmp_path / "output")
+
+    assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.slow
+def test_a_data_py_that_nests_folders_thousands_deep_fails_its_check_rather_than_crashing_it(organizer_client, bwrap):
+    nesting = (SOURCE / "data.py").read_text() + (
+        "\n\n_original_build = build\n\n"
+        "def build(public_dir, hidden_dir, secret_seed):\n"
+        "    import os\n"
+        "    _original_build(public_dir, hidden_dir, secret_seed)\n"
+        "    os.chdir(public_dir)\n"
+        "    for _ in range(3000):\n"
+        "        os.mkdir('d')\n"
+        "        os.chdir('d')\n"
+    )
+    upload(organizer_client, bundle_zip(replace={"data.py": nesting.encode()}))
+    exercise = bundle_builds.check_uploaded_bundle(Exercise.objects.get(slug="my-cancer-study").pk)
+    assert exercise.build_status == Exercise.Build.FAILED
+    assert "nests folders more than 32 deep" in exercise.build_message

@@ -116,3 +116,38 @@ def test_grouping_keeps_the_curve_from_corner_to_corner(min_cases):
     points = roc_points(rng.integers(0, 2, 97), rng.random(97), min_cases=min_cases)
     assert (points["fpr"][0], points["tpr"][0]) == (0.0, 0.0)
     assert (points["fpr"][-1], points["tpr"][-1]) == (1.0, 1.0)
+
+
+def test_a_glitch_predicted_alone_as_its_class_shows_no_label_through_a_per_class_recall(tmp_path):
+    """Found case: recall_<class> on the public part told whether the one map predicted as that class was of it.
+
+    The move: every map predicted `blip` except one chosen map per other class, each predicted as that class. Each
+    recall_<class> then read 0 or 1/n as the chosen map was of that class or not, six hidden labels a submission.
+    """
+    classes = np.array(["blip", "whistle", "scattered_light", "koi_fish", "low_frequency_burst", "power_line", "none"])
+    rng = np.random.default_rng(11)
+    ids = np.arange(700)
+    labels = np.tile(np.arange(classes.size), 100).astype(np.int64)
+    rng.shuffle(labels)
+    chosen = {index: CHOSEN + 10 * index for index in range(1, classes.size)}
+
+    def write(output: Path) -> None:
+        rows = []
+        for i in ids:
+            picked = next((index for index, case in chosen.items() if case == i), 0)
+            rows.append(f"{i}," + ",".join("1" if c == picked else "0" for c in range(classes.size)) + "\n")
+        (output / "probabilities.csv").write_text("id," + ",".join(classes) + "\n" + "".join(rows))
+
+    withheld = [f"recall_{name}" for name in classes[1:]]
+    seen = []
+    for own_class in (False, True):
+        for index, case in chosen.items():
+            labels[case] = index if own_class else 0
+        answers = {"ids": ids, "labels": labels, "classes": classes, "public": np.ones(ids.size, dtype=bool)}
+        result = feedback("gw-glitches", tmp_path, answers, write)
+        assert not set(withheld) & set(result.secondary)  # each column of one map: its recall is not given
+        assert "recall_blip" in result.secondary  # 694 maps predicted blip: an aggregate, shown
+        seen.append([column[1:] for column in result.figures["confusion"]["counts"]])
+    assert seen[0] == seen[1]
+    labelled = feedback("gw-glitches", tmp_path, answers, write, labels_known=True)
+    assert labelled.secondary["recall_whistle"] > 0  # where the labels are known, every recall shows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -84,3 +85,12 @@ def test_what_a_run_printed_is_stored_with_nul_as_a_visible_stand_in(bwrap):
     stored = Submission.objects.with_results().get(pk=final.pk)
     assert f"a{services.NUL_STAND_IN}b" in stored.log
     assert "\x00" not in stored.traceback + stored.message + stored.log
+
+
+def test_a_notebook_that_nests_folders_thousands_deep_in_its_output_is_scored_and_its_work_folder_removed(bwrap):
+    """Found case: 3000 nested folders made shutil.rmtree raise RecursionError in the run's clean-up, which
+    ignore_errors does not cover: the run ended as a crash and its work folder stayed on the worker."""
+    nesting = "import os\nos.chdir('output')\nfor _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')"
+    submission = graded(submitted(CONSTANT_SCORES, nesting))
+    assert submission.status == Submission.Status.SCORED, submission.message
+    assert not [path for path in Path(settings.GRADING_WORK_DIR).glob("*/output/d")]
