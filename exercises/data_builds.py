@@ -15,6 +15,8 @@ from sandbox.jobs import GiB, Job, Limits, MiB, Mount, Outcome, Result
 JOB_SCRIPTS_DIR = Path(__file__).resolve().parent / "jobscripts"
 BUILD_MAX_SECONDS = 1800.0  # the largest built-in data set (lung-segmentation) builds in under a minute
 BUILD_DISK_BYTES = 8 * GiB
+# A manifest may ask up to 256 GiB for its notebooks' runs; a data build on a shared worker gets at most this.
+BUILD_MAX_MEMORY_BYTES = 16 * GiB
 BUILD_FILES = 200_000  # image data sets keep one file per case
 BUILD_MAX_DEPTH = 32  # data sets nest a few folders (public/data/train/class/); thousands break walks and rmtree
 
@@ -26,13 +28,13 @@ class DataBuildFailed(Exception):
 
 
 def build_limits(bundle: Bundle) -> Limits:
-    """Return the limits of a data build: the manifest's memory, processes and CPUs, up to half an hour."""
+    """Return the limits of a data build: the manifest's memory (16 GiB at most), processes, CPUs, half an hour."""
     resources = bundle.manifest.resources
     seconds = min(float(resources.wall_seconds), BUILD_MAX_SECONDS)
     return Limits(
         wall_seconds=seconds,
         cell_seconds=seconds,
-        memory_bytes=max(resources.memory_mb, 2048) * MiB,
+        memory_bytes=min(max(resources.memory_mb, 2048) * MiB, BUILD_MAX_MEMORY_BYTES),
         processes=resources.processes,
         cpus=resources.cpus,
         disk_bytes=BUILD_DISK_BYTES,

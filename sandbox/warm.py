@@ -48,6 +48,7 @@ from sandbox.backends import base, host
 from sandbox.cgroups import JobCgroup
 from sandbox.jobs import GpuDevice, Job, Limits, Result, SandboxConfig
 from sandbox.runner import limits_to_json
+from sandbox.trees import remove_tree
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +417,7 @@ class WarmPool(SandboxPool[WarmSandbox]):
         if sandbox.launch.cgroup is not None:
             sandbox.launch.cgroup.kill_all()
             sandbox.launch.cgroup.remove()
-        shutil.rmtree(sandbox.folder, ignore_errors=True)
+        remove_tree(sandbox.folder)
 
     def spawn(self, runtime: str, source: str, limits: Limits) -> WarmSandbox:
         """Start one sandbox whose runner warms the kernel and then waits for a job on stdin."""
@@ -447,7 +448,7 @@ class WarmPool(SandboxPool[WarmSandbox]):
             os.close(read_fd)
             if cgroup is not None:
                 cgroup.remove()
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
             raise
         finally:
             os.close(write_fd)

@@ -47,6 +47,7 @@ from sandbox.backends import base, host
 from sandbox.cgroups import JOB_CPU_SHARES
 from sandbox.jobs import GpuDevice, Job, Limits, Outcome, Result
 from sandbox.runner import MESSAGES, limits_to_json, read_report
+from sandbox.trees import remove_tree
 
 log = logging.getLogger(__name__)
 
@@ -711,7 +712,7 @@ class ContainerPool(warm.SandboxPool[PooledContainer]):
             if container is not None:
                 remove_container(client, container)
             client.close()
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
             raise
         return sandbox
 
@@ -773,7 +774,7 @@ class ContainerPool(warm.SandboxPool[PooledContainer]):
         remove_container(sandbox.client, sandbox.container)
         with contextlib.suppress(Exception):
             sandbox.client.close()
-        shutil.rmtree(sandbox.folder, ignore_errors=True)
+        remove_tree(sandbox.folder)
 
 
 def links_into(source: Path, folder: Path) -> bool:

@@ -42,6 +42,7 @@ from typing import Any
 from sandbox.backends import base, host
 from sandbox.jobs import ClusterOptions, Job, Outcome, Result, SandboxConfig
 from sandbox.runner import MESSAGES, limits_to_json, read_report
+from sandbox.trees import remove_tree
 
 log = logging.getLogger(__name__)
 
@@ -280,13 +281,13 @@ class Backend(base.Backend):
         except Exception as exc:
             log.exception("The Kubernetes API failed while running job %s", name)
             self.delete(batch, name)
-            shutil.rmtree(staging.folder, ignore_errors=True)
+            remove_tree(staging.folder)
             return base.infrastructure(f"the Kubernetes API failed: {first_line(exc)}", self.name)
         self.delete(batch, name)
         try:
             entries = copy_output(staging.output, job.output_dir)
         finally:
-            shutil.rmtree(staging.folder, ignore_errors=True)
+            remove_tree(staging.folder)
         return judge(
             log_text,
             watched,
@@ -341,7 +342,7 @@ class Backend(base.Backend):
             try:
                 partial.rename(target)  # atomic: workers publishing at once never see half a package
             except OSError:
-                shutil.rmtree(partial, ignore_errors=True)  # another worker won the race
+                remove_tree(partial)  # another worker won the race
         self.runner_subpath = f"{RUNNER_FOLDER}/{digest}"
         return self.runner_subpath
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 from pathlib import Path
@@ -9,11 +10,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from exercises.data_builds import refuse_links
+from exercises.bundles import builtin_bundle
+from exercises.data_builds import BUILD_MAX_MEMORY_BYTES, build_limits, refuse_links
 from exercises.errors import InvalidBundle
 from exercises.models import Exercise
 from exercises.selectors import catalog
 from grading import bundle_builds
+from sandbox.jobs import GiB, MiB
 from sandbox.trees import remove_tree
 from tests.builders.events import make_event
 from tests.builders.people import make_organizer
@@ -142,3 +145,12 @@ def test_a_data_py_that_nests_folders_thousands_deep_fails_its_check_rather_than
     exercise = bundle_builds.check_uploaded_bundle(Exercise.objects.get(slug="my-cancer-study").pk)
     assert exercise.build_status == Exercise.Build.FAILED
     assert "nests folders more than 32 deep" in exercise.build_message
+
+
+def test_a_data_build_gets_at_most_16_gib_of_memory_whatever_its_manifest_asks_for_notebooks():
+    bundle = builtin_bundle("breast-cancer")
+    resources = dataclasses.replace(bundle.manifest.resources, memory_mb=256 * 1024)
+    greedy = dataclasses.replace(bundle, manifest=dataclasses.replace(bundle.manifest, resources=resources))
+
+    assert build_limits(greedy).memory_bytes == BUILD_MAX_MEMORY_BYTES == 16 * GiB
+    assert build_limits(bundle).memory_bytes == max(bundle.manifest.resources.memory_mb, 2048) * MiB
