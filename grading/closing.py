@@ -27,6 +27,9 @@ from hackathon.models import EventExercise
 
 TOP_SUBMISSIONS = 10
 COMMON_ERRORS = 10
+# An error that hit one person only is theirs, not common: its message may quote their code, and the debrief is
+# read by the whole event.
+COMMON_ERROR_MIN_PEOPLE = 2
 
 
 def has_closed(event_exercise: EventExercise, at: dt.datetime | None = None) -> bool:
@@ -167,14 +170,18 @@ def _median(values: list[float]) -> float | None:
 
 
 def common_errors(event_exercise: EventExercise, limit: int = COMMON_ERRORS) -> list[CommonError]:
-    """Return the exercise's most common participant failures (tutoring.shared_errors), without who made them."""
+    """Return the exercise's most common participant failures (tutoring.shared_errors), without who made them.
+
+    Only errors that hit at least COMMON_ERROR_MIN_PEOPLE people are listed.
+    """
     failed = (
         event_exercise.submissions.filter(status__in=[Submission.Status.FAILED, Submission.Status.INVALID])
         .select_related("event_exercise__exercise")
         .defer("executed_notebook", "log", "traceback")
     )
     errors = shared_errors(failed, {})
-    return [CommonError(e.signature, e.count, e.member_count) for e in errors[:limit]]
+    shared = [e for e in errors if e.member_count >= COMMON_ERROR_MIN_PEOPLE]
+    return [CommonError(e.signature, e.count, e.member_count) for e in shared[:limit]]
 
 
 def debrief(event_exercise: EventExercise) -> Debrief:
