@@ -357,3 +357,21 @@ def test_certificates_that_state_hours_are_refused_while_the_event_has_none():
 
     assert "set the hours of the programme" in page
     assert not Certificate.objects.exists()
+
+
+@pytest.mark.parametrize("phrase", ["attended", "submitted", "baseline", "reference"])
+def test_an_exercise_phrase_with_a_placeholder_is_refused_since_the_title_follows_it(phrase):
+    event = ended_event()
+    organizer = make_organizer(event)
+    wording = {"text": "{name} took part", "attended": "a", "submitted": "b", "baseline": "c", "reference": "d"}
+
+    response = signed_in(organizer).post(
+        f"/events/{event.slug}/closing/", {**wording, phrase: "reached the reference score in {exercise}"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The wording was not saved" in page and "the certificate writes the exercise&#x27;s title after it" in page
+    assert getattr(CertificateWording.objects.get(event=event), phrase) == (
+        CertificateWording._meta.get_field(phrase).default
+    )
