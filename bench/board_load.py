@@ -108,7 +108,7 @@ def seed() -> tuple[str, list[str], list[str]]:
             levels=["base"],
             metric="roc_auc",
             direction="higher",
-            output_kind="predictions_csv",
+            output_kind="scores_csv",
             device="cpu",
             wall_seconds=60,
             memory_mb=512,

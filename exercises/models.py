@@ -86,7 +86,7 @@ class Exercise(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("exercise_detail", kwargs={"slug": self.slug})
+        return reverse("exercises:exercise_detail", kwargs={"slug": self.slug})
 
     @property
     def metric_label(self) -> str:

@@ -4,6 +4,8 @@ from django.urls import path
 
 from exercises import views
 
+app_name = "exercises"
+
 urlpatterns = [
     path("", views.catalog, name="exercise_catalog"),
     path("upload/", views.upload_bundle, name="exercise_upload"),

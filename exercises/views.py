@@ -68,7 +68,7 @@ def upload_bundle(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, f"{exercise.title} is uploaded; the workers now build its data in the sandbox and check it."
             )
-            return redirect("exercise_upload_status", slug=exercise.slug)
+            return redirect("exercises:exercise_upload_status", slug=exercise.slug)
     return render(request, "exercises/upload.html", {"form": form})
 
 

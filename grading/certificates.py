@@ -148,7 +148,7 @@ def verification_id(certificate: Certificate) -> str:
 
 def verification_url(certificate: Certificate) -> str:
     """Return the address anyone opens to confirm the certificate (absolute, from SITE_URL)."""
-    path = reverse("verify_certificate", kwargs={"token": verification_id(certificate)})
+    path = reverse("grading:verify_certificate", kwargs={"token": verification_id(certificate)})
     return settings.SITE_URL.rstrip("/") + path
 
 

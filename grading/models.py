@@ -136,7 +136,7 @@ class Submission(models.Model):
         return f"Submission {self.pk} ({self.get_status_display()})"
 
     def get_absolute_url(self) -> str:
-        return reverse("submission_detail", kwargs={"uid": self.uid})
+        return reverse("grading:submission_detail", kwargs={"uid": self.uid})
 
     @property
     def failed_cell_number(self) -> int | None:
@@ -476,7 +476,7 @@ class ReleasedNotebook(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse(
-            "released_notebook",
+            "grading:released_notebook",
             kwargs={
                 "slug": self.event_exercise.event.slug,
                 "exercise_slug": self.event_exercise.exercise.slug,

@@ -42,7 +42,7 @@ def mark_announcements_read(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = ""
-    return redirect(back or "my_announcements")
+    return redirect(back or "hackathon:my_announcements")
 
 
 @login_required
@@ -60,5 +60,5 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Your preferences are saved.")
-        return redirect("preferences")
+        return redirect("hackathon:preferences")
     return render(request, "hackathon/preferences.html", {"form": form}, status=400 if form.errors else 200)

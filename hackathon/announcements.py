@@ -140,7 +140,8 @@ def email_announcement(announcement_id: int, *, now: dt.datetime | None = None) 
             message=(
                 f"{announcement.body}\n\n"
                 f"— {event.title}: {site}{event.get_absolute_url()}\n"
-                f"You get the announcements of your events by email; turn that off on {site}{reverse('preferences')}"
+                "You get the announcements of your events by email; turn that off on "
+                f"{site}{reverse('hackathon:preferences')}"
             ),
             from_email=None,
             recipient_list=[receipt.user.email],

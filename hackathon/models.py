@@ -143,7 +143,7 @@ class Event(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("event_detail", kwargs={"slug": self.slug})
+        return reverse("hackathon:event_detail", kwargs={"slug": self.slug})
 
     def registration_is_open(self, at: dt.datetime | None = None) -> bool:
         """Whether the event takes registrations at this moment (now by default): from opening, until closing."""
@@ -521,7 +521,7 @@ class StaffInvitation(models.Model):
         return f"{self.email} invited as {self.get_role_display().lower()} of {self.event}"
 
     def get_absolute_url(self) -> str:
-        return reverse("accept_invitation", kwargs={"token": self.token})
+        return reverse("hackathon:accept_invitation", kwargs={"token": self.token})
 
     @property
     def is_pending(self) -> bool:

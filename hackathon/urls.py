@@ -4,6 +4,8 @@ from django.urls import path
 
 from hackathon import announcement_views, views
 
+app_name = "hackathon"
+
 urlpatterns = [
     path("", views.home, name="home"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's); send them to the site's.

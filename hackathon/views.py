@@ -87,7 +87,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
             event = services.create_event(organizer=request.user, **data)
             services.set_event_exercises(event=event, exercises=list(form.cleaned_data["exercises"]))
         messages.success(request, f"{event.title} is created. Add its programme and staff below.")
-        return redirect("event_edit", slug=event.slug)
+        return redirect("hackathon:event_edit", slug=event.slug)
     return render(request, "hackathon/event_form.html", {"form": form, "event": None})
 
 
@@ -121,7 +121,7 @@ def event_edit(request: HttpRequest, slug: str) -> HttpResponse:
                     "event's test set; its page shows both scores against their targets.",
                 )
             messages.success(request, "The event, its exercises and its programme are saved.")
-            return redirect("event_detail", slug=event.slug)
+            return redirect("hackathon:event_detail", slug=event.slug)
     context = {"form": form, "formset": formset, "windows": windows, "event": event}
     return render(request, "hackathon/event_form.html", context)
 
@@ -149,9 +149,9 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             registration = services.register(event=event, user=request.user, details=details)
         except UserFacingError as error:
             _refused(request, error)
-            return redirect("event_detail", slug=event.slug)
+            return redirect("hackathon:event_detail", slug=event.slug)
         messages.success(request, _registration_message(registration))
-        return redirect("event_detail", slug=event.slug)
+        return redirect("hackathon:event_detail", slug=event.slug)
     return render(request, "hackathon/register.html", {"event": event, "form": form})
 
 
@@ -178,7 +178,7 @@ def _own_registration_action(action: Callable[..., Registration], success: str) 
                 messages.success(request, success)
             except UserFacingError as error:
                 _refused(request, error)
-        return redirect("event_detail", slug=event.slug)
+        return redirect("hackathon:event_detail", slug=event.slug)
 
     return view
 
@@ -190,14 +190,14 @@ def cancel_registration(request: HttpRequest, slug: str) -> HttpResponse:
     registration = selectors.registration_of(request.user, event)
     if registration is None or registration.status in (Registration.Status.CANCELLED, Registration.Status.REJECTED):
         messages.error(request, "You have no registration to cancel for this event.")
-        return redirect("event_detail", slug=event.slug)
+        return redirect("hackathon:event_detail", slug=event.slug)
     if request.method == "POST":
         try:
             services.cancel_registration(registration=registration)
             messages.success(request, "Your registration is cancelled; any place it held passes to the waiting list.")
         except UserFacingError as error:
             _refused(request, error)
-        return redirect("event_detail", slug=event.slug)
+        return redirect("hackathon:event_detail", slug=event.slug)
     return confirm_page(
         request,
         event=event,
@@ -250,7 +250,7 @@ def decide_registration(request: HttpRequest, slug: str, pk: int) -> HttpRespons
             messages.error(request, "Choose Approve, Reject or Offer a place for the registration.")
     except UserFacingError as error:
         _refused(request, error)
-    return redirect("registrations", slug=event.slug)
+    return redirect("hackathon:registrations", slug=event.slug)
 
 
 @login_required
@@ -278,7 +278,7 @@ def import_registrations(request: HttpRequest, slug: str) -> HttpResponse:
             if plan.applied:
                 made = ", ".join(f"{n} {Registration.Status(s).label.lower()}" for s, n in plan.statuses.items())
                 messages.success(request, f"Imported {sum(plan.statuses.values())} registrants ({made or 'none new'}).")
-                return redirect("registrations", slug=event.slug)
+                return redirect("hackathon:registrations", slug=event.slug)
     context = {"event": event, "form": form, "plan": plan, "text": form.cleaned_data.get("csv", "") if plan else ""}
     return render(request, "hackathon/import.html", context)
 
@@ -305,7 +305,7 @@ def tutoring(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.declare_tutoring(event=event, user=request.user, **form.cleaned_data)
         messages.success(request, "Your expertise and availability are saved.")
-        return redirect("my_groups", slug=event.slug)
+        return redirect("hackathon:my_groups", slug=event.slug)
     return render(request, "hackathon/tutoring.html", {"event": event, "form": form})
 
 
@@ -323,12 +323,12 @@ def groups(request: HttpRequest, slug: str) -> HttpResponse:
                 move_participant = forms.MoveParticipantForm(request.POST, event=event)
                 if move_participant.is_valid():
                     _warn(request, services.move_participant(event=event, **move_participant.cleaned_data))
-                    return redirect("groups", slug=event.slug)
+                    return redirect("hackathon:groups", slug=event.slug)
             if action == "move_tutor":
                 move_tutor = forms.MoveTutorForm(request.POST, event=event, tutors=tutors)
                 if move_tutor.is_valid():
                     _warn(request, services.move_tutor(event=event, **move_tutor.cleaned_data))
-                    return redirect("groups", slug=event.slug)
+                    return redirect("hackathon:groups", slug=event.slug)
         except UserFacingError as error:
             _refused(request, error)
     report = selectors.current_group_report(event)
@@ -361,14 +361,14 @@ def assign_groups(request: HttpRequest, slug: str) -> HttpResponse:
                 f"{report.first_choice} of {report.participants} "
                 "participants got their first choice.",
             )
-        return redirect("groups", slug=event.slug)
+        return redirect("hackathon:groups", slug=event.slug)
     return confirm_page(
         request,
         event=event,
         heading="Form the groups again?" if event.groups.exists() else "Form the groups?",
         consequences=services.what_assigning_replaces(event),
         button="Yes, form the groups",
-        back=reverse("groups", args=[event.slug]),
+        back=reverse("hackathon:groups", args=[event.slug]),
     )
 
 
@@ -417,7 +417,7 @@ def staff(request: HttpRequest, slug: str) -> HttpResponse:
             _refused(request, error)
         else:
             messages.success(request, done)
-            return redirect("staff", slug=event.slug)
+            return redirect("hackathon:staff", slug=event.slug)
     context = {
         "event": event,
         "form": form,
@@ -438,17 +438,17 @@ def revoke_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             _refused(request, error)
         else:
             messages.success(request, f"{role.user.get_full_name() or role.user.email} is no longer on the staff.")
-        return redirect("staff", slug=event.slug)
+        return redirect("hackathon:staff", slug=event.slug)
     if refusal := staffing.why_role_stays(role):  # say so before asking, not after the confirmation
         messages.error(request, refusal)
-        return redirect("staff", slug=event.slug)
+        return redirect("hackathon:staff", slug=event.slug)
     return confirm_page(
         request,
         event=event,
         heading=f"Revoke the {role.get_role_display().lower()} role of {role.user.get_full_name() or role.user.email}?",
         consequences=staffing.what_revoking_removes(role),
         button="Yes, revoke the role",
-        back=reverse("staff", args=[event.slug]),
+        back=reverse("hackathon:staff", args=[event.slug]),
     )
 
 
@@ -462,7 +462,7 @@ def withdraw_invitation(request: HttpRequest, slug: str, pk: int) -> HttpRespons
         messages.success(request, f"The invitation of {invitation.email} is withdrawn; its link no longer works.")
     except UserFacingError as error:
         _refused(request, error)
-    return redirect("staff", slug=event.slug)
+    return redirect("hackathon:staff", slug=event.slug)
 
 
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
@@ -491,8 +491,8 @@ def _welcome_staff(request: HttpRequest, invitation: StaffInvitation) -> HttpRes
     messages.success(request, f"You are now {staffing.a_role(invitation.get_role_display().lower())} of {event.title}.")
     if invitation.role == EventRole.Role.TUTOR:
         messages.info(request, "Tell the organizers what you know and when you can help.")
-        return redirect("tutoring", slug=event.slug)
-    return redirect("event_detail", slug=event.slug)
+        return redirect("hackathon:tutoring", slug=event.slug)
+    return redirect("hackathon:event_detail", slug=event.slug)
 
 
 # --- Feedback and reports ---------------------------------------------------------------------------------
@@ -507,7 +507,7 @@ def feedback(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.give_feedback(event=event, user=request.user, **form.cleaned_data)
         messages.success(request, "Thank you: your feedback is saved.")
-        return redirect("event_detail", slug=event.slug)
+        return redirect("hackathon:event_detail", slug=event.slug)
     return render(request, "hackathon/feedback.html", {"event": event, "form": form})
 
 

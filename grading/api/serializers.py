@@ -83,7 +83,7 @@ class ExerciseSerializer(serializers.ModelSerializer):
         return labels
 
     def get_url(self, exercise: Exercise) -> str:
-        return _absolute(self.context, reverse("exercise_detail", kwargs={"slug": exercise.slug}))
+        return _absolute(self.context, reverse("exercises:exercise_detail", kwargs={"slug": exercise.slug}))
 
 
 class ExerciseDetailSerializer(ExerciseSerializer):

@@ -136,7 +136,7 @@ def resolve_help_request(
 
 
 def help_request_url(help_request: HelpRequest) -> str:
-    path = reverse("help_request", kwargs={"slug": help_request.event.slug, "pk": help_request.pk})
+    path = reverse("grading:help_request", kwargs={"slug": help_request.event.slug, "pk": help_request.pk})
     return settings.SITE_URL.rstrip("/") + path
 
 

@@ -85,7 +85,7 @@ def announcement_new(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(
                 request, f"“{announcement.title}” is sent to {count} {'person' if count == 1 else 'people'}."
             )
-            return redirect("event_announcements", slug=event.slug)
+            return redirect("grading:event_announcements", slug=event.slug)
     context = {"event": event, "form": form, "preview": preview, "can_manage": organizer}
     return render(request, "grading/announcements/new.html", context, status=400 if form.errors else 200)
 
@@ -121,6 +121,6 @@ def event_extensions(request: HttpRequest, slug: str) -> HttpResponse:
                     f"{count} {'person' if count == 1 else 'people'} may submit to {data['exercise'].exercise.title} "
                     f"until {timezone.localtime(data['until']):%d %b %Y at %H:%M} ({zone}).",
                 )
-                return redirect("event_extensions", slug=event.slug)
+                return redirect("grading:event_extensions", slug=event.slug)
         context = {"event": event, "form": form, "extensions": extensions.extensions_of(event), "zone": zone}
         return render(request, "grading/extensions.html", context, status=400 if form.errors else 200)

@@ -147,7 +147,7 @@ def final_selection(request: HttpRequest, slug: str, exercise_slug: str) -> Http
             messages.error(request, error.message)
         else:
             messages.success(request, f"Saved: {len(picked)} submission(s) picked for the final ranking.")
-        return redirect("final_selection", slug=event.slug, exercise_slug=exercise_slug)
+        return redirect("grading:final_selection", slug=event.slug, exercise_slug=exercise_slug)
     mine = (
         selectors.my_submissions(request.user, event_exercise)
         .filter(kind=Submission.Kind.GRADED, status=Submission.Status.SCORED, disqualification__isnull=True)
@@ -279,7 +279,7 @@ def board_settings(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
             messages.error(request, error.message)
         else:
             messages.success(request, f"Saved the board settings of {event_exercise.exercise.title}.")
-            return redirect("organizer_boards", slug=event.slug)
+            return redirect("grading:organizer_boards", slug=event.slug)
     context = {"event": event, "event_exercise": event_exercise, "exercise": event_exercise.exercise, "form": form}
     context["revealed"] = is_revealed(options, timezone.now())
     return render(request, "grading/boards/settings.html", context)
@@ -301,13 +301,13 @@ def reveal_board(request: HttpRequest, slug: str, exercise_slug: str) -> HttpRes
                 "The private board cannot be hidden again, and the public board stops being frozen.",
             ],
             button="Yes, reveal the private board",
-            back=reverse("organizer_boards", args=[event.slug]),
+            back=reverse("grading:organizer_boards", args=[event.slug]),
         )
     if board_services.reveal_board(actor=request.user, event_exercise=event_exercise):
         messages.success(request, f"The private board of {event_exercise.exercise.title} is now open to everyone.")
     else:
         messages.info(request, "That private board was already revealed.")
-    return redirect("organizer_boards", slug=event.slug)
+    return redirect("grading:organizer_boards", slug=event.slug)
 
 
 @login_required
@@ -326,7 +326,7 @@ def rescore_exercise(request: HttpRequest, slug: str, exercise_slug: str) -> Htt
             messages.success(
                 request, f"Queued {len(ids)} submissions to be scored again; the log keeps their old scores."
             )
-            return redirect("organizer_boards", slug=event.slug)
+            return redirect("grading:organizer_boards", slug=event.slug)
     count = event_exercise.submissions.filter(kind=Submission.Kind.GRADED, status__in=Submission.FINAL).count()
     context = {
         "event": event,
@@ -356,7 +356,7 @@ def disqualify_submission(request: HttpRequest, uid: str) -> HttpResponse:
             messages.error(request, error.message)
         else:
             messages.success(request, "The submission is disqualified and off every board.")
-            return redirect("organizer_boards", slug=submission.event_exercise.event.slug)
+            return redirect("grading:organizer_boards", slug=submission.event_exercise.event.slug)
     context = {
         "submission": submission,
         "event": submission.event_exercise.event,
@@ -375,11 +375,11 @@ def reinstate_submission(request: HttpRequest, uid: str) -> HttpResponse:
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the submission is reinstated; the reason is kept in the audit log.")
-        return redirect("disqualify_submission", uid=submission.uid)
+        return redirect("grading:disqualify_submission", uid=submission.uid)
     try:
         board_services.reinstate(actor=request.user, submission=submission, reason=form.cleaned_data["reason"])
     except BoardActionRefused as error:
         messages.error(request, error.message)
     else:
         messages.success(request, "The submission is back on the boards.")
-    return redirect("organizer_boards", slug=submission.event_exercise.event.slug)
+    return redirect("grading:organizer_boards", slug=submission.event_exercise.event.slug)

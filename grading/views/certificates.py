@@ -44,7 +44,7 @@ def event_closing(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             form.save()
             messages.success(request, "The certificates' wording is saved; certificates issued from now on use it.")
-            return redirect("event_closing", slug=event.slug)
+            return redirect("grading:event_closing", slug=event.slug)
         messages.error(request, "The wording was not saved: correct the field marked below.")
     exercises = [
         (event_exercise, closing.has_closed(event_exercise))
@@ -78,7 +78,7 @@ def issue_certificates(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, f"Issued {len(issued)} certificate{'s' if len(issued) != 1 else ''}.")
         else:
             messages.info(request, "Every confirmed participant has a certificate already; nothing was issued.")
-    return redirect("event_closing", slug=event.slug)
+    return redirect("grading:event_closing", slug=event.slug)
 
 
 @login_required
@@ -97,7 +97,7 @@ def revoke_certificate(request: HttpRequest, slug: str, pk: int) -> HttpResponse
             messages.error(request, error.message)
         else:
             messages.success(request, f"The certificate of {certificate.name} is revoked.")
-            return redirect("event_closing", slug=event.slug)
+            return redirect("grading:event_closing", slug=event.slug)
     return render(request, "grading/closing/revoke_certificate.html", {"event": event, "certificate": certificate})
 
 

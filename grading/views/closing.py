@@ -73,7 +73,7 @@ def debrief(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse
 def release_notebook(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     """Release the reference solution (`what=reference`) or a consenting participant's notebook (`submission=uid`)."""
     event, event_exercise = _organized_exercise(request, slug, exercise_slug)
-    back = redirect("debrief", slug=event.slug, exercise_slug=exercise_slug)
+    back = redirect("grading:debrief", slug=event.slug, exercise_slug=exercise_slug)
     try:
         if request.POST.get("what") == "reference":
             released = closing.release_reference(event_exercise=event_exercise, actor=request.user)
@@ -99,7 +99,7 @@ def withdraw_notebook(request: HttpRequest, slug: str, exercise_slug: str, pk: i
         raise Http404("No such released notebook.")
     closing.withdraw_release(released=released)
     messages.success(request, f"Withdrawn: {released.title}. The event's people no longer see it.")
-    return redirect("debrief", slug=event.slug, exercise_slug=exercise_slug)
+    return redirect("grading:debrief", slug=event.slug, exercise_slug=exercise_slug)
 
 
 @login_required

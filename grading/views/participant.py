@@ -123,7 +123,7 @@ def raise_help_request(request: HttpRequest, slug: str) -> HttpResponse:
         ).first()
         if submission is None:
             messages.error(request, "That submission is not one of yours in this event. Choose one from the list.")
-            return redirect("my_event", slug=event.slug)
+            return redirect("grading:my_event", slug=event.slug)
     try:
         raised = help_requests.raise_help_request(
             participant=request.user, event=event, message=request.POST.get("message", ""), submission=submission
@@ -141,7 +141,7 @@ def raise_help_request(request: HttpRequest, slug: str) -> HttpResponse:
                 "You have no group yet, so your request is with the organizers; once you are in a group, your "
                 "group's tutors see it too. This page shows your place in the queue.",
             )
-    return redirect("my_event", slug=event.slug)
+    return redirect("grading:my_event", slug=event.slug)
 
 
 def _valid_uuids(values: list[str]) -> list[str]:

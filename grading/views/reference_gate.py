@@ -19,7 +19,7 @@ def ask_reference_check(request: HttpRequest, slug: str, exercise_slug: str) -> 
     event, event_exercise = _managed_exercise(request, slug, exercise_slug)
     reference_gate.ask_for_check(actor=request.user, event_exercise=event_exercise)
     messages.success(request, "The reference and baseline notebooks are queued on the workers; this page shows them.")
-    return redirect("event_exercise", slug=event.slug, exercise_slug=exercise_slug)
+    return redirect("grading:event_exercise", slug=event.slug, exercise_slug=exercise_slug)
 
 
 @login_required
@@ -34,4 +34,4 @@ def open_despite_gate(request: HttpRequest, slug: str, exercise_slug: str) -> Ht
         messages.error(request, error.message)
     else:
         messages.success(request, "The exercise opens over its window; your reason is in the board's audit log.")
-    return redirect("event_exercise", slug=event.slug, exercise_slug=exercise_slug)
+    return redirect("grading:event_exercise", slug=event.slug, exercise_slug=exercise_slug)

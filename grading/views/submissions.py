@@ -74,7 +74,7 @@ def my_submissions(request: HttpRequest, slug: str, exercise_slug: str) -> HttpR
 @require_POST
 def submit(request: HttpRequest, slug: str, exercise_slug: str) -> HttpResponse:
     event, event_exercise = _participant_exercise(request, slug, exercise_slug)
-    back = redirect("event_exercise", slug=event.slug, exercise_slug=exercise_slug)
+    back = redirect("grading:event_exercise", slug=event.slug, exercise_slug=exercise_slug)
     form = SubmissionForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose the .ipynb file of your notebook, then press Submit.")
@@ -108,7 +108,7 @@ def download(request: HttpRequest, slug: str, exercise_slug: str) -> HttpRespons
         dataset = ensure_dataset(event_exercise.exercise, event_exercise.secret_seed)
     except DatasetNotReady as error:  # an uploaded bundle's data builds on the workers only
         messages.error(request, error.message)
-        return redirect("event_exercise", slug=event.slug, exercise_slug=exercise_slug)
+        return redirect("grading:event_exercise", slug=event.slug, exercise_slug=exercise_slug)
     payload = student_zip(bundle_of(event_exercise.exercise), dataset.public_data)
     response = HttpResponse(payload, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{event_exercise.exercise.slug}.zip"'

@@ -35,7 +35,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
         new = api_auth.create_token(user=request.user, name=request.POST.get("name", ""))
     except UserFacingError as error:
         messages.error(request, error.message)
-        return redirect("api_tokens")
+        return redirect("grading:api_tokens")
     # Rendered, not redirected: the secret exists only in this answer and is never stored in clear.
     response = _page(request, new_secret=new.secret, status=201)
     response["Cache-Control"] = "no-store"
@@ -47,4 +47,4 @@ def token_create(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = api_auth.revoke_token(user=request.user, token_id=pk)
     messages.success(request, f"The token “{token.name}” is revoked: programs using it can no longer sign in.")
-    return redirect("api_tokens")
+    return redirect("grading:api_tokens")

@@ -123,7 +123,7 @@ def claim_help_request(request: HttpRequest, slug: str, pk: int) -> HttpResponse
         messages.error(request, error.message)
     else:
         messages.success(request, "The request is yours: answer it below, then mark it resolved.")
-    return redirect("help_request", slug=event.slug, pk=found.pk)
+    return redirect("grading:help_request", slug=event.slug, pk=found.pk)
 
 
 @login_required
@@ -137,8 +137,8 @@ def answer_help_request(request: HttpRequest, slug: str, pk: int) -> HttpRespons
     except HelpRequestRefused as error:
         messages.error(request, error.message)
     if request.POST.get("back") == "my_event" and found.participant_id == request.user.pk:
-        return redirect("my_event", slug=event.slug)
-    return redirect("help_request", slug=event.slug, pk=found.pk)
+        return redirect("grading:my_event", slug=event.slug)
+    return redirect("grading:help_request", slug=event.slug, pk=found.pk)
 
 
 @login_required
@@ -153,5 +153,5 @@ def resolve_help_request(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     else:
         messages.success(request, "The request is resolved.")
     if found.participant_id == request.user.pk:
-        return redirect("my_event", slug=event.slug)
-    return redirect("tutor_dashboard", slug=event.slug)
+        return redirect("grading:my_event", slug=event.slug)
+    return redirect("grading:tutor_dashboard", slug=event.slug)

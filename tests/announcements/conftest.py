@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 
 from hackathon import announcements
-from tests.tutoring.builders import Setting, make_setting
+from tests.builders.casts import Setting, make_setting
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from grading.tutoring import audiences
 from hackathon import announcements
 from hackathon.errors import AnnouncementRefused
 from hackathon.models import Announcement, AnnouncementReceipt, Preferences, Registration
-from tests.factories import make_participant, make_user
-from tests.tutoring.builders import exception, submission
+from tests.builders.people import make_participant, make_user
+from tests.builders.submissions import exception, submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -107,32 +107,34 @@ def test_the_audience_is_recorded_when_sent_and_later_members_do_not_get_it(sett
 def test_a_recipient_sees_the_banner_until_they_mark_it_read(client, setting):
     announcement = _send(setting, announcements.everyone(setting.event))
     client.force_login(setting.ada)
-    page = client.get(reverse("event_detail", args=[setting.event.slug])).content.decode()
-    assert reverse("announcement_banner") in page  # every page fetches the banner once loaded
-    banner = client.get(reverse("announcement_banner")).content.decode()
+    page = client.get(reverse("hackathon:event_detail", args=[setting.event.slug])).content.decode()
+    assert reverse("hackathon:announcement_banner") in page  # every page fetches the banner once loaded
+    banner = client.get(reverse("hackathon:announcement_banner")).content.decode()
     assert "Data fixed" in banner and "<strong>fixed</strong>" in banner
-    response = client.post(reverse("mark_announcements_read"), {"announcement": announcement.pk}, HTTP_HX_REQUEST="1")
+    response = client.post(
+        reverse("hackathon:mark_announcements_read"), {"announcement": announcement.pk}, HTTP_HX_REQUEST="1"
+    )
     assert "Data fixed" not in response.content.decode()
-    assert "Data fixed" not in client.get(reverse("announcement_banner")).content.decode()
+    assert "Data fixed" not in client.get(reverse("hackathon:announcement_banner")).content.decode()
     assert AnnouncementReceipt.objects.get(user=setting.ada).read_at is not None
     # Still listed on the person's announcements page, as read.
-    assert "Data fixed" in client.get(reverse("my_announcements")).content.decode()
+    assert "Data fixed" in client.get(reverse("hackathon:my_announcements")).content.decode()
 
 
 def test_marking_read_changes_only_ones_own_receipt(client, setting):
     announcement = _send(setting, announcements.everyone(setting.event))
     client.force_login(setting.ada)
-    client.post(reverse("mark_announcements_read"), {"announcement": announcement.pk})
+    client.post(reverse("hackathon:mark_announcements_read"), {"announcement": announcement.pk})
     assert AnnouncementReceipt.objects.filter(read_at__isnull=True).count() == 3
     client.force_login(setting.stranger)
-    client.post(reverse("mark_announcements_read"), {"announcement": announcement.pk})
+    client.post(reverse("hackathon:mark_announcements_read"), {"announcement": announcement.pk})
     assert AnnouncementReceipt.objects.filter(read_at__isnull=True).count() == 3
 
 
 def test_someone_outside_the_audience_sees_no_banner(client, setting):
     _send(setting, announcements.in_groups(setting.event, [setting.other_group]))
     client.force_login(setting.ada)
-    assert "Data fixed" not in client.get(reverse("announcement_banner")).content.decode()
+    assert "Data fixed" not in client.get(reverse("hackathon:announcement_banner")).content.decode()
 
 
 def test_a_script_in_the_markdown_never_reaches_a_page_or_the_api(client, setting):
@@ -140,7 +142,7 @@ def test_a_script_in_the_markdown_never_reaches_a_page_or_the_api(client, settin
     _send(setting, announcements.everyone(setting.event), body=body)
     client.force_login(setting.ada)
     shown = []
-    for url in (reverse("announcement_banner"), reverse("my_announcements")):
+    for url in (reverse("hackathon:announcement_banner"), reverse("hackathon:my_announcements")):
         page = client.get(url).content.decode()
         shown += re.findall(r'<div class="announcement-body">(.*?)</div>', page, re.DOTALL)
     shown.append(client.get("/api/v1/announcements/").json()["results"][0]["html"])
@@ -169,11 +171,11 @@ def test_the_email_goes_to_each_recipient_who_did_not_turn_it_off(
 
 def test_a_person_turns_announcement_emails_off_on_their_preferences_page(client, setting):
     client.force_login(setting.ada)
-    response = client.post(reverse("preferences"), {"time_zone": "Asia/Tokyo"})  # the box unticked
+    response = client.post(reverse("hackathon:preferences"), {"time_zone": "Asia/Tokyo"})  # the box unticked
     assert response.status_code == 302
     saved = Preferences.objects.get(user=setting.ada)
     assert saved.announcements_by_email is False and saved.time_zone == "Asia/Tokyo"
-    assert client.post(reverse("preferences"), {"time_zone": "Mars/Olympus"}).status_code == 400
+    assert client.post(reverse("hackathon:preferences"), {"time_zone": "Mars/Olympus"}).status_code == 400
 
 
 # --- Who may write to whom ------------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def test_an_empty_audience_is_refused_with_a_sentence(setting):
 
 def test_the_tutors_form_offers_only_their_groups_and_the_server_holds_to_it(client, setting):
     client.force_login(setting.tutor)
-    url = reverse("announcement_new", args=[setting.event.slug])
+    url = reverse("grading:announcement_new", args=[setting.event.slug])
     page = client.get(url).content.decode()
     assert "Group 1" in page and "Group 2" not in page and "Registrants with a status" not in page
     body = {"title": "Hi", "body": "Hello", "audience": "groups", "groups": [setting.other_group.pk]}
@@ -224,8 +226,8 @@ def test_from_an_error_on_the_dashboard_an_organizer_writes_to_its_audience(clie
     example = submission(ee, setting.ada, FAILED, **error)
     submission(ee, setting.cy, FAILED, **error)
     client.force_login(setting.organizer)
-    dashboard = client.get(reverse("tutor_dashboard", args=[setting.event.slug])).content.decode()
-    link = f"{reverse('announcement_new', args=[setting.event.slug])}?error={example.uid}"
+    dashboard = client.get(reverse("grading:tutor_dashboard", args=[setting.event.slug])).content.decode()
+    link = f"{reverse('grading:announcement_new', args=[setting.event.slug])}?error={example.uid}"
     assert link in dashboard
     form = client.get(link).content.decode()
     assert "FileNotFoundError" in form and "2 people now" in form
@@ -236,7 +238,7 @@ def test_from_an_error_on_the_dashboard_an_organizer_writes_to_its_audience(clie
     assert response.status_code == 302
     announcement = Announcement.objects.get()
     assert set(announcement.recipients.all()) == {setting.ada, setting.cy}
-    history = client.get(reverse("event_announcements", args=[setting.event.slug])).content.decode()
+    history = client.get(reverse("grading:event_announcements", args=[setting.event.slug])).content.decode()
     assert "Data path" in history and "FileNotFoundError" in history and "2 recipients, 0 read" in history
 
 

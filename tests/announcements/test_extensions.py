@@ -21,9 +21,10 @@ from grading.models import AuditEntry, BoardSettings, Submission
 from hackathon.deadlines import deadline_for
 from hackathon.models import Extension, Group, Preferences
 from tests.api.conftest import client_of
-from tests.boards.board_builders import person, scored
-from tests.factories import make_organizer, make_participant
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_organizer, make_participant, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -148,7 +149,7 @@ def test_the_board_counts_and_marks_a_row_submitted_under_an_extension(closed):
         assert rows["Bob Punctual"].extended is False
     browser = Client()
     browser.force_login(organizer)
-    page = browser.get(reverse("exercise_board", args=[ee.event.slug, ee.exercise.slug])).content.decode()
+    page = browser.get(reverse("grading:exercise_board", args=[ee.event.slug, ee.exercise.slug])).content.decode()
     assert page.count('class="extended"') == 1
 
 
@@ -171,7 +172,7 @@ def test_the_exercise_page_says_when_submissions_close_in_the_persons_time_zone(
     ada = make_participant(ee.event)
     Preferences.objects.create(user=ada, time_zone="America/New_York")
     client.force_login(ada)
-    page = client.get(reverse("event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
+    page = client.get(reverse("grading:event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
     local = closes.astimezone(zoneinfo.ZoneInfo("America/New_York"))
     assert f"Submissions close on {local:%d %b %Y at %H:%M} (America/New_York)" in page
     # The countdown script reads the moment itself, in UTC.
@@ -182,7 +183,7 @@ def test_the_last_hour_counts_down_on_the_page_and_in_the_api(client):
     ee = open_event_exercise(closes_at=timezone.now() + dt.timedelta(minutes=42, seconds=30))
     ada = make_participant(ee.event)
     client.force_login(ada)
-    page = client.get(reverse("event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
+    page = client.get(reverse("grading:event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
     assert "42 min left" in page
     detail = client_of(ada).get(f"/api/v1/events/{ee.event.slug}/exercises/{ee.exercise.slug}/").json()
     assert detail["deadline"].endswith(": 42 min left")
@@ -200,7 +201,7 @@ def test_the_page_and_the_api_show_the_persons_extension(client, closed):
     ee, organizer, ada, bob = closed
     [extension] = _extend(ee, organizer, ada)
     client.force_login(ada)
-    page = client.get(reverse("event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
+    page = client.get(reverse("grading:event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
     assert "thanks to your extension" in page and "Submit for grading" in page
     detail = client_of(ada).get(f"/api/v1/events/{ee.event.slug}/exercises/{ee.exercise.slug}/").json()
     assert detail["is_open"] is True and detail["extended"] is True
@@ -225,7 +226,7 @@ def test_an_organizer_grants_an_extension_on_the_extensions_page(client, closed)
     Preferences.objects.create(user=organizer, time_zone="UTC")
     until = (timezone.now() + dt.timedelta(hours=3)).astimezone(dt.UTC).replace(second=0, microsecond=0)
     client.force_login(organizer)
-    url = reverse("event_extensions", args=[ee.event.slug])
+    url = reverse("grading:event_extensions", args=[ee.event.slug])
     registration = ada.registrations.get()
     response = client.post(
         url,
@@ -247,7 +248,7 @@ def test_my_event_keeps_listing_an_exercise_closed_for_others_while_the_persons_
     ee, organizer, ada, bob = closed
     _extend(ee, organizer, ada)
     client.force_login(ada)
-    page = client.get(reverse("my_event", args=[ee.event.slug])).content.decode()
+    page = client.get(reverse("grading:my_event", args=[ee.event.slug])).content.decode()
     assert ee.exercise.title in page and 'class="extended"' in page
     client.force_login(bob)
-    assert ee.exercise.title not in client.get(reverse("my_event", args=[ee.event.slug])).content.decode()
+    assert ee.exercise.title not in client.get(reverse("grading:my_event", args=[ee.event.slug])).content.decode()

@@ -7,8 +7,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from grading.models import BoardSettings, HelpRequest
-from tests.api.builders import make_cast, scored_submission
 from tests.api.conftest import client_of
+from tests.builders.casts import make_cast
+from tests.builders.submissions import scored_submission
 
 pytestmark = pytest.mark.django_db
 

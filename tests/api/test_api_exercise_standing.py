@@ -9,8 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from grading.models import Submission
-from tests.api.builders import make_cast, scored_submission
 from tests.api.conftest import client_of
+from tests.builders.casts import make_cast
+from tests.builders.submissions import scored_submission
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.builders import make_cast, scored_submission
 from tests.api.conftest import client_of
-from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_user, open_exercise
+from tests.builders.casts import make_cast
+from tests.builders.events import make_event, open_exercise
+from tests.builders.exercises import make_exercise
+from tests.builders.people import make_organizer, make_participant, make_user
+from tests.builders.submissions import scored_submission
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks
 
 from grading.api_auth import create_token
-from tests.api.builders import make_cast, scored_submission
+from tests.builders.casts import make_cast
+from tests.builders.submissions import scored_submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

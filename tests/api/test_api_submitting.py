@@ -9,10 +9,12 @@ import pytest
 from django.test import Client
 
 from grading.models import Submission
-from tests.api.builders import make_cast, scored_submission
 from tests.api.conftest import client_of
-from tests.factories import make_event, make_participant
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
+from tests.builders.casts import make_cast
+from tests.builders.events import make_event, open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_participant
+from tests.builders.submissions import scored_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +171,7 @@ def test_two_open_events_with_the_exercise_need_the_event_named(no_queue):
 
 
 def test_a_session_write_without_the_csrf_token_is_refused_and_with_it_accepted(no_queue):
-    from tests.factories import PASSWORD
+    from tests.builders.people import PASSWORD
 
     cast = make_cast()
     browser = Client(enforce_csrf_checks=True)

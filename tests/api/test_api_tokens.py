@@ -11,7 +11,7 @@ from django.test import Client
 from grading.api_auth import create_token
 from grading.models import ApiToken
 from tests.api.conftest import client_of
-from tests.factories import PASSWORD, make_user
+from tests.builders.people import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

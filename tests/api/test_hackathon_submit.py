@@ -15,7 +15,9 @@ import pytest
 from grading import client
 from grading.api_auth import create_token
 from grading.services import grade_submission
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise, participant_of
+from tests.builders.events import open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import participant_of
 
 SCRIPT = Path(sys.executable).parent / "hackathon-submit"
 

@@ -11,8 +11,9 @@ from grading.boards.selectors import get_board_access
 from grading.permissions import board_audience
 from hackathon.models import Registration
 from hackathon.selectors import get_visible_event
-from tests.factories import make_exercise, make_organizer, make_participant, make_tutor, make_user
-from tests.grading.builders import open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.exercises import make_exercise
+from tests.builders.people import make_organizer, make_participant, make_tutor, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

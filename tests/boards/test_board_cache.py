@@ -13,9 +13,9 @@ from grading.boards.cache import BOARD_CACHE_FORMAT, cached_board
 from grading.boards.ranking import Audience, Part
 from grading.templatetags import board_rows
 from hackathon.config.env import cache_from_url
-from tests.boards.board_builders import person, scored
-from tests.factories import make_organizer
-from tests.grading.builders import open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.people import make_organizer, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -32,7 +32,10 @@ def test_a_reveal_shows_at_once_although_boards_are_cached(settings):
 
 def _board_urls(event_exercise) -> list[str]:  # type: ignore[no-untyped-def]
     args = (event_exercise.event.slug, event_exercise.exercise.slug)
-    return [reverse(name, args=args) for name in ("exercise_board", "exercise_board_rows", "exercise_board_json")]
+    return [
+        reverse(f"grading:{name}", args=args)
+        for name in ("exercise_board", "exercise_board_rows", "exercise_board_json")
+    ]
 
 
 def _board_viewed_by_one_of(people: int, client):  # type: ignore[no-untyped-def]
@@ -87,7 +90,7 @@ def test_each_viewer_sees_their_own_row_marked_on_a_board_rendered_once(client, 
         return found
 
     monkeypatch.setattr(board_rows, "get_template", counting_get_template)
-    url = reverse("exercise_board", args=(event_exercise.event.slug, event_exercise.exercise.slug))
+    url = reverse("grading:exercise_board", args=(event_exercise.event.slug, event_exercise.exercise.slug))
     pages = {}
     for who in (ada, bob):
         client.force_login(who)

@@ -14,9 +14,10 @@ from grading.boards.services import disqualify, reinstate, rescore_exercise
 from grading.errors import BoardActionRefused, QuotaExceeded
 from grading.models import AuditEntry, Submission
 from hackathon.models import EventExercise, Group, Registration
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, make_tutor, make_user, open_exercise
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
+from tests.builders.events import make_event, open_event_exercise, open_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_organizer, make_tutor, make_user, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.production_profile]
 
@@ -51,10 +52,10 @@ def room(db):  # type: ignore[no-untyped-def]
 def board_urls(event_exercise: EventExercise) -> dict[str, str]:
     args = [event_exercise.event.slug, event_exercise.exercise.slug]
     return {
-        "page": reverse("exercise_board", args=args),
-        "rows": reverse("exercise_board_rows", args=args),
-        "json": reverse("exercise_board_json", args=args),
-        "event": reverse("event_board", args=[event_exercise.event.slug]),
+        "page": reverse("grading:exercise_board", args=args),
+        "rows": reverse("grading:exercise_board_rows", args=args),
+        "json": reverse("grading:exercise_board_json", args=args),
+        "event": reverse("grading:event_board", args=[event_exercise.event.slug]),
     }
 
 
@@ -79,16 +80,16 @@ def test_a_participant_cannot_open_anothers_submission_its_notebook_or_log(clien
     event_exercise, people, mine = room
     client.force_login(people["ada"])
     for name in ("submission_detail", "submission_status"):
-        assert client.get(reverse(name, args=[mine["bob"].uid])).status_code == 404
-    own = client.get(reverse("submission_detail", args=[mine["ada"].uid]))
+        assert client.get(reverse(f"grading:{name}", args=[mine["bob"].uid])).status_code == 404
+    own = client.get(reverse("grading:submission_detail", args=[mine["ada"].uid]))
     assert own.status_code == 200
 
 
 def test_a_tutor_opens_the_submissions_of_their_group_only(client, room):
     event_exercise, people, mine = room
     client.force_login(people["tutor"])
-    assert client.get(reverse("submission_detail", args=[mine["ada"].uid])).status_code == 200
-    assert client.get(reverse("submission_detail", args=[mine["bob"].uid])).status_code == 404
+    assert client.get(reverse("grading:submission_detail", args=[mine["ada"].uid])).status_code == 200
+    assert client.get(reverse("grading:submission_detail", args=[mine["bob"].uid])).status_code == 404
 
 
 def test_people_outside_the_event_see_no_board(client, room):
@@ -106,15 +107,15 @@ def test_only_organizers_reach_the_organizers_pages(client, room, viewer):
     slug, exercise_slug = event_exercise.event.slug, event_exercise.exercise.slug
     client.force_login(people[viewer])
     for url in (
-        reverse("organizer_boards", args=[slug]),
-        reverse("organizer_boards_live", args=[slug]),
-        reverse("boards_csv", args=[slug]),
-        reverse("board_settings", args=[slug, exercise_slug]),
-        reverse("rescore_exercise", args=[slug, exercise_slug]),
+        reverse("grading:organizer_boards", args=[slug]),
+        reverse("grading:organizer_boards_live", args=[slug]),
+        reverse("grading:boards_csv", args=[slug]),
+        reverse("grading:board_settings", args=[slug, exercise_slug]),
+        reverse("grading:rescore_exercise", args=[slug, exercise_slug]),
     ):
         assert client.get(url).status_code == 403, url
-    assert client.post(reverse("reveal_board", args=[slug, exercise_slug])).status_code == 403
-    response = client.post(reverse("disqualify_submission", args=[mine["ada"].uid]), {"reason": "mine"})
+    assert client.post(reverse("grading:reveal_board", args=[slug, exercise_slug])).status_code == 403
+    response = client.post(reverse("grading:disqualify_submission", args=[mine["ada"].uid]), {"reason": "mine"})
     assert response.status_code in (403, 404)
     assert not AuditEntry.objects.exists()
 
@@ -136,7 +137,9 @@ def test_disqualifying_needs_a_reason_and_is_logged_and_reversible(client, room)
         disqualify(actor=organizer, submission=mine["ada"], reason="  ")
     client.force_login(organizer)
     response = client.post(
-        reverse("disqualify_submission", args=[mine["ada"].uid]), {"reason": "Copied the hidden labels."}, follow=True
+        reverse("grading:disqualify_submission", args=[mine["ada"].uid]),
+        {"reason": "Copied the hidden labels."},
+        follow=True,
     )
     assert "disqualified and off every board" in response.content.decode()
     data = client.get(board_urls(event_exercise)["json"]).json()
@@ -216,13 +219,15 @@ def test_the_daily_quota_holds_when_one_participant_submits_from_many_threads_at
 def test_the_disqualify_page_shows_the_reason_and_reinstates_through_its_form(client, room):
     event_exercise, people, mine = room
     client.force_login(people["organizer"])
-    url = reverse("disqualify_submission", args=[mine["bob"].uid])
+    url = reverse("grading:disqualify_submission", args=[mine["bob"].uid])
     assert "Disqualify a submission" in client.get(url).content.decode()
     client.post(url, {"reason": "Trained on the test set."})
     page = client.get(url).content.decode()
     assert "Trained on the test set." in page and "Reinstate it" in page
-    response = client.post(reverse("reinstate_submission", args=[mine["bob"].uid]), {"reason": "Appeal accepted."})
+    response = client.post(
+        reverse("grading:reinstate_submission", args=[mine["bob"].uid]), {"reason": "Appeal accepted."}
+    )
     assert response.status_code == 302
     assert [e.action for e in AuditEntry.objects.order_by("at", "id")] == ["disqualify", "reinstate"]
-    organizer_page = client.get(reverse("organizer_boards", args=[event_exercise.event.slug])).content.decode()
+    organizer_page = client.get(reverse("grading:organizer_boards", args=[event_exercise.event.slug])).content.decode()
     assert "Appeal accepted." in organizer_page and "Trained on the test set." in organizer_page

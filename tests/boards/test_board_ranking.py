@@ -9,8 +9,10 @@ from grading.boards.ranking import Audience, Part, Ranking, RowKind
 from grading.boards.selectors import exercise_board
 from grading.models import Disqualification, Submission
 from hackathon.models import Group
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_exercise, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.exercises import make_exercise
+from tests.builders.people import person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

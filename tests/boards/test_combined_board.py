@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from grading.boards.ranking import Audience, Part, combined_board
 from grading.boards.selectors import event_boards
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -53,5 +54,5 @@ def test_hidden_private_boards_are_left_out_of_the_combined_private_ranking_and_
     combined = combined_board(event, event_boards(event, audience=Audience.PARTICIPANT, part=Part.PRIVATE))
     assert combined.rows == () and combined.hidden_exercises == (exercise_of_event.exercise.title,)
     client.force_login(ada)
-    page = client.get(reverse("event_board", args=[event.slug])).content.decode()
+    page = client.get(reverse("grading:event_board", args=[event.slug])).content.decode()
     assert "Combined ranking" in page and "Ada L (you)" in page

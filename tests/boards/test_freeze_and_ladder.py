@@ -12,8 +12,9 @@ from grading.boards.ranking import Audience, ladder_score
 from grading.boards.selectors import exercise_board
 from grading.models import BoardSettings
 from hackathon.models import EventExercise
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, make_tutor, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, make_tutor, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -48,12 +49,12 @@ def test_a_revealed_board_is_never_shown_as_frozen(client, frozen):
     assert not board.frozen
     assert [(row.name, row.score) for row in board.ranked] == [("Bob M", 0.95), ("Ada L", 0.8)]
     client.force_login(ada)
-    page = client.get(reverse("exercise_board", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
+    page = client.get(reverse("grading:exercise_board", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
     text = page.content.decode()
     assert "frozen since" not in text and "freezes for participants" not in text
     assert "frozen no more" in text
     client.force_login(make_organizer(event_exercise.event))
-    organizer_page = client.get(reverse("organizer_boards", args=[event_exercise.event.slug])).content.decode()
+    organizer_page = client.get(reverse("grading:organizer_boards", args=[event_exercise.event.slug])).content.decode()
     assert "participants see it frozen" not in organizer_page
 
 
@@ -73,7 +74,7 @@ def test_the_page_says_the_board_is_frozen_to_everyone_but_organizers(client, fr
     if role == "organizer":
         viewer = make_organizer(event_exercise.event)
     client.force_login(viewer)
-    page = client.get(reverse("exercise_board", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
+    page = client.get(reverse("grading:exercise_board", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
     text = page.content.decode()
     assert page.status_code == 200
     if role == "organizer":
@@ -101,6 +102,6 @@ def test_the_ladder_board_documents_its_rule_and_hides_small_gains_from_particip
     assert participants.ranked[0].score == 0.8
     assert organizers.ranked[0].score == 0.815
     client.force_login(ada)
-    page = client.get(reverse("exercise_board", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
+    page = client.get(reverse("grading:exercise_board", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
     assert "Ladder mode</strong> (Blum and Hardt, 2015)" in page.content.decode()
     assert "beats your shown score by more than 0.02" in page.content.decode()

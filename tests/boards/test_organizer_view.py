@@ -16,8 +16,9 @@ from grading.boards.selectors import score_progression
 from grading.models import AuditEntry, BoardSettings, Submission
 from grading.permissions import board_audience
 from hackathon.models import Group
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -66,7 +67,7 @@ def test_the_organizers_page_shows_every_exercise_live_with_its_actions(client, 
     event, first, second, organizer = event_in_progress
     BoardSettings.objects.create(event_exercise=first, freeze_minutes=24 * 60 * 60, ladder=True)
     client.force_login(organizer)
-    page = client.get(reverse("organizer_boards", args=[event.slug])).content.decode()
+    page = client.get(reverse("grading:organizer_boards", args=[event.slug])).content.decode()
     for text in (
         first.exercise.title,
         second.exercise.title,
@@ -76,18 +77,18 @@ def test_the_organizers_page_shows_every_exercise_live_with_its_actions(client, 
         "<polyline",
         "0.9000",  # live despite the freeze and the Ladder
         'hx-trigger="every 10s"',
-        reverse("rescore_exercise", args=[event.slug, first.exercise.slug]),
+        reverse("grading:rescore_exercise", args=[event.slug, first.exercise.slug]),
         "Reveal the private board",
     ):
         assert text in page, text
-    live = client.get(reverse("organizer_boards_live", args=[event.slug]))
+    live = client.get(reverse("grading:organizer_boards_live", args=[event.slug]))
     assert live.status_code == 200 and "<polyline" in live.content.decode()
 
 
 def test_the_csv_holds_every_board_of_the_event(client, event_in_progress):
     event, first, second, organizer = event_in_progress
     client.force_login(organizer)
-    response = client.get(reverse("boards_csv", args=[event.slug]))
+    response = client.get(reverse("grading:boards_csv", args=[event.slug]))
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     boards = {(r["board"], r["exercise"], r["part"], r["ranking"]) for r in rows}
     for title in (first.exercise.title, second.exercise.title):
@@ -106,7 +107,7 @@ def test_the_csv_holds_every_board_of_the_event(client, event_in_progress):
 def test_saving_the_board_settings_is_logged(client, event_in_progress):
     event, first, _, organizer = event_in_progress
     client.force_login(organizer)
-    url = reverse("board_settings", args=[event.slug, first.exercise.slug])
+    url = reverse("grading:board_settings", args=[event.slug, first.exercise.slug])
     assert "Freeze the public board" in client.get(url).content.decode()
     response = client.post(
         url, {"freeze_minutes": "30", "reveal_at": "", "ladder": "on", "ladder_step": "0.005", "final_picks": "2"}
@@ -126,7 +127,7 @@ def test_saving_the_board_settings_is_logged(client, event_in_progress):
 def test_the_rescore_page_asks_for_a_reason_before_queuing_anything(client, event_in_progress):
     event, first, _, organizer = event_in_progress
     client.force_login(organizer)
-    url = reverse("rescore_exercise", args=[event.slug, first.exercise.slug])
+    url = reverse("grading:rescore_exercise", args=[event.slug, first.exercise.slug])
     assert "Run 5 submissions again" in client.get(url).content.decode()
     assert client.post(url, {"reason": ""}).status_code == 200
     assert not AuditEntry.objects.exists()
@@ -150,5 +151,5 @@ def test_the_live_organizers_view_takes_the_same_few_queries_for_any_number_of_e
             scored(event_exercise, person(event, f"P {i}"), 0.6 + 0.1 * i)
     client.force_login(organizer)
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("organizer_boards_live", args=[event.slug]))
+        response = client.get(reverse("grading:organizer_boards_live", args=[event.slug]))
     assert response.content.decode().count("<polyline") == exercises * 3

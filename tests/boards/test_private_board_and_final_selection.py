@@ -13,8 +13,9 @@ from grading.boards.selectors import exercise_board
 from grading.boards.services import board_settings_for, pick_final_submissions, reveal_board, reveal_due_boards
 from grading.errors import BoardActionRefused
 from grading.models import AuditEntry, BoardSettings, FinalPick
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -41,7 +42,7 @@ def test_participants_see_no_private_score_until_the_board_is_revealed(client, c
     board, rows = private_rows(event_exercise, Audience.PARTICIPANT)
     assert board.hidden and rows == []
     client.force_login(ada)
-    url = reverse("exercise_board", args=[event_exercise.event.slug, event_exercise.exercise.slug])
+    url = reverse("grading:exercise_board", args=[event_exercise.event.slug, event_exercise.exercise.slug])
     page = client.get(url, {"part": "private"}).content.decode()
     assert "hidden until the organizers reveal it" in page
     assert "0.88" not in page and "0.8" not in page.split("Standings")[1]
@@ -123,7 +124,7 @@ def test_the_final_selection_page_saves_a_participants_picks(client, contest):
     event_exercise, ada, bob, ada_best, ada_other = contest
     BoardSettings.objects.create(event_exercise=event_exercise, final_picks=2)
     client.force_login(ada)
-    url = reverse("final_selection", args=[event_exercise.event.slug, event_exercise.exercise.slug])
+    url = reverse("grading:final_selection", args=[event_exercise.event.slug, event_exercise.exercise.slug])
     page = client.get(url).content.decode()
     assert "Pick up to <strong>2</strong>" in page and str(ada_other.uid) in page
     response = client.post(url, {"pick": [str(ada_other.uid)]}, follow=True)

@@ -18,8 +18,10 @@ from grading.certificate_pdf import certificate_pdf
 from grading.errors import CertificateRefused
 from grading.models import Certificate, CertificateAuditEntry, CertificateWording, Disqualification, Submission
 from hackathon.models import Event, EventExercise, Group, Registration, Session
-from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_tutor, make_user
-from tests.grading.builders import breast_cancer_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.exercises import breast_cancer_exercise, make_exercise
+from tests.builders.people import make_organizer, make_participant, make_tutor, make_user
+from tests.builders.submissions import record_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +40,12 @@ def ended_event(**fields: Any) -> Event:
 
 
 def exercise_of(event: Event, exercise: Any = None) -> EventExercise:
-    now = timezone.now()
-    return EventExercise.objects.create(
-        event=event,
-        exercise=exercise or breast_cancer_exercise(),
-        opens_at=now - dt.timedelta(days=2),
-        closes_at=now - dt.timedelta(hours=1),
+    """The breast-cancer exercise (or `exercise`) of the event, open for two days and closed an hour ago."""
+    return open_exercise(
+        event,
+        exercise or breast_cancer_exercise(),
+        opened=dt.timedelta(days=2),
+        closes_in=-dt.timedelta(hours=1),
     )
 
 
@@ -56,9 +58,7 @@ def person(event: Event, first: str, last: str) -> Any:
 
 def graded(event_exercise: EventExercise, participant: Any, score: float | None, **fields: Any) -> Submission:
     status = Submission.Status.SCORED if score is not None else Submission.Status.FAILED
-    return Submission.objects.create(
-        event_exercise=event_exercise, participant=participant, status=status, score=score, **fields
-    )
+    return record_submission(event_exercise, participant, status=status, score=score, **fields)
 
 
 def pdf_text(payload: bytes) -> str:

@@ -19,23 +19,23 @@ from grading.api_auth import create_token
 from grading.errors import ReleaseRefused
 from grading.models import Disqualification, ReleasedNotebook, Submission
 from hackathon.models import EventExercise, Extension
-from tests.factories import make_event, make_organizer, make_participant, make_tutor, make_user
-from tests.grading.builders import CONSTANT_SCORES, FEATURE_SCORES, breast_cancer_exercise, notebook_bytes
+from tests.builders.events import make_event, open_exercise
+from tests.builders.exercises import breast_cancer_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, FEATURE_SCORES, notebook_bytes
+from tests.builders.people import make_organizer, make_participant, make_tutor, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def closed_exercise(**fields: Any) -> EventExercise:
     """The breast-cancer exercise of a new event, closed an hour ago."""
-    now = timezone.now()
-    defaults = {
-        "event": make_event(),
-        "exercise": breast_cancer_exercise(),
-        "opens_at": now - dt.timedelta(days=1),
-        "closes_at": now - dt.timedelta(hours=1),
-    }
-    defaults.update(fields)
-    return EventExercise.objects.create(**defaults)
+    return open_exercise(
+        fields.pop("event", None) or make_event(),
+        fields.pop("exercise", None) or breast_cancer_exercise(),
+        opened=dt.timedelta(days=1),
+        closes_in=-dt.timedelta(hours=1),
+        **fields,
+    )
 
 
 def submission(event_exercise: EventExercise, participant: Any, *, score: float | None = None, **fields: Any):

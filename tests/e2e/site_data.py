@@ -22,9 +22,16 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a script: the repository's packages, tests.builders among them
+
+from tests.builders.notebooks import (  # noqa: E402
+    READ_TEST_ROWS,
+    WRITE_CONSTANT_SCORES,
+    WRITE_FEATURE_SCORES,
+    notebook_text,
+)
+
 PASSWORD = "e2e-correct-horse-battery"
 BASE_SLUG = "base-online"
 EXERCISE_SLUG = "breast-cancer"
@@ -34,48 +41,25 @@ STUCK_MEMBER = ("giulia.neri@e2e.example.org", "Giulia", "Neri")
 OTHER_MEMBER = ("marco.bianchi@e2e.example.org", "Marco", "Bianchi")
 LATE_PARTICIPANT = ("lucia.verdi@e2e.example.org", "Lucia", "Verdi")
 
-# Notebooks for breast-cancer that run in a second or two (the same shape as tests/grading/builders.py).
-READ_TEST_IDS = """
-import csv
-with open("data/test.csv") as f:
-    rows = list(csv.DictReader(f))
-"""
-CONSTANT_SCORES = """
-with open("output/predictions.csv", "w") as f:
-    f.write("id,score\\n" + "".join(f"{r['id']},0.5\\n" for r in rows))
-"""
-FEATURE_SCORES = """
-# Malignant tumours have larger nuclei: the mean radius alone ranks them well.
-with open("output/predictions.csv", "w") as f:
-    f.write("id,score\\n" + "".join(f"{r['id']},{float(r['mean_radius'])}\\n" for r in rows))
-"""
 # The column is misspelt: the kind of mistake a tutor sees several members make.
 BROKEN_COLUMN = """
 radii = [float(r["{column}"]) for r in rows]
 """
 
 
-def notebook_text(*sources: str) -> str:
-    """Return an .ipynb document with one code cell per source."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.cells = [nbformat.v4.new_code_cell(source.strip()) for source in sources]
-    return nbformat.writes(notebook)
-
-
 def good_notebook(*, feature: bool = True, pause_s: float = 0) -> str:
     """A notebook that scores: by mean radius (AUC about 0.9) or a constant (0.5), after an optional pause."""
-    cells = [READ_TEST_IDS]
+    cells = [READ_TEST_ROWS]
     if pause_s:
         # A pause keeps the run on "Running" for a few polls, so a test can watch the status change in place.
         cells.append(f"import time\ntime.sleep({pause_s})")
-    cells.append(FEATURE_SCORES if feature else CONSTANT_SCORES)
-    return notebook_text(*cells)
+    cells.append(WRITE_FEATURE_SCORES if feature else WRITE_CONSTANT_SCORES)
+    return notebook_text(*cells, strip=True)
 
 
 def broken_notebook(column: str = "radius") -> str:
     """A notebook whose second cell raises KeyError on a misspelt column."""
-    return notebook_text(READ_TEST_IDS, BROKEN_COLUMN.replace("{column}", column), CONSTANT_SCORES)
+    return notebook_text(READ_TEST_ROWS, BROKEN_COLUMN.replace("{column}", column), WRITE_CONSTANT_SCORES, strip=True)
 
 
 @dataclass(frozen=True)
@@ -95,7 +79,6 @@ class SeededSite:
 
 
 def _setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()

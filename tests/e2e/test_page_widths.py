@@ -16,9 +16,9 @@ import pytest
 from django.test import Client
 
 from grading.services import results_dir
+from tests.builders.world import FIGURE, ROLES, build_world, path_of
 from tests.e2e.browsing import CHROMIUM, CHROMIUM_ARGS, ROOT, requires_browser
 from tests.security.test_authorization_matrix import EXPECTED, site_routes
-from tests.security.world import FIGURE, ROLES, build_world, path_of
 
 pytestmark = [requires_browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

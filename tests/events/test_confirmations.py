@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from grading.models import AuditEntry, BoardSettings, Submission
 from hackathon.models import Group, Registration
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, make_participant, make_tutor, make_user, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, make_participant, make_tutor, make_user, person
+from tests.builders.submissions import scored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -39,10 +40,10 @@ def test_cancelling_a_registration_says_the_place_passes_on_and_only_the_confirm
     waiting = make_participant(event, status=Registration.Status.WAITING)
     client.force_login(person_in)
     detail = client.get(event.get_absolute_url()).content.decode()
-    assert reverse("cancel_registration", args=[event.slug]) in detail
+    assert reverse("hackathon:cancel_registration", args=[event.slug]) in detail
     response = click_through(
         client,
-        reverse("cancel_registration", args=[event.slug]),
+        reverse("hackathon:cancel_registration", args=[event.slug]),
         ["You give up your place", "first of the 1 people on the waiting list"],
     )
     assert "Your registration is cancelled" in response.content.decode()
@@ -54,7 +55,7 @@ def test_opening_the_cancel_page_cancels_nothing(client):
     event = make_event()
     someone = make_participant(event)
     client.force_login(someone)
-    client.get(reverse("cancel_registration", args=[event.slug]))
+    client.get(reverse("hackathon:cancel_registration", args=[event.slug]))
     assert Registration.objects.get(event=event, user=someone).status == Registration.Status.CONFIRMED
 
 
@@ -66,11 +67,11 @@ def test_forming_the_groups_again_says_the_current_groups_and_hand_moves_are_rep
         make_participant(event)
     make_tutor(event)
     client.force_login(make_organizer(event))
-    client.get(reverse("assign_groups", args=[event.slug]))
+    client.get(reverse("hackathon:assign_groups", args=[event.slug]))
     assert Group.objects.filter(pk=old.pk).exists(), "the confirmation page alone changes nothing"
     response = click_through(
         client,
-        reverse("assign_groups", args=[event.slug]),
+        reverse("hackathon:assign_groups", args=[event.slug]),
         ["The current group is deleted and replaced", "3 confirmed participants"],
     )
     assert "Formed " in response.content.decode()
@@ -82,8 +83,8 @@ def test_revealing_the_private_board_says_it_cannot_be_hidden_again(client):
     event_exercise = open_exercise(make_event())
     event = event_exercise.event
     client.force_login(make_organizer(event))
-    url = reverse("reveal_board", args=[event.slug, event_exercise.exercise.slug])
-    assert url in client.get(reverse("organizer_boards", args=[event.slug])).content.decode()
+    url = reverse("grading:reveal_board", args=[event.slug, event_exercise.exercise.slug])
+    assert url in client.get(reverse("grading:organizer_boards", args=[event.slug])).content.decode()
     click_through(client, url, ["cannot be hidden again", "sees the private scores"])
     assert BoardSettings.objects.get(event_exercise=event_exercise).revealed_at is not None
     assert AuditEntry.objects.filter(action=AuditEntry.Action.REVEAL).count() == 1
@@ -96,7 +97,7 @@ def test_disqualifying_goes_through_its_page_and_reason(client):
     client.force_login(make_organizer(event))
     click_through(
         client,
-        reverse("disqualify_submission", args=[submission.uid]),
+        reverse("grading:disqualify_submission", args=[submission.uid]),
         ["leaves every board and the final selection"],
         {"reason": "Trained on the test set."},
     )
@@ -111,7 +112,7 @@ def test_rescoring_goes_through_its_page_saying_how_many_run_again(client, djang
     with mock.patch("grading.services.enqueue") as enqueue, django_capture_on_commit_callbacks(execute=True):
         click_through(
             client,
-            reverse("rescore_exercise", args=[event.slug, event_exercise.exercise.slug]),
+            reverse("grading:rescore_exercise", args=[event.slug, event_exercise.exercise.slug]),
             ["is run again in the sandbox", "Run 1 submission again"],
             {"reason": "Fixed the labels."},
         )
@@ -122,4 +123,4 @@ def test_rescoring_goes_through_its_page_saying_how_many_run_again(client, djang
 def test_a_stranger_cannot_open_the_groups_confirmation(client):
     event = make_event()
     client.force_login(make_user())
-    assert client.get(reverse("assign_groups", args=[event.slug])).status_code == 403
+    assert client.get(reverse("hackathon:assign_groups", args=[event.slug])).status_code == 403

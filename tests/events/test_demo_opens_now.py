@@ -14,7 +14,7 @@ from django.utils import timezone
 from grading.models import Submission
 from hackathon import demo
 from hackathon.models import Event, Registration
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -37,11 +37,14 @@ def test_a_demo_participant_signs_in_and_submits_to_the_exercise_open_now(client
 
     password = re.search(re.escape(email) + r"\s+(\S+)", output).group(1)
     client.post(reverse("account_login"), {"login": email, "password": password})
-    page = client.get(reverse("event_exercise", args=[base.slug, event_exercise.exercise.slug])).content.decode()
+    page = client.get(
+        reverse("grading:event_exercise", args=[base.slug, event_exercise.exercise.slug])
+    ).content.decode()
     assert "Submit for grading" in page
     notebook = SimpleUploadedFile("mine.ipynb", notebook_bytes(CONSTANT_SCORES))
     response = client.post(
-        reverse("submit", args=[base.slug, event_exercise.exercise.slug]), {"notebook": notebook, "kind": "check"}
+        reverse("grading:submit", args=[base.slug, event_exercise.exercise.slug]),
+        {"notebook": notebook, "kind": "check"},
     )
     assert response.status_code == 302
     assert Submission.objects.filter(event_exercise=event_exercise, participant=registration.user).count() == 1

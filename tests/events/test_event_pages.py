@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from hackathon import services
 from hackathon.models import Event, EventRole, Session
-from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_tutor, make_user
+from tests.builders.events import make_event
+from tests.builders.exercises import make_exercise
+from tests.builders.people import make_organizer, make_participant, make_tutor, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -39,7 +41,7 @@ def test_staff_create_an_event_whose_capacity_and_ratio_default_by_level(client)
     staff = make_user(staff=True)
     exercise = make_exercise()
     client.force_login(staff)
-    response = client.post(reverse("event_create"), event_fields(exercises=[exercise.pk]), follow=True)
+    response = client.post(reverse("hackathon:event_create"), event_fields(exercises=[exercise.pk]), follow=True)
     assert response.status_code == 200
     event = Event.objects.get(slug="advanced-bari")
     assert (event.capacity, event.participants_per_tutor, event.group_size) == (30, 1, 3)
@@ -49,23 +51,23 @@ def test_staff_create_an_event_whose_capacity_and_ratio_default_by_level(client)
 
 def test_an_in_person_event_without_a_venue_is_refused_with_the_field_named(client):
     client.force_login(make_user(staff=True))
-    response = client.post(reverse("event_create"), event_fields(venue=""))
+    response = client.post(reverse("hackathon:event_create"), event_fields(venue=""))
     assert "An in-person event needs a venue." in response.content.decode()
     assert not Event.objects.filter(slug="advanced-bari").exists()
 
 
 def test_the_organizer_names_the_events_jupyterhub_and_a_bad_address_is_refused_with_the_field_named(client):
     client.force_login(make_user(staff=True))
-    response = client.post(reverse("event_create"), event_fields(jupyterhub_url="the hub of Bari"))
+    response = client.post(reverse("hackathon:event_create"), event_fields(jupyterhub_url="the hub of Bari"))
     assert "Enter a valid URL." in response.content.decode()
     assert not Event.objects.filter(slug="advanced-bari").exists()
-    client.post(reverse("event_create"), event_fields(jupyterhub_url="https://hub.example.org"))
+    client.post(reverse("hackathon:event_create"), event_fields(jupyterhub_url="https://hub.example.org"))
     assert Event.objects.get(slug="advanced-bari").jupyterhub_url == "https://hub.example.org"
 
 
 def test_only_staff_create_events(client):
     client.force_login(make_user())
-    assert client.get(reverse("event_create")).status_code == 403
+    assert client.get(reverse("hackathon:event_create")).status_code == 403
 
 
 def test_the_organizer_adds_sessions_and_the_event_page_shows_them_as_a_timetable(client):
@@ -93,7 +95,7 @@ def test_the_organizer_adds_sessions_and_the_event_page_shows_them_as_a_timetabl
         "sessions-1-kind": "hackathon",
         "sessions-1-title": "Exercises with tutors",
     }
-    response = client.post(reverse("event_edit", args=[event.slug]), data, follow=True)
+    response = client.post(reverse("hackathon:event_edit", args=[event.slug]), data, follow=True)
     page = response.content.decode()
     assert "The event, its exercises and its programme are saved." in page
     assert Session.objects.filter(event=event).count() == 2
@@ -118,13 +120,13 @@ def test_a_session_outside_the_event_days_is_refused(client):
 def test_a_participant_cannot_edit_the_event(client):
     event = make_event()
     client.force_login(make_participant(event))
-    assert client.get(reverse("event_edit", args=[event.slug])).status_code == 403
+    assert client.get(reverse("hackathon:event_edit", args=[event.slug])).status_code == 403
 
 
 def test_an_unpublished_event_is_not_found_for_strangers(client):
     event = make_event(published=False)
     client.force_login(make_user())
-    assert client.get(reverse("register", args=[event.slug])).status_code == 404
+    assert client.get(reverse("hackathon:register", args=[event.slug])).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -140,7 +142,7 @@ def test_every_page_has_a_title_a_heading_and_labelled_fields(client, page):
     if page == "register":
         person = make_user()
     client.force_login(person)
-    html = client.get(reverse(page, args=[event.slug])).content.decode()
+    html = client.get(reverse(f"hackathon:{page}", args=[event.slug])).content.decode()
     assert re.search(r"<title>\s*\S.*· ML_INFN hackathons</title>", html)
     assert re.search(r"<h1[^>]*>\s*\S", html)
     for tag in re.findall(r"<(?:input|select|textarea)[^>]*>", html):
@@ -163,7 +165,7 @@ def test_the_event_form_puts_checkbox_labels_beside_and_the_programme_in_one_row
             title=f"Lecture {day}",
         )
     client.force_login(make_organizer(event))
-    html = client.get(reverse("event_edit", args=[event.slug])).content.decode()
+    html = client.get(reverse("hackathon:event_edit", args=[event.slug])).content.decode()
     assert re.search(r'<label for="id_published">\s*<input type="checkbox"', html)
     programme = html.split('id="programme-heading"', 1)[1].split("</table>", 1)[0]
     assert programme.count("<tr>") == 1 + 3 + 3, "a header row, the three sessions and three empty rows"
@@ -176,7 +178,7 @@ def test_the_event_page_shows_every_field_it_saves_so_saving_it_wipes_nothing(cl
     make_exercise()  # the exercises' checkboxes exist only when there is an exercise to tick
     event = make_event(jupyterhub_url="https://hub.example.org")
     client.force_login(make_user(staff=True))
-    page = client.get(reverse("event_edit", args=[event.slug])).content.decode()
+    page = client.get(reverse("hackathon:event_edit", args=[event.slug])).content.decode()
     missing = [name for name in EventForm(instance=event).fields if f'name="{name}"' not in page]
     assert missing == []
     assert 'value="https://hub.example.org"' in page
@@ -184,6 +186,6 @@ def test_the_event_page_shows_every_field_it_saves_so_saving_it_wipes_nothing(cl
 
 def test_the_event_form_spells_gpu_in_capitals_in_its_labels(client):
     client.force_login(make_user(staff=True))
-    page = client.get(reverse("event_create")).content.decode()
+    page = client.get(reverse("hackathon:event_create")).content.decode()
     assert ">GPU-seconds per day<" in page and ">GPU budget per<" in page
     assert "Gpu " not in page

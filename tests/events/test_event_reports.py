@@ -13,7 +13,8 @@ from django.utils import timezone
 from hackathon import services
 from hackathon.models import Feedback
 from hackathon.services import RegistrationDetails
-from tests.factories import make_event, make_organizer, make_participant, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_organizer, make_participant, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -39,7 +40,7 @@ def test_a_participant_leaves_feedback_once_the_event_has_begun(client):
     person = make_participant(event)
     client.force_login(person)
     response = client.post(
-        reverse("feedback", args=[event.slug]),
+        reverse("hackathon:feedback", args=[event.slug]),
         {"rating": "4", "went_well": "The tutors", "suggestions": "More GPU time"},
         follow=True,
     )
@@ -50,10 +51,10 @@ def test_a_participant_leaves_feedback_once_the_event_has_begun(client):
 def test_feedback_is_closed_before_the_event_and_to_non_participants(client):
     upcoming = make_event()
     client.force_login(make_participant(upcoming))
-    assert client.get(reverse("feedback", args=[upcoming.slug])).status_code == 403
+    assert client.get(reverse("hackathon:feedback", args=[upcoming.slug])).status_code == 403
     event = running_event()
     client.force_login(make_user())
-    assert client.post(reverse("feedback", args=[event.slug]), {"rating": "5"}).status_code == 403
+    assert client.post(reverse("hackathon:feedback", args=[event.slug]), {"rating": "5"}).status_code == 403
     assert not Feedback.objects.exists()
 
 
@@ -64,7 +65,7 @@ def test_the_report_charts_structures_career_stages_and_summarizes_feedback(clie
     first = register(event, "bari", "phd")
     services.give_feedback(event=event, user=first.user, rating=5, went_well="Hands-on sessions", suggestions="")
     client.force_login(make_organizer(event))
-    page = client.get(reverse("report", args=[event.slug])).content.decode()
+    page = client.get(reverse("hackathon:report", args=[event.slug])).content.decode()
     assert "<svg" in page and 'aria-label="Participants by structure"' in page
     assert "Sezione di Pisa</th><td>2" in page
     assert "PhD student</th><td>2" in page
@@ -76,7 +77,7 @@ def test_the_report_csv_holds_every_chart_count(client):
     event = running_event()
     register(event, "lnf", "postdoc")
     client.force_login(make_organizer(event))
-    response = client.get(reverse("report_csv", args=[event.slug]))
+    response = client.get(reverse("hackathon:report_csv", args=[event.slug]))
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["chart", "category", "count"]
     assert ["Participants by structure", "Laboratori Nazionali di Frascati", "1"] in rows
@@ -86,15 +87,15 @@ def test_the_report_csv_holds_every_chart_count(client):
 def test_the_report_is_for_organizers_only(client):
     event = running_event()
     client.force_login(make_participant(event))
-    assert client.get(reverse("report", args=[event.slug])).status_code == 403
-    assert client.get(reverse("report_csv", args=[event.slug])).status_code == 403
+    assert client.get(reverse("hackathon:report", args=[event.slug])).status_code == 403
+    assert client.get(reverse("hackathon:report_csv", args=[event.slug])).status_code == 403
 
 
 def test_the_report_loads_the_grading_section_by_url_name(client):
     event = make_event()
     client.force_login(make_organizer(event))
-    page = client.get(reverse("report", args=[event.slug])).content.decode()
-    assert f'hx-get="{reverse("event_report_grading", args=[event.slug])}"' in page
+    page = client.get(reverse("hackathon:report", args=[event.slug])).content.decode()
+    assert f'hx-get="{reverse("grading:event_report_grading", args=[event.slug])}"' in page
 
 
 def test_the_cross_edition_view_counts_participants_per_edition(client):
@@ -110,7 +111,7 @@ def test_the_cross_edition_view_counts_participants_per_edition(client):
     make_participant(second)
     make_participant(second, status="cancelled")
     client.force_login(make_organizer(second))
-    page = client.get(reverse("editions")).content.decode()
+    page = client.get(reverse("hackathon:editions")).content.decode()
     assert page.index("First base") < page.index("Second base")
     assert "First base (" in page
     assert "<td>3</td>" in page and "<td>1</td>" in page
@@ -119,4 +120,4 @@ def test_the_cross_edition_view_counts_participants_per_edition(client):
 def test_the_cross_edition_view_is_closed_to_participants(client):
     event = make_event()
     client.force_login(make_participant(event))
-    assert client.get(reverse("editions")).status_code == 403
+    assert client.get(reverse("hackathon:editions")).status_code == 403

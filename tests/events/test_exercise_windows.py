@@ -13,9 +13,11 @@ from grading.models import Submission
 from hackathon import services
 from hackathon.models import Event, EventExercise, Group, Registration
 from tests.api.conftest import client_of
+from tests.builders.events import make_event, open_event_exercise
+from tests.builders.exercises import make_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_organizer, make_participant, make_user
 from tests.events.test_event_pages import event_fields
-from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_user
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -66,11 +68,11 @@ def test_an_exercise_not_yet_open_says_when_it_opens_on_its_page_in_the_api_and_
     person = make_participant(ee.event)
     when = f"{timezone.localtime(opens):%d %b %Y at %H:%M}"
     client.force_login(person)
-    page = client.get(reverse("event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
+    page = client.get(reverse("grading:event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
     assert f"Opens on {when}" in page
     assert "closed" not in page.lower()
     response = client.post(
-        reverse("submit", args=[ee.event.slug, ee.exercise.slug]), {"notebook": _notebook()}, follow=True
+        reverse("grading:submit", args=[ee.event.slug, ee.exercise.slug]), {"notebook": _notebook()}, follow=True
     )
     assert f"it opens on {when}" in response.content.decode()
     api = client_of(person)
@@ -90,7 +92,7 @@ def test_a_closed_exercise_says_when_it_closed(client):
     ee = open_event_exercise(opens_at=closes - dt.timedelta(days=2), closes_at=closes)
     person = make_participant(ee.event)
     client.force_login(person)
-    page = client.get(reverse("event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
+    page = client.get(reverse("grading:event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
     assert f"Closed on {timezone.localtime(closes):%d %b %Y at %H:%M}" in page
     detail = client_of(person).get(f"/api/v1/events/{ee.event.slug}/exercises/{ee.exercise.slug}/").json()
     assert detail["window"].startswith("Closed on ") and detail["is_open"] is False
@@ -100,15 +102,15 @@ def test_the_organizer_moves_an_exercise_window_to_now_on_the_event_page(client)
     event = make_event()
     exercise = make_exercise()
     client.force_login(make_organizer(event))
-    client.post(reverse("event_edit", args=[event.slug]), edit_data(event, exercises=[exercise]))
+    client.post(reverse("hackathon:event_edit", args=[event.slug]), edit_data(event, exercises=[exercise]))
     ee = EventExercise.objects.get(event=event)
     assert (ee.opens_at, ee.closes_at) == services.default_exercise_window(event), "attached with the event's dates"
-    page = client.get(reverse("event_edit", args=[event.slug])).content.decode()
+    page = client.get(reverse("hackathon:event_edit", args=[event.slug])).content.decode()
     assert "Exercise windows" in page and ee.exercise.title in page
     now = timezone.now()
     opens, closes = local(now - dt.timedelta(minutes=5)), local(now + dt.timedelta(days=1))
     response = client.post(
-        reverse("event_edit", args=[event.slug]),
+        reverse("hackathon:event_edit", args=[event.slug]),
         edit_data(event, exercises=[exercise], windows=[(ee, opens, closes)]),
         follow=True,
     )
@@ -123,7 +125,7 @@ def test_a_window_that_closes_before_it_opens_is_refused_with_the_field_named(cl
     client.force_login(make_organizer(event))
     before = (ee.opens_at, ee.closes_at)
     response = client.post(
-        reverse("event_edit", args=[event.slug]),
+        reverse("hackathon:event_edit", args=[event.slug]),
         edit_data(event, exercises=[ee.exercise], windows=[(ee, "2030-01-02T10:00", "2030-01-01T10:00")]),
     )
     assert "An exercise must close after it opens." in response.content.decode()
@@ -139,7 +141,9 @@ def test_detaching_an_exercise_with_a_group_is_refused_saying_what_it_would_dele
     Registration.objects.filter(event=event, user=member).update(group=group)
     Submission.objects.create(event_exercise=ee, participant=member, notebook="x.ipynb")
     client.force_login(make_organizer(event))
-    response = client.post(reverse("event_edit", args=[event.slug]), edit_data(event, exercises=[], title="Renamed"))
+    response = client.post(
+        reverse("hackathon:event_edit", args=[event.slug]), edit_data(event, exercises=[], title="Renamed")
+    )
     page = response.content.decode()
     assert "Nothing was saved" in page
     assert "1 submission and 1 group with 1 participant in them" in page
@@ -163,7 +167,7 @@ def test_moving_the_event_moves_default_windows_and_names_the_windows_it_kept(cl
     client.force_login(make_organizer(event))
     later = event.starts_on + dt.timedelta(days=14)
     response = client.post(
-        reverse("event_edit", args=[event.slug]),
+        reverse("hackathon:event_edit", args=[event.slug]),
         edit_data(
             event,
             exercises=[follows, own],
@@ -185,5 +189,5 @@ def test_moving_the_event_moves_default_windows_and_names_the_windows_it_kept(cl
 def test_a_new_event_derives_its_address_from_its_title(client):
     client.force_login(make_user(staff=True))
     make_event(slug="advanced-hackathon-bari")
-    client.post(reverse("event_create"), event_fields(slug="", title="Advanced hackathon, Bari"))
+    client.post(reverse("hackathon:event_create"), event_fields(slug="", title="Advanced hackathon, Bari"))
     assert Event.objects.filter(slug="advanced-hackathon-bari-2", title="Advanced hackathon, Bari").exists()

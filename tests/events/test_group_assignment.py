@@ -8,7 +8,8 @@ from django.urls import reverse
 from hackathon import errors, selectors, services
 from hackathon.assignment import Participant, Tutor, UseCase, assign_tutors, plan_groups, summarize
 from hackathon.models import Group, Preference, Registration
-from tests.factories import make_event, make_organizer, make_participant, make_tutor, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, make_participant, make_tutor
 
 CNN = UseCase(1, "Microcalcifications", frozenset({"CNN", "Medical physics"}))
 UNET = UseCase(2, "Lung segmentation", frozenset({"U-Net", "CNN", "Medical physics"}))
@@ -81,8 +82,8 @@ pytestmark = [pytest.mark.production_profile]
 
 def event_with_people(participants: int = 10, tutors: int = 2):  # type: ignore[no-untyped-def]
     event = make_event(participants_per_tutor=5, group_size=5)
-    cnn = open_exercise(event, technology=["CNN"])
-    ae = open_exercise(event, technology=["Autoencoder"])
+    cnn = open_exercise(event, labels={"technology": ["CNN"]})
+    ae = open_exercise(event, labels={"technology": ["Autoencoder"]})
     for i in range(participants):
         person = make_participant(event)
         registration = Registration.objects.get(event=event, user=person)
@@ -111,7 +112,7 @@ def test_the_organizer_forms_the_groups_and_reads_the_report(client):
         max_groups=1,
     )
     client.force_login(make_organizer(event))
-    response = client.post(reverse("assign_groups", args=[event.slug]), follow=True)
+    response = client.post(reverse("hackathon:assign_groups", args=[event.slug]), follow=True)
     page = response.content.decode()
     assert "Formed 2 groups; 10 of 10 participants got their first choice" in page
     assert "meets the ratio" in page
@@ -138,7 +139,7 @@ def test_moving_a_participant_into_a_full_group_warns_that_the_ratio_breaks(clie
     mover = second.members.first()
     client.force_login(make_organizer(event))
     response = client.post(
-        reverse("groups", args=[event.slug]),
+        reverse("hackathon:groups", args=[event.slug]),
         {"action": "move_participant", "registration": mover.pk, "group": first.pk},
         follow=True,
     )

@@ -12,7 +12,8 @@ from hackathon import services
 from hackathon.errors import RegistrationRefused
 from hackathon.models import Event
 from hackathon.services import RegistrationDetails
-from tests.factories import make_event, make_participant, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_participant, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -29,7 +30,7 @@ def test_a_newcomer_without_experience_is_refused_with_the_reason_and_what_to_do
     event = advanced_event()
     client.force_login(make_user())
     response = client.post(
-        reverse("register", args=[event.slug]),
+        reverse("hackathon:register", args=[event.slug]),
         {
             "first_name": "Ada",
             "last_name": "L",

@@ -13,7 +13,8 @@ from django.urls import reverse
 from hackathon import services
 from hackathon.errors import ImportRefused
 from hackathon.services import RegistrationDetails
-from tests.factories import make_event, make_organizer, make_participant, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_organizer, make_participant, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -111,7 +112,7 @@ def test_a_full_event_with_no_waiting_list_refuses_the_whole_import():
 def test_the_organizer_uploads_sees_the_dry_run_then_confirms(client):
     event = make_event()
     client.force_login(make_organizer(event))
-    url = reverse("import_registrations", args=[event.slug])
+    url = reverse("hackathon:import_registrations", args=[event.slug])
     page = client.post(url, {"file": upload(GOOD)}).content.decode()
     assert "Dry run" in page and "ada@example.org" in page and "create account" in page
     assert not event.registrations.exists()
@@ -124,7 +125,8 @@ def test_the_import_page_shows_a_malformed_csv_refusal(client):
     event = make_event()
     client.force_login(make_organizer(event))
     response = client.post(
-        reverse("import_registrations", args=[event.slug]), {"file": upload("Name,Email,Affiliation\nAda,@@,Pisa\n")}
+        reverse("hackathon:import_registrations", args=[event.slug]),
+        {"file": upload("Name,Email,Affiliation\nAda,@@,Pisa\n")},
     )
     assert "is not an email address" in response.content.decode()
     assert not event.registrations.exists()
@@ -133,7 +135,7 @@ def test_the_import_page_shows_a_malformed_csv_refusal(client):
 def test_a_participant_may_not_import(client):
     event = make_event()
     client.force_login(make_participant(event))
-    response = client.post(reverse("import_registrations", args=[event.slug]), {"file": upload(GOOD)})
+    response = client.post(reverse("hackathon:import_registrations", args=[event.slug]), {"file": upload(GOOD)})
     assert response.status_code == 403
     assert not event.registrations.filter(user__email="ada@example.org").exists()
 
@@ -149,7 +151,7 @@ def test_the_export_lists_every_registration_with_its_answers(client):
         ),
     )
     client.force_login(make_organizer(event))
-    response = client.get(reverse("export_registrations", args=[event.slug]))
+    response = client.get(reverse("hackathon:export_registrations", args=[event.slug]))
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 1

@@ -15,7 +15,8 @@ from hackathon import services
 from hackathon.errors import RegistrationRefused
 from hackathon.models import Registration
 from hackathon.services import RegistrationDetails
-from tests.factories import make_event, make_organizer, make_participant, make_user, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import make_organizer, make_participant, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -39,7 +40,7 @@ def test_a_registration_takes_a_place_and_keeps_the_answers_and_ranking(client):
     person = make_user()
     client.force_login(person)
     response = client.post(
-        reverse("register", args=[event.slug]),
+        reverse("hackathon:register", args=[event.slug]),
         form_data(choice_1=str(second.pk), choice_2=str(first.pk)),
         follow=True,
     )
@@ -55,7 +56,7 @@ def test_the_registration_form_refuses_the_same_use_case_ranked_twice(client):
     open_exercise(event)
     client.force_login(make_user())
     response = client.post(
-        reverse("register", args=[event.slug]), form_data(choice_1=use_case.pk, choice_2=use_case.pk)
+        reverse("hackathon:register", args=[event.slug]), form_data(choice_1=use_case.pk, choice_2=use_case.pk)
     )
     assert "at most once" in response.content.decode()
     assert not Registration.objects.filter(event=event).exists()
@@ -64,7 +65,7 @@ def test_the_registration_form_refuses_the_same_use_case_ranked_twice(client):
 def test_other_affiliation_needs_the_institution_name(client):
     event = make_event()
     client.force_login(make_user())
-    response = client.post(reverse("register", args=[event.slug]), form_data(affiliation="other"))
+    response = client.post(reverse("hackathon:register", args=[event.slug]), form_data(affiliation="other"))
     assert "Write the name of your institution" in response.content.decode()
     assert not Registration.objects.filter(event=event).exists()
 
@@ -79,7 +80,7 @@ def test_an_event_with_no_waiting_list_refuses_when_full_and_changes_nothing(cli
     event = make_event(capacity=1, has_waiting_list=False)
     make_participant(event)
     client.force_login(make_user())
-    response = client.post(reverse("register", args=[event.slug]), form_data(), follow=True)
+    response = client.post(reverse("hackathon:register", args=[event.slug]), form_data(), follow=True)
     assert "is full and keeps no waiting list" in response.content.decode()
     assert event.registrations.count() == 1
 
@@ -89,7 +90,9 @@ def test_registering_twice_is_refused_with_a_clear_message_and_nothing_changes(c
     person = make_user()
     services.register(event=event, user=person, details=DETAILS)
     client.force_login(person)
-    response = client.post(reverse("register", args=[event.slug]), form_data(career_stage="staff"), follow=True)
+    response = client.post(
+        reverse("hackathon:register", args=[event.slug]), form_data(career_stage="staff"), follow=True
+    )
     assert "already registered" in response.content.decode()
     registration = Registration.objects.get(event=event, user=person)
     assert registration.career_stage == "phd"
@@ -135,13 +138,15 @@ def test_with_approval_a_registration_waits_for_the_organizer_and_holds_its_plac
 
 def test_an_organizer_approves_a_pending_registration_from_the_list(client):
     event = make_event(needs_approval=True)
-    from tests.factories import make_organizer
+    from tests.builders.people import make_organizer
 
     organizer = make_organizer(event)
     registration = services.register(event=event, user=make_user(), details=DETAILS)
     client.force_login(organizer)
     response = client.post(
-        reverse("decide_registration", args=[event.slug, registration.pk]), {"decision": "approve"}, follow=True
+        reverse("hackathon:decide_registration", args=[event.slug, registration.pk]),
+        {"decision": "approve"},
+        follow=True,
     )
     assert "is approved" in response.content.decode()
     registration.refresh_from_db()
@@ -150,12 +155,14 @@ def test_an_organizer_approves_a_pending_registration_from_the_list(client):
 
 def test_a_registration_of_another_event_is_not_found_through_this_one(client):
     event, other = make_event(), make_event()
-    from tests.factories import make_organizer
+    from tests.builders.people import make_organizer
 
     organizer = make_organizer(event)
     registration = services.register(event=other, user=make_user(), details=DETAILS)
     client.force_login(organizer)
-    response = client.post(reverse("decide_registration", args=[event.slug, registration.pk]), {"decision": "approve"})
+    response = client.post(
+        reverse("hackathon:decide_registration", args=[event.slug, registration.pk]), {"decision": "approve"}
+    )
     assert response.status_code == 404
 
 
@@ -174,7 +181,7 @@ def test_concurrent_requests_for_the_last_place_confirm_one_and_waiting_list_the
         client.force_login(person)
         barrier.wait()
         try:
-            codes.append(client.post(reverse("register", args=[event.slug]), form_data()).status_code)
+            codes.append(client.post(reverse("hackathon:register", args=[event.slug]), form_data()).status_code)
         finally:
             connections.close_all()
 
@@ -192,8 +199,8 @@ def test_registering_asks_the_names_and_keeps_them_for_the_organizers(client):
     event = make_event()
     person = make_user()
     client.force_login(person)
-    client.post(reverse("register", args=[event.slug]), form_data(first_name="Lucia", last_name="Verdi"))
+    client.post(reverse("hackathon:register", args=[event.slug]), form_data(first_name="Lucia", last_name="Verdi"))
     person.refresh_from_db()
     assert person.get_full_name() == "Lucia Verdi"
     client.force_login(make_organizer(event))
-    assert "Lucia Verdi" in client.get(reverse("registrations", args=[event.slug])).content.decode()
+    assert "Lucia Verdi" in client.get(reverse("hackathon:registrations", args=[event.slug])).content.decode()

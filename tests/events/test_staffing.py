@@ -11,13 +11,14 @@ from django.urls import reverse
 from exercises.models import Label
 from hackathon import staffing
 from hackathon.models import EventRole, Group, StaffInvitation
-from tests.factories import PASSWORD, make_event, make_organizer, make_participant, make_tutor, make_user, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.people import PASSWORD, make_organizer, make_participant, make_tutor, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
 
 def invite(client, event, email: str, role: str = "tutor"):  # type: ignore[no-untyped-def]
-    return client.post(reverse("staff", args=[event.slug]), {"email": email, "role": role}, follow=True)
+    return client.post(reverse("hackathon:staff", args=[event.slug]), {"email": email, "role": role}, follow=True)
 
 
 def test_an_existing_account_becomes_tutor_at_once_and_is_told_by_email(
@@ -42,7 +43,7 @@ def test_a_new_person_signs_up_through_the_emailed_link_and_is_a_tutor_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         page = invite(client, event, "newcomer@example.org").content.decode()
     assert "an invitation link was emailed" in page
-    staff_page = client.get(reverse("staff", args=[event.slug])).content.decode()
+    staff_page = client.get(reverse("hackathon:staff", args=[event.slug])).content.decode()
     assert "Pending invitations" in staff_page and "newcomer@example.org" in staff_page
     link = re.search(r"http://\S+/invitations/\S+/", mailoutbox[0].body).group(0)
     client.logout()
@@ -65,9 +66,9 @@ def test_a_new_person_signs_up_through_the_emailed_link_and_is_a_tutor_at_once(
     assert StaffInvitation.objects.get().accepted_by == newcomer
     # The link proved the address: the new tutor is signed in, with no second confirmation to wait for, and the
     # link leads them on to declare their expertise.
-    assert client.get(reverse("tutoring", args=[event.slug])).status_code == 200
+    assert client.get(reverse("hackathon:tutoring", args=[event.slug])).status_code == 200
     back = client.get("/" + path)
-    assert back.status_code == 302 and back["Location"] == reverse("tutoring", args=[event.slug])
+    assert back.status_code == 302 and back["Location"] == reverse("hackathon:tutoring", args=[event.slug])
 
 
 def test_signing_up_with_another_address_grants_nothing(client):
@@ -100,7 +101,7 @@ def test_a_withdrawn_invitation_link_stops_working(client):
     event = make_event()
     invitation = StaffInvitation.objects.create(event=event, email="invited@example.org", role="tutor")
     client.force_login(make_organizer(event))
-    client.post(reverse("withdraw_invitation", args=[event.slug, invitation.pk]))
+    client.post(reverse("hackathon:withdraw_invitation", args=[event.slug, invitation.pk]))
     client.logout()
     assert client.get(invitation.get_absolute_url()).status_code == 404
 
@@ -122,7 +123,7 @@ def test_revoking_a_tutor_says_which_groups_they_leave_and_removes_them(client):
     group.tutors.add(tutor)
     client.force_login(make_organizer(event))
     role = EventRole.objects.get(event=event, user=tutor)
-    url = reverse("revoke_role", args=[event.slug, role.pk])
+    url = reverse("hackathon:revoke_role", args=[event.slug, role.pk])
     assert "They leave the groups they tutor (3)" in client.get(url).content.decode()
     client.post(url)
     assert not EventRole.objects.filter(pk=role.pk).exists()
@@ -134,7 +135,7 @@ def test_the_only_organizer_cannot_be_revoked(client):
     organizer = make_organizer(event)
     client.force_login(organizer)
     role = EventRole.objects.get(event=event, user=organizer)
-    page = client.post(reverse("revoke_role", args=[event.slug, role.pk]), follow=True).content.decode()
+    page = client.post(reverse("hackathon:revoke_role", args=[event.slug, role.pk]), follow=True).content.decode()
     assert "is the only organizer" in page and "Invite another organizer first" in page
     assert EventRole.objects.filter(pk=role.pk).exists()
 
@@ -145,7 +146,7 @@ def test_a_co_organizer_invited_by_email_can_manage_the_event(client):
     colleague = make_user("colleague@example.org")
     staffing.invite_staff(event=event, email="colleague@example.org", role="organizer", invited_by=colleague)
     client.force_login(colleague)
-    assert client.get(reverse("registrations", args=[event.slug])).status_code == 200
+    assert client.get(reverse("hackathon:registrations", args=[event.slug])).status_code == 200
 
 
 def test_a_tutor_declares_expertise_and_the_staff_page_shows_it(client):
@@ -153,9 +154,9 @@ def test_a_tutor_declares_expertise_and_the_staff_page_shows_it(client):
     tutor = make_tutor(event)
     label = Label.objects.create(dimension="technology", name="CNN")
     client.force_login(tutor)
-    client.post(reverse("tutoring", args=[event.slug]), {"expertise": [label.pk], "max_groups": "2"})
+    client.post(reverse("hackathon:tutoring", args=[event.slug]), {"expertise": [label.pk], "max_groups": "2"})
     client.force_login(make_organizer(event))
-    assert str(label) in client.get(reverse("staff", args=[event.slug])).content.decode()
+    assert str(label) in client.get(reverse("hackathon:staff", args=[event.slug])).content.decode()
 
 
 def test_a_stranger_cannot_invite(client):
@@ -181,7 +182,7 @@ def test_the_only_organizer_is_told_before_any_confirmation_that_the_role_stays(
     organizer = make_organizer(event)
     client.force_login(organizer)
     role = EventRole.objects.get(event=event, user=organizer)
-    response = client.get(reverse("revoke_role", args=[event.slug, role.pk]), follow=True)
+    response = client.get(reverse("hackathon:revoke_role", args=[event.slug, role.pk]), follow=True)
     page = response.content.decode()
     assert response.redirect_chain and "is the only organizer" in page
     assert "Yes, revoke the role" not in page

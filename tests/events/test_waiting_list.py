@@ -13,7 +13,8 @@ from hackathon import services
 from hackathon.errors import RegistrationRefused
 from hackathon.models import Registration
 from hackathon.services import RegistrationDetails
-from tests.factories import make_event, make_organizer, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_organizer, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -53,9 +54,9 @@ def test_the_promoted_person_accepts_the_place_from_the_event_page(client):
     event, holder, (first, _second) = full_event_with_queue()
     services.cancel_registration(registration=holder)
     client.force_login(first.user)
-    page = client.get(reverse("event_detail", args=[event.slug])).content.decode()
+    page = client.get(reverse("hackathon:event_detail", args=[event.slug])).content.decode()
     assert "Accept the place" in page
-    response = client.post(reverse("accept_offer", args=[event.slug]), follow=True)
+    response = client.post(reverse("hackathon:accept_offer", args=[event.slug]), follow=True)
     assert "The place is yours" in response.content.decode()
     first.refresh_from_db()
     assert first.status == "confirmed"
@@ -100,8 +101,11 @@ def test_the_expire_offers_command_reports_how_many_expired():
 def test_cancelling_from_the_event_page_frees_the_place(client):
     event, holder, (first, _second) = full_event_with_queue()
     client.force_login(holder.user)
-    assert "This cannot be undone" in client.get(reverse("cancel_registration", args=[event.slug])).content.decode()
-    response = client.post(reverse("cancel_registration", args=[event.slug]), follow=True)
+    assert (
+        "This cannot be undone"
+        in client.get(reverse("hackathon:cancel_registration", args=[event.slug])).content.decode()
+    )
+    response = client.post(reverse("hackathon:cancel_registration", args=[event.slug]), follow=True)
     assert "Your registration is cancelled" in response.content.decode()
     assert Registration.objects.get(pk=holder.pk).status == "cancelled"
     assert Registration.objects.get(pk=first.pk).status == "offered"
@@ -124,11 +128,11 @@ def test_a_waiting_person_sees_their_place_on_the_list(client):
 def test_the_organizer_sees_the_positions_and_offers_a_place_by_hand(client, django_capture_on_commit_callbacks):
     event, _holder, (first, second) = full_event_with_queue()
     client.force_login(make_organizer(event))
-    page = client.get(reverse("registrations", args=[event.slug])).content.decode()
+    page = client.get(reverse("hackathon:registrations", args=[event.slug])).content.decode()
     assert "On the waiting list, number 1" in page and "On the waiting list, number 2" in page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("decide_registration", args=[event.slug, second.pk]), {"decision": "offer"}, follow=True
+            reverse("hackathon:decide_registration", args=[event.slug, second.pk]), {"decision": "offer"}, follow=True
         )
     assert "is offered a place and was emailed; 2 of 1 places" in response.content.decode()
     assert Registration.objects.get(pk=second.pk).status == "offered"
@@ -145,6 +149,8 @@ def test_only_a_waiting_registration_can_be_offered_a_place(client):
 def test_an_unknown_decision_changes_nothing(client):
     event, _holder, (first, _) = full_event_with_queue()
     client.force_login(make_organizer(event))
-    response = client.post(reverse("decide_registration", args=[event.slug, first.pk]), {"decision": "x"}, follow=True)
+    response = client.post(
+        reverse("hackathon:decide_registration", args=[event.slug, first.pk]), {"decision": "x"}, follow=True
+    )
     assert "Choose Approve, Reject or Offer a place" in response.content.decode()
     assert Registration.objects.get(pk=first.pk).status == "waiting"

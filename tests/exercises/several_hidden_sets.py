@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.exercises.bundle_runs import run_notebook
+from tests.builders.bundles import run_notebook
 
 ID_STRIDE = 100_000_000  # far above every id an exercise draws: set k's ids become id + k * ID_STRIDE
 

@@ -1,4 +1,7 @@
-"""The breast-cancer exercise: deterministic data, no leaked labels, reference and baseline on target."""
+"""The breast-cancer exercise: no leaked labels, a stratified hidden set, reference and baseline on target.
+
+What every exercise holds (reproducible data, nbgrader markers, the reference's target) is in test_builtin_bundles.py.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import pytest
 
 from exercises.bundles import Bundle, builtin_bundle
 from exercises.evaluation import evaluate
-from tests.exercises.bundle_runs import Built, build_bundle, no_jobs, run_notebook
+from tests.builders.bundles import Built, build_bundle, no_jobs, run_notebook
 
 SLUG = "breast-cancer"
 
@@ -21,16 +24,6 @@ def bundle() -> Bundle:
 
 def build(root: Path, seed: int) -> Built:
     return build_bundle(SLUG, root, seed)
-
-
-def test_the_same_secret_seed_builds_the_same_files(tmp_path: Path) -> None:
-    first = build(tmp_path / "a", 7)
-    second = build(tmp_path / "b", 7)
-    for a_side, b_side in zip(first, second, strict=True):
-        names = sorted(p.relative_to(a_side) for p in a_side.rglob("*") if p.is_file())
-        assert names == sorted(p.relative_to(b_side) for p in b_side.rglob("*") if p.is_file())
-        for name in names:
-            assert (a_side / name).read_bytes() == (b_side / name).read_bytes(), name
 
 
 def test_different_secret_seeds_give_different_hidden_sets(tmp_path: Path) -> None:
@@ -70,7 +63,7 @@ def test_the_hidden_set_is_stratified_with_both_classes_in_each_part(tmp_path: P
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [11, 12])
+@pytest.mark.parametrize("seed", [12])  # seed 11 is test_builtin_bundles.py's, which every exercise passes
 def test_the_reference_solution_reaches_its_documented_target(tmp_path: Path, seed: int) -> None:
     _, hidden = build(tmp_path / "built", seed)
     output = run_notebook(bundle().source_notebook, hidden / "data", tmp_path / "run")

@@ -15,7 +15,7 @@ from exercises.errors import InvalidPredictions
 from exercises.evaluation import evaluate
 from exercises.metrics import light_rejection
 from exercises.release import student_notebook
-from tests.exercises.bundle_runs import Built, build_bundle, files_of, no_jobs, seed_cache
+from tests.builders.bundles import Built, build_bundle, files_of, no_jobs, seed_cache
 from tests.exercises.several_hidden_sets import run_over_hidden_sets
 
 SLUG = "btag-cms"

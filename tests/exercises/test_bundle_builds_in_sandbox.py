@@ -11,8 +11,9 @@ from django.conf import settings as django_settings
 from exercises.models import Exercise
 from exercises.selectors import catalog
 from grading import bundle_builds
+from tests.builders.events import make_event
+from tests.builders.people import make_organizer
 from tests.exercises.test_bundle_upload import SOURCE, bundle_zip, upload
-from tests.factories import make_event, make_organizer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

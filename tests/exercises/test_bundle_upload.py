@@ -15,7 +15,8 @@ from exercises.models import Exercise
 from exercises.selectors import catalog
 from exercises.services import sync_builtin_exercises
 from grading import bundle_builds
-from tests.factories import make_event, make_organizer, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_organizer, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 SOURCE = BUILTIN_BUNDLES_DIR / "breast-cancer"
@@ -39,7 +40,7 @@ def bundle_zip(*, slug: str = "my-cancer-study", replace: dict[str, bytes] | Non
 
 
 def upload(client, payload: bytes):
-    return client.post(reverse("exercise_upload"), {"bundle": SimpleUploadedFile("bundle.zip", payload)})
+    return client.post(reverse("exercises:exercise_upload"), {"bundle": SimpleUploadedFile("bundle.zip", payload)})
 
 
 @pytest.fixture
@@ -53,13 +54,13 @@ def test_staff_upload_a_bundle_and_it_appears_in_the_catalog_once_built_in_the_s
     response = upload(staff_client, bundle_zip())
     exercise = Exercise.objects.get(slug="my-cancer-study")
     assert response.status_code == 302
-    assert response["Location"] == reverse("exercise_upload_status", args=[exercise.slug])
+    assert response["Location"] == reverse("exercises:exercise_upload_status", args=[exercise.slug])
     assert not exercise.builtin and not exercise.published and exercise.build_status == Exercise.Build.CHECKING
     assert Path(exercise.bundle_path) == Path(bwrap.PRIVATE_DATA_ROOT) / "bundles" / "my-cancer-study"
     assert exercise not in catalog()
     exercise = bundle_builds.check_uploaded_bundle(exercise.pk)  # what the worker's task runs
     assert exercise.build_status == Exercise.Build.READY and exercise.published, exercise.build_message
-    assert exercise.title in staff_client.get(reverse("exercise_catalog")).content.decode()
+    assert exercise.title in staff_client.get(reverse("exercises:exercise_catalog")).content.decode()
     assert leftovers(bwrap) == ["my-cancer-study"]
 
 
@@ -67,12 +68,12 @@ def test_staff_upload_a_bundle_and_it_appears_in_the_catalog_once_built_in_the_s
 def test_an_event_s_organizer_uploads_a_bundle_and_follows_its_check(client, bwrap):
     organizer = make_organizer(make_event())
     client.force_login(organizer)
-    assert "Add an exercise" in client.get(reverse("exercise_catalog")).content.decode()
-    assert client.get(reverse("exercise_upload")).status_code == 200
+    assert "Add an exercise" in client.get(reverse("exercises:exercise_catalog")).content.decode()
+    assert client.get(reverse("exercises:exercise_upload")).status_code == 200
     upload(client, bundle_zip())
     exercise = Exercise.objects.get(slug="my-cancer-study")
     assert exercise.uploaded_by == organizer
-    status = reverse("exercise_upload_status", args=[exercise.slug])
+    status = reverse("exercises:exercise_upload_status", args=[exercise.slug])
     assert "Being built and checked on the workers" in client.get(status).content.decode()
     bundle_builds.check_uploaded_bundle(exercise.pk)
     assert "Built and checked" in client.get(status).content.decode()
@@ -130,6 +131,6 @@ def test_a_hidden_set_with_one_class_is_refused_at_publication(staff_client, bwr
 
 def test_people_who_organize_no_event_cannot_upload(client):
     client.force_login(make_user())
-    assert "Add an exercise" not in client.get(reverse("exercise_catalog")).content.decode()
+    assert "Add an exercise" not in client.get(reverse("exercises:exercise_catalog")).content.decode()
     assert upload(client, bundle_zip()).status_code == 403
     assert not Exercise.objects.filter(slug="my-cancer-study").exists()

@@ -6,7 +6,6 @@ import shutil
 import time
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -34,19 +33,6 @@ def test_the_shipped_exercises_are_found_and_valid() -> None:
     for slug in MINE:
         bundle = builtin_bundle(slug)
         assert bundle.path.name == slug and bundle.source_notebook.is_file() and bundle.baseline_notebook.is_file()
-
-
-@pytest.mark.parametrize("slug", MINE)
-def test_each_notebook_carries_nbgrader_metadata_on_its_solution_and_test_cells(slug: str) -> None:
-    notebook = nbformat.read(builtin_bundle(slug).source_notebook, as_version=4)
-    nbformat.validate(notebook)
-    solutions = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    graded = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert solutions and all("### BEGIN SOLUTION" in c.source for c in solutions)
-    assert graded and all(c.metadata.nbgrader["locked"] and c.metadata.nbgrader["points"] == 1 for c in graded)
-    assert any("### BEGIN HIDDEN TESTS" in c.source for c in graded)
-    ids = [c.metadata.nbgrader["grade_id"] for c in notebook.cells if "nbgrader" in c.metadata]
-    assert len(ids) == len(set(ids))
 
 
 def test_an_unknown_builtin_exercise_is_refused_with_its_name() -> None:

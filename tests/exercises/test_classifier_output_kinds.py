@@ -21,7 +21,7 @@ from exercises.kinds import kind_of
 from exercises.kinds.base import HIDDEN_MIN_CASES, Scores
 from exercises.kinds.probabilities_csv import aggregate_confusion, check_probabilities_answers, parse_probabilities_csv
 from exercises.metrics import b_light_auc, c_rejection, class_recalls, light_rejection, macro_f1
-from tests.exercises.bundle_runs import no_jobs
+from tests.builders.bundles import no_jobs
 
 CLASSES = ["blip", "whistle", "koi_fish"]
 IDS = np.array([10, 11, 12, 13])

@@ -1,4 +1,7 @@
-"""The lung-segmentation exercise: deterministic data, no leaked masks, reference and baseline on target."""
+"""The lung-segmentation exercise: no leaked masks, reference and baseline on target.
+
+What every exercise holds (reproducible data, nbgrader markers, the reference's target) is in test_builtin_bundles.py.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from scipy import ndimage
 
 from exercises.bundles import Bundle, builtin_bundle
 from exercises.evaluation import evaluate
-from tests.exercises.bundle_runs import Built, build_bundle, files_of, no_jobs, run_notebook, seed_cache
+from tests.builders.bundles import Built, build_bundle, files_of, no_jobs, run_notebook, seed_cache
 
 SLUG = "lung-segmentation"
 
@@ -29,16 +32,6 @@ def build(root: Path, seed: int) -> Built:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Built]:
     return seed_cache(SLUG, tmp_path_factory)
-
-
-def test_the_same_secret_seed_builds_the_same_files(tmp_path: Path, built: Callable[[int], Built]) -> None:
-    first = built(7)
-    second = build(tmp_path, 7)
-    for a_side, b_side in zip(first, second, strict=True):
-        names = files_of(a_side)
-        assert names == files_of(b_side)
-        for name in names:
-            assert (a_side / name).read_bytes() == (b_side / name).read_bytes(), name
 
 
 def test_different_secret_seeds_give_different_hidden_sets_and_the_same_training_set(
@@ -132,25 +125,9 @@ def test_the_lung_fields_are_darker_than_the_tissue_around_them(built: Callable[
     assert (2 * overlap / sizes).mean() < 0.85
 
 
-def test_the_source_notebook_carries_nbgrader_markers_and_metadata() -> None:
+def test_the_source_notebook_asks_for_four_solutions_or_more() -> None:
     source = nbformat.read(bundle().source_notebook, as_version=4)
-    solutions = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    tests = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert len(solutions) >= 4 and len(tests) == 1
-    for cell in solutions:
-        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
-        assert cell.metadata.nbgrader == {
-            "solution": True,
-            "grade": False,
-            "locked": False,
-            "schema_version": 3,
-            "grade_id": cell.metadata.nbgrader["grade_id"],
-        }
-    (test,) = tests
-    assert "### BEGIN HIDDEN TESTS" in test.source and "### END HIDDEN TESTS" in test.source
-    assert test.metadata.nbgrader["points"] == 1 and test.metadata.nbgrader["locked"] is True
-    grade_ids = [c.metadata.nbgrader["grade_id"] for c in solutions + tests]
-    assert len(set(grade_ids)) == len(grade_ids)
+    assert len([c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]) >= 4
 
 
 def test_the_released_notebook_hides_the_solutions_and_the_hidden_tests() -> None:
@@ -164,17 +141,6 @@ def test_the_released_notebook_hides_the_solutions_and_the_hidden_tests() -> Non
     assert text.count("raise NotImplementedError()") >= 4
     # the scaffolding a participant builds on stays
     assert "def build_unet() -> keras.Model:" in text and 'OUTPUT / "masks.npy"' in text
-
-
-@pytest.mark.slow
-def test_the_reference_solution_reaches_its_documented_target_on_both_parts(
-    tmp_path: Path, built: Callable[[int], Built]
-) -> None:
-    _, hidden = built(7)
-    output = run_notebook(bundle().source_notebook, hidden / "data", tmp_path / "run")
-    scores = evaluate(bundle(), output, hidden / "answers.npz", run_job=no_jobs, work_dir=tmp_path / "work")
-    target = bundle().manifest.target.reference
-    assert scores.public >= target and scores.private >= target, scores
 
 
 @pytest.mark.slow

@@ -6,10 +6,11 @@ import pytest
 from django.urls import reverse
 
 from exercises.manifest import load_manifest
-from tests.boards.board_builders import person, scored
-from tests.factories import make_event, make_organizer, open_exercise
+from tests.builders.events import make_event, open_exercise
+from tests.builders.exercises import breast_cancer_exercise
+from tests.builders.people import make_organizer, person
+from tests.builders.submissions import scored
 from tests.foundation.test_readme import ROOT
-from tests.grading.builders import breast_cancer_exercise
 
 pytestmark = pytest.mark.django_db
 BUNDLES = ROOT / "exercises" / "bundles"
@@ -37,10 +38,10 @@ def test_no_page_shows_the_metric_code_name(client, page):
     scored(event_exercise, ada, 0.9, 0.8)
     client.force_login(make_organizer(event) if page == "organizer_boards" else ada)
     url = {
-        "event_exercise": reverse("event_exercise", args=[event.slug, event_exercise.exercise.slug]),
-        "exercise_board": reverse("exercise_board", args=[event.slug, event_exercise.exercise.slug]),
-        "catalog": reverse("exercise_catalog"),
-        "organizer_boards": reverse("organizer_boards", args=[event.slug]),
+        "event_exercise": reverse("grading:event_exercise", args=[event.slug, event_exercise.exercise.slug]),
+        "exercise_board": reverse("grading:exercise_board", args=[event.slug, event_exercise.exercise.slug]),
+        "catalog": reverse("exercises:exercise_catalog"),
+        "organizer_boards": reverse("grading:organizer_boards", args=[event.slug]),
     }[page]
     text = client.get(url).content.decode()
     assert "ROC AUC" in text

@@ -1,4 +1,7 @@
-"""The microcalcifications exercise: deterministic data, no leaked labels, reference and baseline on target."""
+"""The microcalcifications exercise: no leaked labels, reference and baseline on target.
+
+What every exercise holds (reproducible data, nbgrader markers, the reference's target) is in test_builtin_bundles.py.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 
 from exercises.bundles import Bundle, builtin_bundle
 from exercises.evaluation import evaluate
-from tests.exercises.bundle_runs import Built, build_bundle, files_of, no_jobs, run_notebook, seed_cache
+from tests.builders.bundles import Built, build_bundle, files_of, no_jobs, run_notebook, seed_cache
 
 SLUG = "microcalcifications"
 
@@ -30,16 +33,6 @@ def build(root: Path, seed: int) -> Built:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Built]:
     return seed_cache(SLUG, tmp_path_factory)
-
-
-def test_the_same_secret_seed_builds_the_same_files(tmp_path: Path, built: Callable[[int], Built]) -> None:
-    first = built(7)
-    second = build(tmp_path, 7)
-    for a_side, b_side in zip(first, second, strict=True):
-        names = files_of(a_side)
-        assert names == files_of(b_side)
-        for name in names:
-            assert (a_side / name).read_bytes() == (b_side / name).read_bytes(), name
 
 
 def test_different_secret_seeds_give_different_hidden_sets_and_the_same_training_set(
@@ -122,25 +115,9 @@ def test_patches_labelled_as_clusters_hold_brighter_spots(built: Callable[[int],
     assert roc_auc_score(labels, images.max(axis=(1, 2))) < 0.7
 
 
-def test_the_source_notebook_carries_nbgrader_markers_and_metadata() -> None:
+def test_the_source_notebook_asks_for_four_solutions_or_more() -> None:
     source = nbformat.read(bundle().source_notebook, as_version=4)
-    solutions = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    tests = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert len(solutions) >= 4 and len(tests) == 1
-    for cell in solutions:
-        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
-        assert cell.metadata.nbgrader == {
-            "solution": True,
-            "grade": False,
-            "locked": False,
-            "schema_version": 3,
-            "grade_id": cell.metadata.nbgrader["grade_id"],
-        }
-    (test,) = tests
-    assert "### BEGIN HIDDEN TESTS" in test.source and "### END HIDDEN TESTS" in test.source
-    assert test.metadata.nbgrader["points"] == 1 and test.metadata.nbgrader["locked"] is True
-    grade_ids = [c.metadata.nbgrader["grade_id"] for c in solutions + tests]
-    assert len(set(grade_ids)) == len(grade_ids)
+    assert len([c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]) >= 4
 
 
 def test_the_released_notebook_hides_the_solutions_and_the_hidden_tests() -> None:
@@ -154,17 +131,6 @@ def test_the_released_notebook_hides_the_solutions_and_the_hidden_tests() -> Non
     assert text.count("raise NotImplementedError()") >= 4
     # the scaffolding a participant builds on stays
     assert "def build_model() -> keras.Model:" in text and 'OUTPUT / "predictions.csv"' in text
-
-
-@pytest.mark.slow
-def test_the_reference_solution_reaches_its_documented_target_on_both_parts(
-    tmp_path: Path, built: Callable[[int], Built]
-) -> None:
-    _, hidden = built(7)
-    output = run_notebook(bundle().source_notebook, hidden / "data", tmp_path / "run")
-    scores = evaluate(bundle(), output, hidden / "answers.npz", run_job=no_jobs, work_dir=tmp_path / "work")
-    target = bundle().manifest.target.reference
-    assert scores.public >= target and scores.private >= target, scores
 
 
 @pytest.mark.slow

@@ -25,9 +25,9 @@ def test_each_exercise_is_found_by_its_labels_and_its_page_shows_the_metric_and_
     sync_builtin_exercises()
     title = builtin_bundle(slug).manifest.title
     for dimension, value in FILTERS[slug]:
-        assert title in client.get(reverse("exercise_catalog"), {dimension: value}).content.decode()
-    assert title not in client.get(reverse("exercise_catalog"), {"field": "medical physics"}).content.decode()
-    page = client.get(reverse("exercise_detail", args=[slug])).content.decode()
+        assert title in client.get(reverse("exercises:exercise_catalog"), {dimension: value}).content.decode()
+    assert title not in client.get(reverse("exercises:exercise_catalog"), {"field": "medical physics"}).content.decode()
+    page = client.get(reverse("exercises:exercise_detail", args=[slug])).content.decode()
     assert builtin_bundle(slug).manifest.metric.display_name in page
     assert "BEGIN SOLUTION" not in page and "def build_model() -&gt; keras.Model:" in page
 

@@ -27,10 +27,7 @@ def test_the_released_notebook_has_no_solution_and_no_hidden_tests(slug: str) ->
     assert solution in original and hidden_test in original  # the test looks for something really there
     released = "\n".join(cell.source for cell in student_notebook(source).cells)
     assert solution not in released and hidden_test not in released
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
-        assert marker not in released
-    assert "raise NotImplementedError()" in released
-    assert "output/" in released  # the visible instructions and checks stay
+    # the markers, the placeholders and the visible checks of every exercise: test_builtin_bundles.py
 
 
 def test_the_released_notebook_has_no_outputs(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from tests.factories import PASSWORD, make_user
+from tests.builders.people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -48,7 +48,7 @@ def test_a_verified_person_signs_in_with_email_and_password(client):
     make_user("grace@example.org")
     response = client.post(reverse("account_login"), {"login": "grace@example.org", "password": PASSWORD})
     assert response.status_code == 302
-    assert response["Location"] == reverse("home")
+    assert response["Location"] == reverse("hackathon:home")
     assert "_auth_user_id" in client.session
 
 

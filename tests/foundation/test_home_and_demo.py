@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from hackathon import demo
 from hackathon.models import Event
-from tests.factories import make_event
+from tests.builders.events import make_event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -59,7 +59,7 @@ def test_a_demo_participant_signs_in_with_the_printed_password_and_sees_the_demo
 def test_the_home_page_hides_unpublished_events_from_visitors(client):
     make_event(title="Open edition")
     make_event(title="Draft edition", published=False)
-    page = client.get(reverse("home")).content.decode()
+    page = client.get(reverse("hackathon:home")).content.decode()
     assert "Open edition" in page
     assert "Draft edition" not in page
 
@@ -67,4 +67,4 @@ def test_the_home_page_hides_unpublished_events_from_visitors(client):
 def test_an_event_page_shows_its_details_and_a_missing_one_is_404(client):
     event = make_event(title="Autumn school", venue="Firenze")
     assert "Autumn school" in client.get(event.get_absolute_url()).content.decode()
-    assert client.get(reverse("event_detail", kwargs={"slug": "no-such-event"})).status_code == 404
+    assert client.get(reverse("hackathon:event_detail", kwargs={"slug": "no-such-event"})).status_code == 404

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_event, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_a_mistyped_address_in_the_demo_shows_the_site_page_not_the_debug_page(c
 
 def test_an_object_outside_ones_reach_says_why_in_the_demo(client, demo_debug):
     client.force_login(make_user())
-    response = client.get(reverse("event_detail", args=["no-such-event"]))
+    response = client.get(reverse("hackathon:event_detail", args=["no-such-event"]))
     assert response.status_code == 404
     assert "This page is not here" in response.content.decode()
 
@@ -44,7 +45,7 @@ def test_the_api_keeps_answering_its_404s_in_json(client, demo_debug):
 def test_a_forbidden_page_says_why_in_the_site_layout(client):
     event = make_event()
     client.force_login(make_user())
-    page = client.get(reverse("registrations", args=[event.slug])).content.decode()
+    page = client.get(reverse("hackathon:registrations", args=[event.slug])).content.decode()
     assert "You may not open this page" in page and "Only the event&#x27;s organizers can open this page." in page
 
 

@@ -8,7 +8,8 @@ from django.contrib.auth.models import AnonymousUser
 from hackathon import permissions
 from hackathon.models import Registration
 from hackathon.permissions import Role
-from tests.factories import make_event, make_organizer, make_participant, make_tutor, make_user
+from tests.builders.events import make_event
+from tests.builders.people import make_organizer, make_participant, make_tutor, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -7,7 +7,7 @@ import socket
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_user
+from tests.builders.people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

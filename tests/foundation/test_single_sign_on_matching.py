@@ -11,7 +11,7 @@ from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialLogin
 from django.test import RequestFactory
 
-from tests.factories import make_user
+from tests.builders.people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from exercises.notebook_html import notebook_html
 from grading.models import Submission
-from tests.tutoring.builders import make_setting, submission
+from tests.builders.casts import make_setting
+from tests.builders.submissions import submission
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +42,9 @@ def test_the_message_link_and_tutor_table_use_the_pages_numbers(client):
         executed_notebook=NOTEBOOK,
     )
     client.force_login(setting.ada)
-    page = client.get(reverse("submission_detail", args=[failed.uid])).content.decode()
+    page = client.get(reverse("grading:submission_detail", args=[failed.uid])).content.decode()
     assert "Cell 3 raised KeyError" in page and "Cell 2 raised" not in page
     assert "Go to the failing cell (cell 3)" in page and ">Failing cell 3<" in page
     client.force_login(setting.tutor)
-    groups = client.get(reverse("tutor_dashboard_groups", args=[setting.event.slug])).content.decode()
+    groups = client.get(reverse("grading:tutor_dashboard_groups", args=[setting.event.slug])).content.decode()
     assert "<td>3</td>" in groups

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from grading.models import Submission
 from grading.reports import event_grading_report
-from tests.factories import make_organizer, make_participant
-from tests.grading.builders import open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.people import make_organizer, make_participant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -36,7 +36,7 @@ def test_attendance_counts_confirmed_participants_who_submitted_at_least_once():
 def test_only_organizers_open_the_grading_report(client):
     event_exercise = open_event_exercise()
     event = event_exercise.event
-    url = reverse("event_report_grading", args=[event.slug])
+    url = reverse("grading:event_report_grading", args=[event.slug])
     client.force_login(make_participant(event))
     assert client.get(url).status_code == 403
     client.force_login(make_organizer(event))

@@ -12,8 +12,10 @@ from exercises.models import Exercise
 from grading import dispatch, selectors, services
 from grading.models import Submission
 from hackathon.models import Group, Registration
-from tests.factories import make_exercise, make_participant
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.exercises import make_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_participant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from grading.models import Submission
 from hackathon.models import Group, Registration
-from tests.factories import make_organizer, make_participant, make_tutor, make_user
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_organizer, make_participant, make_tutor, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -38,7 +39,7 @@ def setting():
 
 
 def upload(client, event_exercise, raw: bytes, kind: str = "graded"):
-    url = reverse("submit", args=[event_exercise.event.slug, event_exercise.exercise.slug])
+    url = reverse("grading:submit", args=[event_exercise.event.slug, event_exercise.exercise.slug])
     with mock.patch("grading.services.enqueue"):
         return client.post(url, {"notebook": SimpleUploadedFile("mine.ipynb", raw), "kind": kind})
 
@@ -46,7 +47,7 @@ def upload(client, event_exercise, raw: bytes, kind: str = "graded"):
 def test_a_participant_submits_from_the_exercise_page_and_lands_on_the_live_status(client, setting):
     event_exercise, people = setting
     client.force_login(people["participant"])
-    page = client.get(reverse("event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
+    page = client.get(reverse("grading:event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
     assert b"graded submissions left today" in page.content
     response = upload(client, event_exercise, notebook_bytes(CONSTANT_SCORES))
     submission = Submission.objects.get()
@@ -106,7 +107,7 @@ def test_a_submission_is_seen_by_its_author_their_group_s_tutor_and_the_organize
     submission = scored_submission(event_exercise, people["participant"])
     client.force_login(people[who])
     assert client.get(submission.get_absolute_url()).status_code == status
-    assert client.get(reverse("submission_status", args=[submission.uid])).status_code == status
+    assert client.get(reverse("grading:submission_status", args=[submission.uid])).status_code == status
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, setting):
@@ -132,17 +133,19 @@ def test_a_picture_is_served_only_when_listed_and_only_to_those_who_may_see_it(c
     (folder / "secret.png").write_bytes(b"\x89PNG not listed")
     Submission.objects.filter(pk=submission.pk).update(figures={"images": [{"file": "roc.png", "title": "ROC"}]})
     client.force_login(people["participant"])
-    assert client.get(reverse("submission_figure", args=[submission.uid, "roc.png"])).status_code == 200
-    assert client.get(reverse("submission_figure", args=[submission.uid, "secret.png"])).status_code == 404
-    assert client.get(reverse("submission_figure", args=[submission.uid, "..%2Froc.png"])).status_code == 404
+    assert client.get(reverse("grading:submission_figure", args=[submission.uid, "roc.png"])).status_code == 200
+    assert client.get(reverse("grading:submission_figure", args=[submission.uid, "secret.png"])).status_code == 404
+    assert client.get(reverse("grading:submission_figure", args=[submission.uid, "..%2Froc.png"])).status_code == 404
     client.force_login(people["other"])
-    assert client.get(reverse("submission_figure", args=[submission.uid, "roc.png"])).status_code == 404
+    assert client.get(reverse("grading:submission_figure", args=[submission.uid, "roc.png"])).status_code == 404
 
 
 def test_the_download_holds_the_student_notebook_and_public_data_but_no_answers(client, setting):
     event_exercise, people = setting
     client.force_login(people["participant"])
-    response = client.get(reverse("download_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
+    response = client.get(
+        reverse("grading:download_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug])
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
     assert any(name.endswith(".ipynb") for name in names)
@@ -157,5 +160,5 @@ def test_a_stranger_cannot_download_or_open_the_exercise_page(client, setting):
     event_exercise, people = setting
     client.force_login(people["stranger"])
     args = [event_exercise.event.slug, event_exercise.exercise.slug]
-    assert client.get(reverse("download_exercise", args=args)).status_code == 404
-    assert client.get(reverse("event_exercise", args=args)).status_code == 404
+    assert client.get(reverse("grading:download_exercise", args=args)).status_code == 404
+    assert client.get(reverse("grading:event_exercise", args=args)).status_code == 404

@@ -17,7 +17,8 @@ from django.db import connection
 from grading import services
 from grading.models import Submission
 from grading.services import NUL_STAND_IN, remaining_today
-from tests.grading.builders import open_event_exercise, participant_of
+from tests.builders.events import open_event_exercise
+from tests.builders.people import participant_of
 from tests.grading.test_worker_recovery import start_worker, wait_for, worker_env
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile, pytest.mark.slow]

@@ -18,8 +18,10 @@ from grading.errors import GpuBudgetSpent
 from grading.models import Submission
 from grading.reports import event_grading_report
 from hackathon.models import Event, Group, Registration
-from tests.factories import PASSWORD, make_event, make_exercise, make_organizer, make_participant, open_exercise
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
+from tests.builders.events import make_event, open_exercise
+from tests.builders.exercises import make_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import PASSWORD, make_organizer, make_participant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 WALL = 600
@@ -186,7 +188,7 @@ def test_participants_see_their_gpu_time_on_the_exercise_page_and_in_the_api(cli
     graded_with(submit(event_exercise, person), ran_for(100))
     client.login(username=person.username, password=PASSWORD)
     page = client.get(
-        reverse("event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug])
+        reverse("grading:event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug])
     ).content.decode()
     assert 'id="gpu-budget"' in page and "<strong>900 s</strong> of 1000 s" in page and "renews at 00:00" in page
     api = APIClient()
@@ -206,18 +208,18 @@ def test_organizers_see_each_participant_s_gpu_time_today_in_the_report(client):
     assert (use.who, use.used_s, use.limit_s) == (person.email, 250, 1000)
     organizer = make_organizer(event)
     client.login(username=organizer.username, password=PASSWORD)
-    page = client.get(reverse("event_report_grading", args=[event.slug])).content.decode()
+    page = client.get(reverse("grading:event_report_grading", args=[event.slug])).content.decode()
     assert 'id="gpu-today"' in page and person.email in page and "<td>250</td>" in page
 
 
 def test_organizers_set_the_daily_gpu_budget_in_the_event_form(client):
+    from tests.builders.people import make_user
     from tests.events.test_event_pages import event_fields
-    from tests.factories import make_user
 
     client.force_login(make_user(staff=True))
-    client.post(reverse("event_create"), event_fields(gpu_seconds_per_day="3600", gpu_budget_per="group"))
+    client.post(reverse("hackathon:event_create"), event_fields(gpu_seconds_per_day="3600", gpu_budget_per="group"))
     event = Event.objects.get(slug="advanced-bari")
     assert (event.gpu_seconds_per_day, event.gpu_budget_per) == (3600, Event.GpuBudgetPer.GROUP)
-    client.post(reverse("event_create"), event_fields(slug="advanced-bari-2"))
+    client.post(reverse("hackathon:event_create"), event_fields(slug="advanced-bari-2"))
     unlimited = Event.objects.get(slug="advanced-bari-2")
     assert (unlimited.gpu_seconds_per_day, unlimited.gpu_budget_per) == (None, Event.GpuBudgetPer.PARTICIPANT)

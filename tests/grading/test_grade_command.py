@@ -18,7 +18,7 @@ from exercises.bundles import builtin_bundles
 from exercises.metrics import light_rejection
 from exercises.models import Exercise
 from exercises.services import default_secret_seed, ensure_dataset
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 KEYS = {

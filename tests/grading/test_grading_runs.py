@@ -12,14 +12,10 @@ from django.utils import timezone
 import sandbox
 from grading import services
 from grading.models import Submission
-from tests.grading.builders import (
-    CONSTANT_SCORES,
-    FEATURE_SCORES,
-    breast_cancer_exercise,
-    notebook_bytes,
-    open_event_exercise,
-    participant_of,
-)
+from tests.builders.events import open_event_exercise
+from tests.builders.exercises import breast_cancer_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, FEATURE_SCORES, notebook_bytes
+from tests.builders.people import participant_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from grading.models import RESULT_FIELDS
-from tests.api.builders import make_cast, scored_submission
+from tests.builders.casts import make_cast
+from tests.builders.submissions import scored_submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 BIG_NOTEBOOK = {"cells": [{"cell_type": "code", "source": "x", "outputs": [{"text": "y" * 200_000}]}]}
@@ -44,18 +45,21 @@ def test_no_list_of_submissions_loads_a_run_s_results():
     event, exercise = cast.event.slug, cast.event_exercise.exercise.slug
     pages = {
         cast.alice: [
-            reverse("my_event", args=[event]),
-            reverse("my_event_submissions", args=[event]),
-            reverse("event_exercise", args=[event, exercise]),
-            reverse("my_submissions", args=[event, exercise]),
-            reverse("exercise_board", args=[event, exercise]),
+            reverse("grading:my_event", args=[event]),
+            reverse("grading:my_event_submissions", args=[event]),
+            reverse("grading:event_exercise", args=[event, exercise]),
+            reverse("grading:my_submissions", args=[event, exercise]),
+            reverse("grading:exercise_board", args=[event, exercise]),
             "/api/v1/submissions/",
         ],
-        cast.tutor: [reverse("tutor_dashboard", args=[event]), reverse("tutor_dashboard_groups", args=[event])],
+        cast.tutor: [
+            reverse("grading:tutor_dashboard", args=[event]),
+            reverse("grading:tutor_dashboard_groups", args=[event]),
+        ],
         cast.organizer: [
-            reverse("organizer_boards", args=[event]),
-            reverse("organizer_boards_live", args=[event]),
-            reverse("event_report_grading", args=[event]),
+            reverse("grading:organizer_boards", args=[event]),
+            reverse("grading:organizer_boards_live", args=[event]),
+            reverse("grading:event_report_grading", args=[event]),
         ],
     }
     for person, urls in pages.items():

@@ -12,7 +12,7 @@ import sandbox
 from grading import services
 from grading.models import Submission
 from grading.services import remaining_today
-from tests.grading.builders import CONSTANT_SCORES
+from tests.builders.notebooks import CONSTANT_SCORES
 from tests.grading.test_grading_runs import graded, submitted
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]

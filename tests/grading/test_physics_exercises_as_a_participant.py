@@ -12,7 +12,8 @@ from exercises.bundles import builtin_bundle
 from exercises.services import save_exercise
 from grading import services
 from grading.models import Submission
-from tests.grading.builders import open_event_exercise, participant_of
+from tests.builders.events import open_event_exercise
+from tests.builders.people import participant_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -52,9 +53,9 @@ def test_a_participant_submits_a_first_notebook_and_reads_the_score_and_the_aggr
     assert [image["file"] for image in submission.figures["images"]] == [picture]
 
     client.force_login(participant)
-    page = client.get(reverse("submission_detail", args=[submission.uid])).content.decode()
+    page = client.get(reverse("grading:submission_detail", args=[submission.uid])).content.decode()
     for text in shown:
         assert text in page
     assert "_private" not in page  # the private part's values wait for the reveal
-    image = client.get(reverse("submission_figure", args=[submission.uid, picture]))
+    image = client.get(reverse("grading:submission_figure", args=[submission.uid, picture]))
     assert image.status_code == 200 and b"".join(image.streaming_content).startswith(b"\x89PNG")

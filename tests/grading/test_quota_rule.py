@@ -7,7 +7,8 @@ import itertools
 import pytest
 
 from grading.models import Submission
-from tests.grading.builders import open_event_exercise, participant_of
+from tests.builders.events import open_event_exercise
+from tests.builders.people import participant_of
 
 pytestmark = pytest.mark.django_db
 

@@ -22,14 +22,9 @@ from grading.services import Grading
 from hackathon import services as events
 from hackathon.deadlines import deadline_for
 from hackathon.models import EventExercise
-from tests.factories import make_event, make_organizer, make_user
-from tests.grading.builders import (
-    CONSTANT_SCORES,
-    FEATURE_SCORES,
-    notebook_bytes,
-    open_event_exercise,
-    participant_of,
-)
+from tests.builders.events import make_event, open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, FEATURE_SCORES, notebook_bytes
+from tests.builders.people import make_organizer, make_user, participant_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -86,7 +81,9 @@ def test_a_reference_that_reaches_its_target_opens_and_the_organizer_sees_both_s
     assert check.reference_score >= 0.8 and check.reference_private_score >= 0.8
     assert event_exercise.reference_gate == EventExercise.Gate.PASSED and event_exercise.is_open()
     client.force_login(make_organizer(event_exercise.event))
-    page = client.get(reverse("event_exercise", args=[event_exercise.event.slug, exercise.slug])).content.decode()
+    page = client.get(
+        reverse("grading:event_exercise", args=[event_exercise.event.slug, exercise.slug])
+    ).content.decode()
     assert "The reference reached its target" in page
     assert f"{check.reference_score:.4f}" in page and f"{check.baseline_score:.4f}" in page
     assert "<td>0.8</td>" in page and "<td>0.5</td>" in page  # the documented targets beside them
@@ -104,7 +101,7 @@ def test_an_organizer_opens_a_held_exercise_with_a_reason_kept_in_the_audit_log(
     event_exercise = held()
     organizer = make_organizer(event_exercise.event)
     client.force_login(organizer)
-    address = reverse("open_despite_gate", args=[event_exercise.event.slug, event_exercise.exercise.slug])
+    address = reverse("grading:open_despite_gate", args=[event_exercise.event.slug, event_exercise.exercise.slug])
     client.post(address, {"reason": "   "})
     event_exercise.refresh_from_db()
     assert event_exercise.held_by_gate and not AuditEntry.objects.exists()
@@ -114,7 +111,7 @@ def test_an_organizer_opens_a_held_exercise_with_a_reason_kept_in_the_audit_log(
     entry = AuditEntry.objects.get(event_exercise=event_exercise)
     assert entry.action == AuditEntry.Action.OPEN_DESPITE_GATE and entry.actor == organizer
     assert entry.reason.startswith("The target is from the paper")
-    board = client.get(reverse("organizer_boards", args=[event_exercise.event.slug])).content.decode()
+    board = client.get(reverse("grading:organizer_boards", args=[event_exercise.event.slug])).content.decode()
     assert "Opened the exercise although its reference missed its target" in board
 
 
@@ -125,7 +122,7 @@ def test_only_the_event_s_organizers_may_override_the_gate(client):
             actor=make_organizer(make_event()), event_exercise=event_exercise, reason="I say so"
         )
     client.force_login(participant_of(event_exercise))
-    address = reverse("open_despite_gate", args=[event_exercise.event.slug, event_exercise.exercise.slug])
+    address = reverse("grading:open_despite_gate", args=[event_exercise.event.slug, event_exercise.exercise.slug])
     assert client.post(address, {"reason": "I say so"}).status_code == 403
     event_exercise.refresh_from_db()
     assert event_exercise.held_by_gate
@@ -175,7 +172,7 @@ def test_the_check_before_opening_is_queued_once_within_the_hour_before_it_opens
 def test_an_organizer_asks_for_a_check_and_a_second_ask_while_it_waits_adds_none(client):
     event_exercise = open_event_exercise()
     client.force_login(make_organizer(event_exercise.event))
-    address = reverse("ask_reference_check", args=[event_exercise.event.slug, event_exercise.exercise.slug])
+    address = reverse("grading:ask_reference_check", args=[event_exercise.event.slug, event_exercise.exercise.slug])
     with mock.patch("grading.reference_gate.enqueue_check"):
         client.post(address)
         client.post(address)
@@ -202,7 +199,7 @@ def test_a_held_exercise_is_shut_for_each_participant_s_own_deadline_and_page(cl
     deadline = deadline_for(event_exercise, participant)
     assert not deadline.is_open() and "held shut" in deadline.refusal() and "Held shut" in deadline.text()
     client.force_login(participant)
-    page = client.get(reverse("event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
+    page = client.get(reverse("grading:event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
     assert "is held shut: its reference solution missed its target" in page.content.decode()
     assert "Submit for grading" not in page.content.decode()
 
@@ -212,7 +209,7 @@ def test_the_organizer_reads_that_a_check_is_under_way_and_that_participants_can
     with mock.patch("grading.reference_gate.enqueue_check"):
         reference_gate.request_check(event_exercise=event_exercise, trigger=ReferenceCheck.Trigger.ATTACHED)
     client.force_login(make_organizer(event_exercise.event))
-    address = reverse("event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug])
+    address = reverse("grading:event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug])
 
     page = " ".join(client.get(address).content.decode().split())
 

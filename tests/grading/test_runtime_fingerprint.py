@@ -19,8 +19,9 @@ from grading.services import Grading
 from sandbox import GpuDevice, SandboxConfig
 from sandbox import fingerprints as sandbox_fingerprints
 from sandbox.fingerprints import describe_change, gpu_model_of, probe_python
-from tests.factories import make_organizer
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise, participant_of
+from tests.builders.events import open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_organizer, participant_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -141,7 +142,7 @@ def test_a_rescore_on_a_changed_runtime_says_so_on_the_board_s_audit(client):
     )
     assert entry.submission.runtime_fingerprint == changed
     client.force_login(entry.actor)
-    page = client.get(reverse("organizer_boards", args=[entry.event_exercise.event.slug])).content.decode()
+    page = client.get(reverse("grading:organizer_boards", args=[entry.event_exercise.event.slug])).content.decode()
     assert "Ran on a different runtime" in page and "numpy 1.26.4 → 2.0.0" in page
 
 

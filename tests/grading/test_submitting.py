@@ -11,8 +11,9 @@ from django.utils import timezone
 from grading import services
 from grading.errors import ExerciseNotOpen, NotebookInvalid, QuotaExceeded, SubmissionRefused
 from grading.models import Submission
-from tests.factories import make_user
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise, participant_of
+from tests.builders.events import open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_user, participant_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -13,7 +13,8 @@ from exercises.services import save_exercise
 from grading.models import Submission
 from grading.sandboxing import runtime_of, sandbox_backend, warm_up
 from grading.tasks import warm_sandboxes_at_start
-from tests.grading.builders import CONSTANT_SCORES, open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES
 from tests.grading.test_grading_runs import graded, submitted
 
 pytestmark = [pytest.mark.django_db]

@@ -15,7 +15,9 @@ from django.db import connection
 
 from grading import services
 from grading.models import Submission
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise, participant_of
+from tests.builders.events import open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import participant_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.production_profile, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,11 +8,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sandbox_builders import SMALL, processes_marked, run_notebook
 
 from sandbox import Outcome
 from sandbox.backends.host import JOB_NICE
 from sandbox.cgroups import CPU_PERIOD_US, JOB_CPU_SHARES, JOB_CPU_WEIGHT, ROOT, JobCgroup
+from tests.builders.sandbox_jobs import SMALL, processes_marked, run_notebook
 
 pytestmark = pytest.mark.slow
 QUOTA = int(SMALL.cpus * CPU_PERIOD_US)

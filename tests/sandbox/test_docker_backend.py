@@ -18,11 +18,11 @@ import pytest
 import test_sandbox_isolation as bwrap_isolation
 import test_sandbox_limits as bwrap_limits
 import test_sandbox_notebooks as bwrap_notebooks
-from sandbox_builders import SMALL, make_config, processes_marked, run_notebook
 
 from sandbox import GpuDevice, Job, Limits, Mount, Outcome, run_job
 from sandbox.backends import docker as docker_backend
 from sandbox.gpus import GpuLeases
+from tests.builders.sandbox_jobs import SMALL, make_config, processes_marked, run_notebook
 
 
 def why_docker_cannot_run() -> str | None:

@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_builders import SMALL, make_config, make_notebook
 
 from sandbox import Job, Limits, Mount, Outcome, Result
 from sandbox.backends import docker as docker_backend
 from sandbox.backends.docker import Backend, ContainerPool, PooledContainer
+from tests.builders.notebooks import write_notebook
+from tests.builders.sandbox_jobs import SMALL, make_config
 
 
 def why_docker_cannot_run() -> str | None:
@@ -72,7 +73,7 @@ def warmed(backend: Backend, limits: Limits) -> PooledContainer:
 
 def run(backend: Backend, tmp_path: Path, *cells: str, limits: Limits = ROOMY, **job: object) -> tuple[Result, Path]:
     name = uuid.uuid4().hex[:8]
-    notebook = make_notebook(tmp_path / f"{name}.ipynb", *cells)
+    notebook = write_notebook(tmp_path / f"{name}.ipynb", *cells)
     output = tmp_path / f"out-{name}"
     return backend.run(Job(output_dir=output, notebook=notebook, limits=limits, **job)), output  # type: ignore[arg-type]
 
@@ -127,7 +128,7 @@ def test_a_pooled_container_is_locked_down_exactly_as_a_cold_jobs(tmp_path: Path
         sandbox = warmed(backend, limits)
         sandbox.container.reload()
         pooled = sandbox.container.attrs
-        cold_job = Job(output_dir=tmp_path / "o", notebook=make_notebook(tmp_path / "n.ipynb", "1"), limits=limits)
+        cold_job = Job(output_dir=tmp_path / "o", notebook=write_notebook(tmp_path / "n.ipynb", "1"), limits=limits)
         options = backend.container_options(cold_job, backend.image_for("cpu"), uuid.uuid4().hex, None)
         client = backend.client()
         cold = client.containers.create(**options)

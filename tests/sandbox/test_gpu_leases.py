@@ -9,11 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from sandbox_builders import make_config, make_notebook
 
 from sandbox import Job, Outcome, run_job
 from sandbox.gpus import GpuLeases, NoFreeGpu, parse_inventory
 from sandbox.jobs import GpuDevice
+from tests.builders.notebooks import write_notebook
+from tests.builders.sandbox_jobs import make_config
 
 TWO = (GpuDevice(id="GPU-aaa", model="T4", index=0), GpuDevice(id="MIG-bbb", model="A100 MIG 1g.10gb"))
 
@@ -78,7 +79,7 @@ def test_a_lease_held_past_its_end_is_broken(tmp_path: Path) -> None:
 def test_a_gpu_job_sees_only_its_device_and_waits_then_gives_up_when_all_are_busy(tmp_path: Path, backend: str) -> None:
     config = make_config(tmp_path, gpus=TWO[:1], gpu_wait_seconds=0.5)
     cell = "import os; open('output/seen.txt', 'w').write(os.environ['CUDA_VISIBLE_DEVICES'])"
-    job = Job(output_dir=tmp_path / "out", notebook=make_notebook(tmp_path / "n.ipynb", cell), gpu=True)
+    job = Job(output_dir=tmp_path / "out", notebook=write_notebook(tmp_path / "n.ipynb", cell), gpu=True)
     result = run_job(job, config, backend)
     if backend == "bwrap" and result.outcome is Outcome.INFRASTRUCTURE and "bubblewrap" in result.message:
         pytest.skip(f"bwrap cannot run here: {result.message}")

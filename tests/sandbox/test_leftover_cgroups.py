@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_builders import make_config
 
 from sandbox import cgroups, get_backend
 from sandbox.cgroups import JobCgroup
 from sandbox.jobs import Limits
+from tests.builders.sandbox_jobs import make_config
 
 HOUR_AGO = time.time() - 3600
 

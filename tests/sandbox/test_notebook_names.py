@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from sandbox_builders import SMALL, make_config, make_notebook, require_backend
 
 from sandbox import Job, Mount, Outcome, run_job
 from sandbox.backends import base
 from sandbox.backends import docker as docker_backend
+from tests.builders.notebooks import write_notebook
+from tests.builders.sandbox_jobs import SMALL, make_config, require_backend
 
 LIST_JOB = "import json, os; json.dump(sorted(os.listdir('.')), open('output/names.json', 'w'))"
 
@@ -18,7 +19,7 @@ LIST_JOB = "import json, os; json.dump(sorted(os.listdir('.')), open('output/nam
 def job_with(tmp_path: Path, notebook_name: str, *mounts: Mount) -> Job:
     folder = tmp_path / "upload"
     folder.mkdir(exist_ok=True)
-    notebook = make_notebook(folder / notebook_name, LIST_JOB)
+    notebook = write_notebook(folder / notebook_name, LIST_JOB)
     return Job(output_dir=tmp_path / "output", notebook=notebook, mounts=mounts, limits=SMALL)
 
 

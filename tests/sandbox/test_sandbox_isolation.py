@@ -10,9 +10,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sandbox_builders import PROBE, run_notebook
 
 from sandbox import Mount, Outcome
+from tests.builders.sandbox_jobs import PROBE, run_notebook
 
 pytestmark = pytest.mark.slow
 

@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
-from sandbox_builders import SMALL, processes_marked, run_notebook
 
 from sandbox import Outcome
 from sandbox.cgroups import JobCgroup
 from sandbox.jobs import Limits
+from tests.builders.sandbox_jobs import SMALL, processes_marked, run_notebook
 
 BACKENDS = ["bwrap", "process"]
 pytestmark = pytest.mark.slow

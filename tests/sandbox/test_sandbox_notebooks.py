@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from sandbox_builders import SMALL, make_config, make_notebook, processes_marked, require_backend, run_notebook
 
 from sandbox import Job, Outcome, get_backend, run_job
+from tests.builders.notebooks import write_notebook
+from tests.builders.sandbox_jobs import SMALL, make_config, processes_marked, require_backend, run_notebook
 
 BACKENDS = ["bwrap", "process"]
 pytestmark = pytest.mark.slow
@@ -109,7 +110,7 @@ def test_the_default_backend_is_the_strongest_available(tmp_path: Path) -> None:
 
 def test_the_process_backend_refuses_to_run_unless_switched_on(tmp_path: Path) -> None:
     config = make_config(tmp_path, allow_process_backend=False)
-    notebook = make_notebook(tmp_path / "n.ipynb", "1")
+    notebook = write_notebook(tmp_path / "n.ipynb", "1")
     result = run_job(Job(output_dir=tmp_path / "out", notebook=notebook), config, "process")
     assert result.outcome is Outcome.INFRASTRUCTURE
     assert "allow_process_backend" in result.message

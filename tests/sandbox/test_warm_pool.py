@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_builders import PROBE, SMALL, make_config, make_notebook, require_backend
 
 from sandbox import Job, Limits, Mount, Outcome, Result
 from sandbox.backends.bwrap import Backend
 from sandbox.warm import WarmPool, WarmSandbox, fits, move_output, stage_copy
+from tests.builders.notebooks import write_notebook
+from tests.builders.sandbox_jobs import PROBE, SMALL, make_config, require_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_S = 120.0
@@ -55,7 +56,7 @@ def warmed(backend: Backend, limits: Limits) -> WarmSandbox:
 def run(backend: Backend, tmp_path: Path, *cells: str, limits: Limits = ROOMY) -> tuple[Result, Path]:
     """Run a notebook made of `cells`; return the result and the job's output folder."""
     name = uuid.uuid4().hex[:8]
-    notebook = make_notebook(tmp_path / f"{name}.ipynb", *cells)
+    notebook = write_notebook(tmp_path / f"{name}.ipynb", *cells)
     output = tmp_path / f"out-{name}"
     return backend.run(Job(output_dir=output, notebook=notebook, limits=limits)), output
 
@@ -75,7 +76,7 @@ def test_a_warm_job_finds_its_imports_done_its_data_its_env_and_gets_its_output_
     data.mkdir()
     (data / "train.csv").write_text("x,y\n1,2\n")
     output = tmp_path / "output"
-    notebook = make_notebook(
+    notebook = write_notebook(
         tmp_path / "submission.ipynb",
         # First cell, before importing anything: sklearn must already be loaded by the warm-up.
         "import sys\npreloaded = 'sklearn' in sys.modules",
@@ -187,7 +188,7 @@ def test_a_warm_job_reaches_no_network_no_secret_no_home_like_a_cold_one(
     try:
         warmed(backend, ROOMY)
         cell = PROBE.replace("PORT", str(server.getsockname()[1])).replace("HOME_FILE", repr(str(home_file)))
-        notebook = make_notebook(tmp_path / "probe.ipynb", cell)
+        notebook = write_notebook(tmp_path / "probe.ipynb", cell)
         job = Job(output_dir=output, notebook=notebook, mounts=(Mount(source=data, name="data"),), limits=ROOMY)
         result = backend.run(job)
     finally:
@@ -221,8 +222,8 @@ def alive(pid: int) -> bool:
 
 WORKER = """
 import sys, time
-sys.path[:0] = [ROOT, ROOT + '/tests/sandbox']
-from sandbox_builders import make_config, SMALL
+sys.path[:0] = [ROOT]
+from tests.builders.sandbox_jobs import SMALL, make_config
 from pathlib import Path
 from sandbox.backends.bwrap import Backend
 backend = Backend(make_config(Path(STATE), warm_pool_size=1, warm_imports={'cpu': ()}))
@@ -253,7 +254,7 @@ def test_warm_sandboxes_die_with_a_worker_that_is_killed(tmp_path: Path) -> None
 
 
 def test_only_cpu_notebooks_with_plain_mount_names_fit_a_warm_sandbox(tmp_path: Path) -> None:
-    notebook = make_notebook(tmp_path / "n.ipynb", "1")
+    notebook = write_notebook(tmp_path / "n.ipynb", "1")
     data = tmp_path / "data"
     data.mkdir()
     assert fits(Job(output_dir=tmp_path / "o", notebook=notebook, mounts=(Mount(data, "data"),)))
@@ -325,7 +326,7 @@ def test_a_warm_container_gets_inputs_it_cannot_link_by_copy_up_to_a_bound(
     data.mkdir()
     (data / "train.csv").write_bytes(b"x" * 4096)
     job = Job(
-        output_dir=tmp_path / "o", notebook=make_notebook(tmp_path / "n.ipynb", "1"), mounts=(Mount(data, "data"),)
+        output_dir=tmp_path / "o", notebook=write_notebook(tmp_path / "n.ipynb", "1"), mounts=(Mount(data, "data"),)
     )
     backend = docker.Backend(make_config(tmp_path, warm_pool_size=1))
     pool = backend.warm_pool

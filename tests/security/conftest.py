@@ -11,7 +11,7 @@ from django.test import Client
 
 from grading.services import results_dir
 from sandbox import SandboxConfig, get_backend
-from tests.security.world import FIGURE, World, build_world
+from tests.builders.world import FIGURE, World, build_world
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from tests.builders.world import World, path_of
 from tests.security.test_authorization_matrix import EXPECTED, ROLES, site_routes
-from tests.security.world import World, path_of
 
 # Whatever a person may only read: the forms on these are not theirs to try (the sign-out button is tried elsewhere).
 SKIPPED_ACTIONS = ("/accounts/logout/",)

@@ -18,8 +18,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes
-from tests.security.world import ROLES, World, path_of
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.world import ROLES, World, path_of
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.test import Client
 
 from grading.models import HelpRequest, Submission
+from tests.builders.world import World, path_of
 from tests.security.hostile_outputs import active_content, hostile_notebook
 from tests.security.site_forms import form_body, forms_of
 from tests.security.test_authorization_matrix import EXPECTED, ROLES, site_routes
-from tests.security.world import World, path_of
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from hackathon.models import Registration
 from hackathon.spreadsheets import FORMULA_STARTS, as_text
-from tests.security.world import World
+from tests.builders.world import World
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -25,8 +25,9 @@ from django.urls import reverse
 
 from grading import services
 from grading.models import Submission
-from tests.factories import make_participant
-from tests.grading.builders import CONSTANT_SCORES, notebook_bytes, open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_participant
 
 
 @contextlib.contextmanager
@@ -52,7 +53,9 @@ def test_a_full_media_volume_refuses_the_upload_with_a_message_and_records_nothi
     person = make_participant(event_exercise.event)
     client = Client()
     client.force_login(person)
-    url = reverse("submit", kwargs={"slug": event_exercise.event.slug, "exercise_slug": event_exercise.exercise.slug})
+    url = reverse(
+        "grading:submit", kwargs={"slug": event_exercise.event.slug, "exercise_slug": event_exercise.exercise.slug}
+    )
     with full_volume(tmp_path / "media") as media:
         settings.MEDIA_ROOT = media
         with mock.patch("grading.services.enqueue"):

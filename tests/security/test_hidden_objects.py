@@ -19,9 +19,11 @@ from django.utils import timezone
 from exercises.models import Exercise
 from grading.models import Submission
 from hackathon.models import EventExercise, Registration
-from tests.factories import make_event, make_exercise, make_organizer, make_participant, make_user
+from tests.builders.events import make_event
+from tests.builders.exercises import make_exercise
+from tests.builders.people import make_organizer, make_participant, make_user
+from tests.builders.world import World
 from tests.security.test_authorization_matrix import ROLES, read, readable_outputs
-from tests.security.world import World
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -20,8 +20,10 @@ from grading import services
 from grading.models import Submission
 from hackathon.models import EventExercise
 from tests.api.conftest import client_of
-from tests.factories import make_participant
-from tests.grading.builders import CONSTANT_SCORES, breast_cancer_exercise, notebook_bytes, open_event_exercise
+from tests.builders.events import open_event_exercise
+from tests.builders.exercises import breast_cancer_exercise
+from tests.builders.notebooks import CONSTANT_SCORES, notebook_bytes
+from tests.builders.people import make_participant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -54,7 +56,7 @@ def upload_through_the_site(stage: Stage, raw: bytes) -> Submission:
     client = Client()
     client.force_login(stage.participant)
     event, exercise = stage.event_exercise.event, stage.event_exercise.exercise
-    url = reverse("submit", kwargs={"slug": event.slug, "exercise_slug": exercise.slug})
+    url = reverse("grading:submit", kwargs={"slug": event.slug, "exercise_slug": exercise.slug})
     before = set(Submission.objects.values_list("pk", flat=True))
     with mock.patch("grading.services.enqueue"):
         response = client.post(url, {"notebook": SimpleUploadedFile("mine.ipynb", raw), "kind": "graded"})

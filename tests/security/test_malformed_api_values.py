@@ -16,8 +16,8 @@ from django.db import transaction
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
+from tests.builders.world import World, path_of
 from tests.security.test_authorization_matrix import EXPECTED, _schema_spelling
-from tests.security.world import World, path_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

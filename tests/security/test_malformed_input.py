@@ -24,9 +24,9 @@ from django.db import transaction
 from django.test import Client
 
 from exercises.models import Exercise
+from tests.builders.world import World, path_of
 from tests.security.site_forms import Form, form_body, forms_of
 from tests.security.test_authorization_matrix import EXPECTED, ROLES
-from tests.security.world import World, path_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile, pytest.mark.slow]
 

@@ -16,8 +16,8 @@ from django.test import Client
 
 from hackathon import services
 from hackathon.models import EventRole, Registration
+from tests.builders.world import World
 from tests.security.test_authorization_matrix import EXPECTED, ROLES, Outcome, site_routes, visit
-from tests.security.world import World
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -16,8 +16,8 @@ from django.test import Client
 from exercises.metrics import value_label
 from grading.models import Submission
 from grading.permissions import visible_result
+from tests.builders.world import World
 from tests.security.test_authorization_matrix import ROLES, read, readable_outputs
-from tests.security.world import World
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from hackathon.client_address import client_address
 from hackathon.config.env import env_networks
-from tests.factories import PASSWORD, make_user
+from tests.builders.people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tutoring.builders import Setting, make_setting
+from tests.builders.casts import Setting, make_setting
 
 
 @pytest.fixture

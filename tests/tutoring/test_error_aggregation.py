@@ -8,7 +8,7 @@ from django.urls import reverse
 from grading.models import Submission
 from grading.tutoring.selectors import group_dashboard
 from grading.tutoring.stuck import normalize_error_message
-from tests.tutoring.builders import exception, submission
+from tests.builders.submissions import exception, submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -91,6 +91,6 @@ def test_the_dashboard_shows_a_shared_error_once_with_whom_it_hit(client, settin
     for person in (setting.ada, setting.bob):
         submission(ee, person, FAILED, **exception(3, "NameError", f"name '{person.email[:3]}' is not defined"))
     client.force_login(setting.tutor)
-    body = client.get(reverse("tutor_dashboard", args=[setting.event.slug])).content.decode()
+    body = client.get(reverse("grading:tutor_dashboard", args=[setting.event.slug])).content.decode()
     assert body.count("<code>NameError</code>") == 1
     assert "ada@example.org, bob@example.org" in body

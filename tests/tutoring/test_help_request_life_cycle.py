@@ -13,7 +13,7 @@ from grading.models import HelpMessage, HelpRequest
 from grading.tutoring import selectors as tutoring
 from grading.tutoring import services as help_requests
 from hackathon.models import Registration
-from tests.tutoring.builders import submission
+from tests.builders.submissions import submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -23,7 +23,7 @@ OPEN, CLAIMED, RESOLVED = HelpRequest.Status.OPEN, HelpRequest.Status.CLAIMED, H
 def ask(client, setting, person, message: str = "My validation loss goes up from the first epoch.", **extra):
     client.force_login(person)
     with_mail = {"message": message, **extra}
-    return client.post(reverse("raise_help_request", args=[setting.event.slug]), with_mail, follow=True)
+    return client.post(reverse("grading:raise_help_request", args=[setting.event.slug]), with_mail, follow=True)
 
 
 def test_the_whole_life_of_a_request_from_raising_to_resolving(
@@ -37,13 +37,13 @@ def test_the_whole_life_of_a_request_from_raising_to_resolving(
     assert "number 1 in your group" in page.content.decode()
     assert [m.to for m in mailoutbox] == [["tina@example.org"]]
     assert "validation loss" in mailoutbox[0].body
-    assert reverse("help_request", args=[setting.event.slug, request.pk]) in mailoutbox[0].body
+    assert reverse("grading:help_request", args=[setting.event.slug, request.pk]) in mailoutbox[0].body
 
     # The tutor sees it in their queue and claims it.
     client.force_login(setting.tutor)
-    queue = client.get(reverse("tutor_help_queue", args=[setting.event.slug])).content.decode()
+    queue = client.get(reverse("grading:tutor_help_queue", args=[setting.event.slug])).content.decode()
     assert "validation loss" in queue and "Take it" in queue
-    client.post(reverse("claim_help_request", args=[setting.event.slug, request.pk]))
+    client.post(reverse("grading:claim_help_request", args=[setting.event.slug, request.pk]))
     request.refresh_from_db()
     assert (request.status, request.claimed_by) == (CLAIMED, setting.tutor)
     assert request.claimed_at is not None
@@ -51,32 +51,32 @@ def test_the_whole_life_of_a_request_from_raising_to_resolving(
     # The tutor answers: the participant is mailed and reads it on their page.
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("answer_help_request", args=[setting.event.slug, request.pk]),
+            reverse("grading:answer_help_request", args=[setting.event.slug, request.pk]),
             {"text": "Lower the learning rate to 1e-4 and add early stopping."},
         )
     assert mailoutbox[-1].to == ["ada@example.org"]
     assert "early stopping" in mailoutbox[-1].body
     client.force_login(setting.ada)
-    panel = client.get(reverse("my_help", args=[setting.event.slug])).content.decode()
+    panel = client.get(reverse("grading:my_help", args=[setting.event.slug])).content.decode()
     assert "early stopping" in panel and "tina@example.org is on it" in panel
 
     # The participant replies in the thread, which mails the tutor who took it; the tutor resolves the request.
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("answer_help_request", args=[setting.event.slug, request.pk]),
+            reverse("grading:answer_help_request", args=[setting.event.slug, request.pk]),
             {"text": "That worked, thanks!", "back": "my_event"},
         )
     assert mailoutbox[-1].to == ["tina@example.org"]
     assert "That worked, thanks!" in mailoutbox[-1].body and "replied" in mailoutbox[-1].subject
     client.force_login(setting.tutor)
-    client.post(reverse("resolve_help_request", args=[setting.event.slug, request.pk]))
+    client.post(reverse("grading:resolve_help_request", args=[setting.event.slug, request.pk]))
     request.refresh_from_db()
     assert request.status == RESOLVED and request.resolved_at is not None
     assert list(request.messages.values_list("author__email", flat=True)) == ["tina@example.org", "ada@example.org"]
 
     # Once resolved, the participant's panel stops polling and they may ask again.
     client.force_login(setting.ada)
-    assert client.get(reverse("my_help", args=[setting.event.slug])).status_code == 286
+    assert client.get(reverse("grading:my_help", args=[setting.event.slug])).status_code == 286
     ask(client, setting, setting.ada, "Now my predictions file has the wrong number of rows.")
     assert HelpRequest.objects.filter(participant=setting.ada).count() == 2
 
@@ -107,12 +107,12 @@ def test_only_the_groups_tutors_and_organizers_may_claim_answer_or_resolve(clien
     for who in ("other_tutor", "bob", "stranger"):
         client.force_login(getattr(setting, who))
         for action in ("claim_help_request", "answer_help_request", "resolve_help_request"):
-            url = reverse(action, args=[setting.event.slug, request.pk])
+            url = reverse(f"grading:{action}", args=[setting.event.slug, request.pk])
             assert client.post(url, {"text": "Let me see."}).status_code == 404, (who, action)
     request.refresh_from_db()
     assert request.status == OPEN and not request.messages.exists()
     client.force_login(setting.organizer)
-    client.post(reverse("claim_help_request", args=[setting.event.slug, request.pk]))
+    client.post(reverse("grading:claim_help_request", args=[setting.event.slug, request.pk]))
     request.refresh_from_db()
     assert request.claimed_by == setting.organizer
 
@@ -122,7 +122,7 @@ def test_a_participant_cannot_claim_their_own_request(client, setting):
         participant=setting.ada, event=setting.event, message="Need a hand here."
     )
     client.force_login(setting.ada)
-    assert client.post(reverse("claim_help_request", args=[setting.event.slug, request.pk])).status_code == 404
+    assert client.post(reverse("grading:claim_help_request", args=[setting.event.slug, request.pk])).status_code == 404
 
 
 def test_a_request_claimed_by_one_tutor_cannot_be_taken_by_another(setting):
@@ -160,7 +160,7 @@ def test_a_request_of_the_wrong_length_is_refused_with_a_clear_message(client, s
 def test_an_empty_or_overlong_reply_is_refused(client, setting):
     request = help_requests.raise_help_request(participant=setting.ada, event=setting.event, message="Loss is NaN.")
     client.force_login(setting.tutor)
-    url = reverse("answer_help_request", args=[setting.event.slug, request.pk])
+    url = reverse("grading:answer_help_request", args=[setting.event.slug, request.pk])
     page = client.post(url, {"text": "  "}, follow=True).content.decode()
     assert "Write your message before sending it." in page
     page = client.post(url, {"text": "y" * (HelpMessage.MAX_CHARS + 1)}, follow=True).content.decode()
@@ -184,7 +184,7 @@ def test_a_request_can_be_tied_to_ones_own_submission_only(client, setting):
     ask(client, setting, setting.ada, "Why did this one fail?", submission=str(mine.uid))
     assert HelpRequest.objects.get().submission == mine
     client.force_login(setting.tutor)
-    body = client.get(reverse("help_request", args=[setting.event.slug, HelpRequest.objects.get().pk])).content
+    body = client.get(reverse("grading:help_request", args=[setting.event.slug, HelpRequest.objects.get().pk])).content
     assert mine.get_absolute_url().encode() in body
 
 
@@ -192,7 +192,7 @@ def test_the_submission_page_offers_its_owner_a_help_request_about_it(client, se
     mine = submission(setting.event_exercise, setting.ada, "failed")
     client.force_login(setting.ada)
     body = client.get(mine.get_absolute_url()).content.decode()
-    link = reverse("my_event", args=[setting.event.slug]) + f"?submission={mine.uid}"
+    link = reverse("grading:my_event", args=[setting.event.slug]) + f"?submission={mine.uid}"
     assert link in body
     assert f'<option value="{mine.uid}" selected>' in client.get(link).content.decode()
 
@@ -216,7 +216,7 @@ def test_a_request_without_a_group_goes_to_the_organizers(setting, mailoutbox, d
 def test_a_request_raised_before_a_group_follows_its_participant_to_their_groups_tutors(client, setting):
     client.force_login(setting.dee)
     page = client.post(
-        reverse("raise_help_request", args=[setting.event.slug]),
+        reverse("grading:raise_help_request", args=[setting.event.slug]),
         {"message": "I have no group yet, can someone help?"},
         follow=True,
     ).content.decode()
@@ -257,7 +257,9 @@ def test_organizers_see_every_open_request_and_how_long_it_has_waited(client, se
     assert overview.median_time_to_claim_s == pytest.approx(6 * 60, abs=5)
     assert [w.help_request.participant for w in overview.waiting] == [setting.ada, setting.bob, setting.cy]
     client.force_login(setting.organizer)
-    body = client.get(reverse("event_help_requests", args=[setting.event.slug])).content.decode()
+    body = client.get(reverse("grading:event_help_requests", args=[setting.event.slug])).content.decode()
     assert "12 min" in body and "Waiting a while." in body and "Just asked this one." in body
-    polled = client.get(reverse("event_help_requests", args=[setting.event.slug]), headers={"HX-Request": "true"})
+    polled = client.get(
+        reverse("grading:event_help_requests", args=[setting.event.slug]), headers={"HX-Request": "true"}
+    )
     assert b"<html" not in polled.content and b"Waiting a while." in polled.content

@@ -11,8 +11,8 @@ from django.db import connection, connections
 from grading.errors import HelpRequestRefused
 from grading.models import HelpRequest
 from grading.tutoring import services as help_requests
-from tests.factories import make_tutor, make_user
-from tests.tutoring.builders import make_setting
+from tests.builders.casts import make_setting
+from tests.builders.people import make_tutor, make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.production_profile]
 

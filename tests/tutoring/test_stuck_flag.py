@@ -11,7 +11,7 @@ from django.utils import timezone
 from grading.models import Submission
 from grading.tutoring.selectors import group_dashboard
 from hackathon.models import EventExercise, Group
-from tests.tutoring.builders import exception, submission
+from tests.builders.submissions import exception, submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -80,7 +80,7 @@ def test_the_dashboard_marks_the_stuck_member_and_counts_them(client, setting, s
     opened_minutes_ago(setting.event_exercise, 40)
     submission(setting.event_exercise, setting.bob, score=0.7)
     client.force_login(setting.tutor)
-    body = client.get(reverse("tutor_dashboard", args=[setting.event.slug])).content.decode()
+    body = client.get(reverse("grading:tutor_dashboard", args=[setting.event.slug])).content.decode()
     assert "1 stuck" in body
     assert body.count("Stuck: no valid submission") == 1
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from grading.models import HelpRequest, Submission
 from grading.tutoring.selectors import group_dashboard
-from tests.factories import open_exercise
-from tests.tutoring.builders import submission
+from tests.builders.events import open_exercise
+from tests.builders.submissions import submission
 
 pytestmark = [pytest.mark.django_db, pytest.mark.production_profile]
 
@@ -46,7 +46,7 @@ def test_the_dashboard_draws_each_members_scores(client, setting):
     submission(setting.event_exercise, setting.bob, score=0.7, minutes_ago=9)
     submission(setting.event_exercise, setting.bob, score=0.8, minutes_ago=3)
     client.force_login(setting.tutor)
-    body = client.get(reverse("tutor_dashboard", args=[setting.event.slug])).content.decode()
+    body = client.get(reverse("grading:tutor_dashboard", args=[setting.event.slug])).content.decode()
     assert 'aria-label="Public scores of bob@example.org: 2 scores from 0.700 to 0.800"' in body
     assert "none yet" in body  # ada has done nothing so far
 
@@ -67,7 +67,7 @@ def test_a_member_failing_on_another_exercise_shows_activity_and_errors_not_no_a
     assert ada.last_activity is not None and ada.submission_count == 3
     assert ada.best_score is None, "the best score stays on the group's exercise, in its metric"
     client.force_login(setting.tutor)
-    body = client.get(reverse("tutor_dashboard_groups", args=[setting.event.slug])).content.decode()
+    body = client.get(reverse("grading:tutor_dashboard_groups", args=[setting.event.slug])).content.decode()
     assert f"{elsewhere.exercise.title}: failed" in body
     assert "none yet" not in body.split("ada@example.org", 1)[1].split("</tr>", 1)[0]
     assert "KeyError" in body, "the errors table counts the other exercise's failures too"

@@ -26,5 +26,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Try it first: sign in as {PARTICIPANTS[0]} and submit a notebook to {first.exercise.title}, "
                 f"open now in {first.event.title} ({settings.SITE_URL.rstrip('/')}"
-                f"{reverse('event_exercise', args=[first.event.slug, first.exercise.slug])})."
+                f"{reverse('grading:event_exercise', args=[first.event.slug, first.exercise.slug])})."
             )

@@ -1,4 +1,4 @@
-"""The fixture world of the security tests: two events, their groups and people, and one object of every kind."""
+"""The security tests' world: two events, their groups and people, one object of every kind, and its URL paths."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from grading.api_auth import create_token
 from grading.models import HelpRequest, Submission
 from grading.tutoring import services as help_requests
 from hackathon.models import Event, EventExercise, Group, Registration, StaffInvitation
-from tests.factories import make_event, make_organizer, make_participant, make_tutor, make_user
-from tests.grading.builders import breast_cancer_exercise
+from tests.builders.events import make_event, make_groups, open_exercise
+from tests.builders.exercises import breast_cancer_exercise
+from tests.builders.people import join, make_organizer, make_tutor, make_user
+from tests.builders.submissions import scored_submission
 
 # The eight people of the matrix, in the order its rows list outcomes.
 ROLES = (
@@ -97,35 +99,16 @@ def path_of(route: str, kwargs: dict[str, str]) -> str:
     return "/" + path.replace("^", "").replace("$", "").replace("\\", "")
 
 
-def _join(event: Event, group: Group | None) -> AbstractBaseUser:
-    user = make_participant(event)
-    Registration.objects.filter(event=event, user=user).update(group=group)
-    return user
-
-
-def _open(event: Event) -> EventExercise:
-    now = timezone.now()
-    return EventExercise.objects.create(
-        event=event,
-        exercise=breast_cancer_exercise(),
-        opens_at=now - dt.timedelta(days=1),
-        closes_at=now + dt.timedelta(days=30),
-    )
-
-
 def _submission(event_exercise: EventExercise, participant: Any) -> Submission:
-    now = timezone.now()
-    return Submission.objects.create(
-        event_exercise=event_exercise,
-        participant=participant,
-        status=Submission.Status.SCORED,
+    return scored_submission(
+        event_exercise,
+        participant,
         score=0.81,
         private_score=0.79,
-        message="Scored.",
         notebook=f"submissions/{event_exercise.event_id}/test.ipynb",
         figures={"images": [{"file": FIGURE, "title": "ROC curve"}]},
-        queued_at=now - dt.timedelta(minutes=3),
-        finished_at=now,
+        queued_at=timezone.now() - dt.timedelta(minutes=3),
+        duration_s=None,
     )
 
 
@@ -134,15 +117,13 @@ def build_world() -> World:
     today = timezone.localdate()
     event_a = make_event(starts_on=today, ends_on=today + dt.timedelta(days=2))
     event_b = make_event(starts_on=today, ends_on=today + dt.timedelta(days=2))
-    exercise_a, exercise_b = _open(event_a), _open(event_b)
-    group_x = Group.objects.create(event=event_a, event_exercise=exercise_a, number=1)
-    group_y = Group.objects.create(event=event_a, event_exercise=exercise_a, number=2)
+    exercise_a = open_exercise(event_a, breast_cancer_exercise())
+    exercise_b = open_exercise(event_b, breast_cancer_exercise())
     tutor_x, tutor_y = make_tutor(event_a), make_tutor(event_a)
-    group_x.tutors.add(tutor_x)
-    group_y.tutors.add(tutor_y)
-    participant_a = _join(event_a, group_x)
-    _join(event_a, group_y)
-    participant_b = _join(event_b, None)
+    group_x, group_y = make_groups(exercise_a, tutor_x, tutor_y)
+    participant_a = join(event_a, group_x)
+    join(event_a, group_y)
+    participant_b = join(event_b, None)
     pending = Registration.objects.create(event=event_a, user=make_user(), status=Registration.Status.PENDING)
     StaffInvitation.objects.create(event=event_a, email="invited-tutor@example.org", role="tutor")
     people: dict[str, AbstractBaseUser | None] = {

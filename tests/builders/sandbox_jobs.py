@@ -1,4 +1,4 @@
-"""Builders for the sandbox tests: notebooks, a configuration, the backends this host can run, leftover checks."""
+"""Builders of sandbox jobs: limits, a configuration, running a notebook on a backend this host can run, leftovers."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import sys
 import uuid
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from sandbox import Job, Limits, Mount, Result, SandboxConfig, get_backend, run_job
+from tests.builders.notebooks import write_notebook as make_notebook
 
 SMALL = Limits(
     wall_seconds=20,
@@ -44,15 +44,6 @@ attempt('write_data', lambda: open('data/new.txt', 'w').write('x'))
 found['environ'] = dict(os.environ)
 json.dump(found, open('output/probe.json', 'w'))
 """
-
-
-def make_notebook(path: Path, *cells: str, kernel: str = "python3") -> Path:
-    """Write a notebook with one code cell per string, claiming the named kernel."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
-    nbformat.write(nb, str(path))
-    return path
 
 
 def make_config(tmp_path: Path, **overrides: object) -> SandboxConfig:

@@ -1,0 +1,1 @@
+"""One home for the tests' data builders: a module per domain (people, events, exercises, submissions, notebooks...)."""
