@@ -22,8 +22,9 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-mkdir -p var
-.venv/bin/celery -A hackathon.config worker --beat --schedule var/celerybeat-schedule \
+var_dir="${VAR_DIR:-var}"  # the settings' default
+mkdir -p "$var_dir"
+.venv/bin/celery -A hackathon.config worker --beat --schedule "$var_dir/celerybeat-schedule" \
   --queues cpu,gpu --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel INFO &
 pids+=($!)
 "$py" manage.py runserver "$host:$port" &

@@ -378,3 +378,21 @@ METRICS: dict[str, MetricDefinition] = {
     # a secondary value per class, named recall_<class> in a result
     "class_recall": MetricDefinition(class_recall, "higher", "Recall of each class", 0.0, 1.0),
 }
+
+
+def value_label(name: str) -> str:
+    """Name a stored score value for people: "c_rejection" -> "c-jet rejection at 60% b-jet efficiency".
+
+    Secondary values are stored under their metric's key (exercises/kinds/), a per-class recall as
+    "recall_<class>" and a value on the private part with the suffix "_private". A name this module does not
+    know is returned unchanged, so a new kind's value still shows.
+    """
+    private = name.endswith("_private")
+    base = name.removesuffix("_private")
+    if base in METRICS and METRICS[base].label:
+        label = METRICS[base].label
+    elif base.startswith("recall_"):
+        label = "Recall of " + base.removeprefix("recall_").replace("_", " ")
+    else:
+        return name
+    return f"{label} (private part)" if private else label

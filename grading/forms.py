@@ -37,8 +37,27 @@ class CertificateWordingForm(forms.ModelForm):
             "reference": "An exercise whose reference score the person reached",
             "signed_by": "Signed by",
         }
-        help_texts = {"attended": ""}
+        help_texts = {
+            "attended": "",
+            "reference": "The certificate writes the exercise's title after each of these four phrases: "
+            "“reached the baseline score of Jet b-tagging at CMS …”.",
+        }
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+    # The exercise phrases are printed as they are, the exercise's title after them: a placeholder there (an
+    # organizer tried "{exercise}") would reach every certificate as literal braces.
+    PHRASES = ("attended", "submitted", "baseline", "reference")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in self.PHRASES:
+            if "{" in cleaned.get(name, "") or "}" in cleaned.get(name, ""):
+                self.add_error(
+                    name,
+                    "This phrase takes no placeholder: the certificate writes the exercise's title after it. "
+                    "Remove the braces.",
+                )
+        return cleaned
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]

@@ -87,6 +87,8 @@ class EventForm(forms.ModelForm):
             "registration_closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "description": forms.Textarea(attrs={"rows": 4}),
         }
+        # Django would derive "Gpu seconds per day" from the field's name.
+        labels = {"gpu_seconds_per_day": "GPU-seconds per day", "gpu_budget_per": "GPU budget per"}
         help_texts = {
             "capacity": "Leave empty for the level's default: 60 base, 30 advanced.",
             "participants_per_tutor": "Leave empty for the level's default: 5 base, 1 advanced.",

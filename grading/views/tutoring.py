@@ -55,6 +55,7 @@ def tutor_dashboard_groups(request: HttpRequest, slug: str) -> HttpResponse:
         "event": event,
         "dashboards": tutoring.tutor_dashboards(request.user, event),
         "stuck_minutes": tutoring.stuck_minutes(),
+        "is_organizer": permissions.can_manage_event(request.user, event),
     }
     return render(request, "grading/tutoring/_groups.html", context)
 

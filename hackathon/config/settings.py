@@ -189,9 +189,7 @@ if OIDC_ISSUER:
 
 # --- Email ------------------------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
-_email_backend = (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
-)
+_email_backend = "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "hackathon.console_email.EmailBackend"
 _email_port = env_int("EMAIL_PORT", 587, minimum=1)
 _email_user = env_str("EMAIL_HOST_USER")
 _email_password = env_str("EMAIL_HOST_PASSWORD")

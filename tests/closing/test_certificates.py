@@ -386,3 +386,21 @@ def test_a_very_long_name_with_markup_is_issued_whole_and_printed_within_the_pag
     page = client.get(urlsplit(certificates.verification_url(certificate)).path)
     assert b"<script>alert(1)" not in page.content and b"&lt;script&gt;alert(1)" in page.content
     assert page.status_code == 200 and certificate.participant_id == ada.pk
+
+
+@pytest.mark.parametrize("phrase", ["attended", "submitted", "baseline", "reference"])
+def test_an_exercise_phrase_with_a_placeholder_is_refused_since_the_title_follows_it(phrase):
+    event = ended_event()
+    organizer = make_organizer(event)
+    wording = {"text": "{name} took part", "attended": "a", "submitted": "b", "baseline": "c", "reference": "d"}
+
+    response = signed_in(organizer).post(
+        f"/events/{event.slug}/closing/", {**wording, phrase: "reached the reference score in {exercise}"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The wording was not saved" in page and "the certificate writes the exercise&#x27;s title after it" in page
+    assert getattr(CertificateWording.objects.get(event=event), phrase) == (
+        CertificateWording._meta.get_field(phrase).default
+    )

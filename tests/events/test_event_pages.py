@@ -182,3 +182,10 @@ def test_the_event_page_shows_every_field_it_saves_so_saving_it_wipes_nothing(cl
     missing = [name for name in EventForm(instance=event).fields if f'name="{name}"' not in page]
     assert missing == []
     assert 'value="https://hub.example.org"' in page
+
+
+def test_the_event_form_spells_gpu_in_capitals_in_its_labels(client):
+    client.force_login(make_user(staff=True))
+    page = client.get(reverse("hackathon:event_create")).content.decode()
+    assert ">GPU-seconds per day<" in page and ">GPU budget per<" in page
+    assert "Gpu " not in page

@@ -26,3 +26,12 @@ def test_every_setting_read_from_the_environment_has_a_row_in_the_readme_table()
 def test_the_readme_opens_with_make_run_and_make_test():
     head = (ROOT / "README.md").read_text().split("## ", 1)[0]
     assert "make run" in head and "make test" in head
+
+
+def test_the_readme_names_every_variable_make_run_reads():
+    # A newcomer whose port 8000 is taken must find PORT without reading deploy/run-dev.sh.
+    script = (ROOT / "deploy" / "run-dev.sh").read_text()
+    read = set(re.findall(r"\$\{([A-Z_]+):-", script)) - {"SITE_URL"}  # SITE_URL has its row in the settings table
+    head = (ROOT / "README.md").read_text().split("## ", 1)[0]
+    assert read >= {"HOST", "PORT"}, "run-dev.sh reads other variables now: the pattern is out of date"
+    assert not [name for name in read if f"`{name}" not in head], f"variables of make run the README omits: {read}"

@@ -202,3 +202,16 @@ def test_a_held_exercise_is_shut_for_each_participant_s_own_deadline_and_page(cl
     page = client.get(reverse("grading:event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug]))
     assert "is held shut: its reference solution missed its target" in page.content.decode()
     assert "Submit for grading" not in page.content.decode()
+
+
+def test_the_organizer_reads_that_a_check_is_under_way_and_that_participants_can_submit_meanwhile(client):
+    event_exercise = open_event_exercise()
+    with mock.patch("grading.reference_gate.enqueue_check"):
+        reference_gate.request_check(event_exercise=event_exercise, trigger=ReferenceCheck.Trigger.ATTACHED)
+    client.force_login(make_organizer(event_exercise.event))
+    address = reverse("grading:event_exercise", args=[event_exercise.event.slug, event_exercise.exercise.slug])
+
+    page = " ".join(client.get(address).content.decode().split())
+
+    assert "Not checked yet</strong>; a check is queued." in page
+    assert "while a check waits or runs, participants can submit" in page

@@ -13,6 +13,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from exercises.metrics import value_label
 from grading.models import Submission
 from grading.permissions import visible_result
 from tests.builders.world import World
@@ -78,7 +79,7 @@ def test_the_submission_page_and_its_status_fragment_show_what_the_policy_allows
     for path in (f"/submissions/{private_parts.uid}/", f"/submissions/{private_parts.uid}/status/"):
         page = clients[role].get(path).content.decode()
         for name in SECONDARY:
-            shown = f"<p>{name}: " in page
+            shown = f"<p>{value_label(name)}: " in page
             assert shown == (name in result.secondary), f"{path} as {role}: {name}"
         assert ("private score: 0.3142" in page) == (result.private_score is not None), f"{path} as {role}"
 
