@@ -162,6 +162,11 @@ def test_a_participant_fetches_checks_and_submits_from_jupyterlab_and_the_board_
 
     # Check, from the command palette: saved first, then run on the public sample; the status changes in place.
     status = notebook.locator(".jp-hackathon-toolbar-status")
+    # Not before the notebook's kernel is up: JupyterLab hides its modal palette whenever any command runs, and runs
+    # one of its own (helpmenu:get-kernel) when the new kernel session arrives, so a palette opened earlier can vanish
+    # before it is typed in. The status bar reads Idle only once the kernel is connected (the toolbar's circle is idle
+    # before any kernel exists).
+    page.locator("#jp-main-statusbar", has_text="| Idle").wait_for(timeout=180_000)
     page.locator(".lm-MenuBar-itemLabel", has_text="View").click()
     page.locator(".lm-Menu-itemLabel", has_text="Activate Command Palette").click()
     page.locator(".lm-CommandPalette-input").fill("Hackathon: Check")
