@@ -218,6 +218,7 @@ def boards_csv(request: HttpRequest, slug: str) -> HttpResponse:
             "submitted_at",
             "submissions",
             "submission",
+            "extended",
         ]
     )
     for part in Part:
@@ -238,6 +239,7 @@ def boards_csv(request: HttpRequest, slug: str) -> HttpResponse:
                             row.submitted_at.isoformat() if row.submitted_at else "",
                             row.submissions,
                             row.submission_uid or "",
+                            "yes" if row.extended else "",
                         ]
                     )
         combined = combined_board(event, board_selectors.event_boards(event, audience=Audience.ORGANIZER, part=part))
@@ -253,6 +255,7 @@ def boards_csv(request: HttpRequest, slug: str) -> HttpResponse:
                     crow.name,
                     "",
                     crow.mean_normalized_rank,
+                    "",
                     "",
                     "",
                     "",

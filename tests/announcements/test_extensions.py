@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import zoneinfo
@@ -151,6 +152,12 @@ def test_the_board_counts_and_marks_a_row_submitted_under_an_extension(closed):
     browser.force_login(organizer)
     page = browser.get(reverse("grading:exercise_board", args=[ee.event.slug, ee.exercise.slug])).content.decode()
     assert page.count('class="extended"') == 1
+    export = browser.get(reverse("grading:boards_csv", args=[ee.event.slug])).content.decode()
+    exercise_rows = ("exercise", "participants")
+    rows = [r for r in csv.DictReader(io.StringIO(export)) if (r["board"], r["ranking"]) == exercise_rows]
+    marks = {(r["part"], r["name"]): r["extended"] for r in rows}
+    assert marks[("public", "Ada Late")] == marks[("private", "Ada Late")] == "yes"
+    assert marks[("public", "Bob Punctual")] == ""
 
 
 def test_final_picks_stay_open_as_long_as_the_persons_extension(closed):
