@@ -210,6 +210,10 @@ def test_the_page_and_the_api_show_the_persons_extension(client, closed):
     client.force_login(ada)
     page = client.get(reverse("grading:event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
     assert "thanks to your extension" in page and "Submit for grading" in page
+    assert 'id="window"' not in page and "Closed on" not in page  # the exercise's own window would contradict hers
+    client.force_login(bob)
+    page = client.get(reverse("grading:event_exercise", args=[ee.event.slug, ee.exercise.slug])).content.decode()
+    assert 'id="window"' in page and "Closed on" in page
     detail = client_of(ada).get(f"/api/v1/events/{ee.event.slug}/exercises/{ee.exercise.slug}/").json()
     assert detail["is_open"] is True and detail["extended"] is True
     assert detail["closes_for_me"].startswith(extension.until.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M"))
