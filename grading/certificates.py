@@ -20,7 +20,7 @@ from django.utils import timezone
 from grading.errors import CertificateRefused, CertificateRevoked
 from grading.models import Certificate, CertificateAuditEntry, CertificateWording, Submission
 from grading.tutoring.selectors import person_name
-from hackathon.models import Event, Registration
+from hackathon.models import Event, Extension, Registration
 
 # What a participant did on one exercise, from least to most.
 ATTENDED, SUBMITTED, BASELINE, REFERENCE = "attended", "submitted", "baseline", "reference"
@@ -161,13 +161,20 @@ def issuable_from(event: Event) -> dt.date:
 def issue_certificates(*, event: Event, actor: AbstractBaseUser) -> list[Certificate]:
     """Issue a certificate to each confirmed participant who has no valid one, with an audit entry each.
 
-    What each states (name, text, achievements) is fixed now. Raise CertificateRefused before the event's last day
-    or when the wording has a placeholder certificates cannot fill.
+    What each states (name, text, achievements) is fixed now. Raise CertificateRefused before the event's last day,
+    while someone still submits under an extension, or when the wording has a placeholder certificates cannot fill.
     """
     if timezone.localdate() < issuable_from(event):
         raise CertificateRefused(
             f"Certificates can be issued from the event's last day, {issuable_from(event):%d %B %Y}: "
             "until then what the participants did is not complete."
+        )
+    running = Extension.objects.filter(event_exercise__event=event, until__gt=timezone.now()).order_by("-until")
+    if last := running.select_related("event_exercise__exercise").first():
+        raise CertificateRefused(
+            f"Someone still submits to {last.event_exercise.exercise.title} under an extension until "
+            f"{timezone.localtime(last.until):%d %B %Y at %H:%M}: issue the certificates after that, "
+            "so that they state what everyone did."
         )
     wording = wording_of(event)
     if unknown := unknown_placeholders(wording.text):

@@ -18,7 +18,7 @@ from grading import certificates
 from grading.certificate_pdf import certificate_pdf
 from grading.errors import CertificateRefused
 from grading.models import Certificate, CertificateAuditEntry, CertificateWording, Disqualification, Submission
-from hackathon.models import Event, EventExercise, Group, Registration, Session
+from hackathon.models import Event, EventExercise, Extension, Group, Registration, Session
 from tests.builders.events import make_event, open_exercise
 from tests.builders.exercises import breast_cancer_exercise, make_exercise
 from tests.builders.people import make_organizer, make_participant, make_tutor, make_user
@@ -189,6 +189,19 @@ def test_certificates_are_not_issued_before_the_events_last_day():
 
     with pytest.raises(CertificateRefused, match="from the event's last day"):
         certificates.issue_certificates(event=event, actor=make_organizer(event))
+    assert not Certificate.objects.exists()
+
+
+def test_certificates_wait_for_the_last_extension_of_the_event():
+    event = ended_event()
+    organizer, ada = make_organizer(event), make_participant(event)
+    until = timezone.now() + dt.timedelta(hours=5)
+    Extension.objects.create(event_exercise=exercise_of(event), user=ada, until=until, reason="Lost a day")
+
+    with pytest.raises(
+        CertificateRefused, match=f"under an extension until {timezone.localtime(until):%d %B %Y at %H:%M}"
+    ):
+        certificates.issue_certificates(event=event, actor=organizer)
     assert not Certificate.objects.exists()
 
 
