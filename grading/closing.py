@@ -11,7 +11,7 @@ from typing import Any
 import nbformat
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from exercises.metrics import METRICS
@@ -23,7 +23,7 @@ from grading.reports import score_bins
 from grading.tutoring.selectors import person_name
 from grading.tutoring.stuck import ErrorSignature, shared_errors
 from hackathon.charts import Chart, bar_chart
-from hackathon.models import EventExercise
+from hackathon.models import EventExercise, Extension, Registration
 
 TOP_SUBMISSIONS = 10
 COMMON_ERRORS = 10
@@ -35,6 +35,28 @@ COMMON_ERROR_MIN_PEOPLE = 2
 def has_closed(event_exercise: EventExercise, at: dt.datetime | None = None) -> bool:
     """Whether the exercise's deadline, and every extension of it, has passed: nothing of the debrief shows before."""
     return (at or timezone.now()) >= event_exercise.last_closing()
+
+
+def still_solving_elsewhere(
+    user: AbstractBaseUser, event_exercise: EventExercise, at: dt.datetime | None = None
+) -> EventExercise | None:
+    """Return another edition of this exercise that the person still takes part in, or None.
+
+    The reference solution and the participants' notebooks solve every edition of an exercise: a person confirmed in
+    an event whose edition has not closed for them (its closing or their extension is ahead) reads none of them.
+    """
+    moment = at or timezone.now()
+    running = Extension.objects.filter(event_exercise=OuterRef("pk"), user=user, until__gt=moment)
+    taking_part = Registration.objects.filter(event=OuterRef("event"), user=user, status=Registration.Status.CONFIRMED)
+    return (
+        EventExercise.objects.filter(exercise_id=event_exercise.exercise_id)
+        .exclude(pk=event_exercise.pk)
+        .filter(Exists(taking_part))
+        .filter(Q(closes_at__gt=moment) | Exists(running))
+        .select_related("event")
+        .order_by("closes_at")
+        .first()
+    )
 
 
 def _refuse_before_the_deadline(event_exercise: EventExercise) -> None:

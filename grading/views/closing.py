@@ -43,6 +43,11 @@ def _released(request: HttpRequest, slug: str, exercise_slug: str, pk: int) -> R
     released = event_exercise.released_notebooks.filter(pk=pk).first()
     if released is None or not closing.has_closed(event_exercise):
         raise Http404("No such released notebook.")
+    if request.user.is_authenticated and (other := closing.still_solving_elsewhere(request.user, event_exercise)):
+        raise PermissionDenied(
+            f"You still take part in this exercise in {other.event.title}: its released notebooks open to you once "
+            "you have finished there."
+        )
     return released
 
 

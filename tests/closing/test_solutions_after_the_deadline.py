@@ -158,6 +158,25 @@ def test_nothing_is_released_while_a_participant_still_works_under_an_extension(
     )
 
 
+def test_a_person_still_solving_the_exercise_in_another_edition_reads_none_of_its_released_notebooks():
+    finished = closed_exercise()
+    running = closed_exercise(event=make_event(), closes_at=timezone.now() + dt.timedelta(days=1))
+    organizer = make_organizer(finished.event)
+    both = make_participant(finished.event)
+    make_participant(running.event, both)
+    only_here = make_participant(finished.event)
+    released = closing.release_reference(event_exercise=finished, actor=organizer)
+
+    refused = signed_in(both).get(released.get_absolute_url())
+    assert refused.status_code == 403
+    assert f"You still take part in this exercise in {running.event.title}" in refused.content.decode()
+    assert signed_in(both).get(released.get_absolute_url() + "download/").status_code == 403
+    assert signed_in(only_here).get(released.get_absolute_url()).status_code == 200
+    Extension.objects.create(event_exercise=running, user=both, until=timezone.now() + dt.timedelta(days=2), reason="x")
+    assert closing.still_solving_elsewhere(both, finished, at=timezone.now() + dt.timedelta(days=1, hours=1)) == running
+    assert closing.still_solving_elsewhere(both, finished, at=timezone.now() + dt.timedelta(days=3)) is None
+
+
 def test_released_notebooks_are_read_only_by_the_events_people():
     event_exercise = closed_exercise()
     event = event_exercise.event
