@@ -39,9 +39,11 @@ class Achievement:
 
 
 def wording_of(event: Event) -> CertificateWording:
-    """Return the event's certificate wording, the defaults until an organizer changes them."""
-    wording, _ = CertificateWording.objects.get_or_create(event=event)
-    return wording
+    """Return the event's certificate wording, or unsaved defaults until an organizer saves theirs.
+
+    Reading never writes: a page that shows the wording, or a refused form, leaves the database as it was.
+    """
+    return CertificateWording.objects.filter(event=event).first() or CertificateWording(event=event)
 
 
 def unknown_placeholders(text: str) -> list[str]:

@@ -39,6 +39,8 @@ ORGANIZER = "organizer@e2e.example.org"
 TUTOR = "tutor@e2e.example.org"
 STUCK_MEMBER = ("giulia.neri@e2e.example.org", "Giulia", "Neri")
 OTHER_MEMBER = ("marco.bianchi@e2e.example.org", "Marco", "Bianchi")
+# A participant of the closing-day event only: Giulia and Marco still solve breast-cancer in the base hackathon.
+CLOSING_ONLY_MEMBER = ("chiara.conti@e2e.example.org", "Chiara", "Conti")
 LATE_PARTICIPANT = ("lucia.verdi@e2e.example.org", "Lucia", "Verdi")
 
 # The column is misspelt: the kind of mistake a tutor sees several members make.
@@ -239,7 +241,8 @@ CLOSED_SLUG = "winter-school-closing"
 
 def closed_event() -> str:
     """Create an event that ends today, its breast-cancer exercise closed an hour ago, Giulia and Marco its
-    participants: Marco's best notebook may be shared, Giulia's may not, and Giulia's other run failed."""
+    participants: Marco's best notebook may be shared, Giulia's may not, and each has a run that failed with a KeyError
+    (the debrief lists an error once it hit two people)."""
     _setup_django()
     from decimal import Decimal
 
@@ -275,13 +278,16 @@ def closed_event() -> str:
     people = get_user_model().objects
     EventRole.objects.create(event=event, user=people.get(email=ORGANIZER), role=EventRole.Role.ORGANIZER)
     giulia, marco = people.get(email=STUCK_MEMBER[0]), people.get(email=OTHER_MEMBER[0])
-    for member in (giulia, marco):
+    chiara = _person(*CLOSING_ONLY_MEMBER)
+    for member in (giulia, marco, chiara):
         _confirmed(event, member, use_case)
     runs = [
         (marco, {"score": 0.9312, "share_notebook": True}, good_notebook()),
         (giulia, {"score": 0.5}, good_notebook(feature=False)),
         (giulia, {"status": Submission.Status.FAILED, "reason": Submission.Reason.EXCEPTION, "failed_cell": 1,
                   "message": "Cell 1 raised KeyError: 'radius'"}, broken_notebook()),
+        (marco, {"status": Submission.Status.FAILED, "reason": Submission.Reason.EXCEPTION, "failed_cell": 1,
+                  "message": "Cell 1 raised KeyError: 'rad'"}, broken_notebook("rad")),
     ]  # fmt: skip
     for member, fields, text in runs:
         submission = Submission(

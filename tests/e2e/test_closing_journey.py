@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.browsing import SCREENSHOTS, Site, requires_browser, shoot, shoot_both, sign_in
+from tests.e2e.site_data import CLOSING_ONLY_MEMBER
 
 pytestmark = [requires_browser, pytest.mark.slow]
 
@@ -57,17 +58,17 @@ def test_the_organizer_releases_the_solution_and_issues_certificates_a_participa
     assert organizer.get_by_role("status").filter(has_text=f"Notebook of {site['other_member_name']}").count() == 1
     shoot_both(organizer, "closing-01-organizer-debrief")
 
-    # Certificates: issued to both participants, all of them in one zip.
+    # Certificates: issued to the three participants, all of them in one zip.
     organizer.get_by_role("link", name=EVENT).first.click()
     organizer.get_by_role("navigation", name="Event pages").get_by_role("link", name="Closing").click()
     organizer.get_by_label("Signed by").fill("Prof. Maria Bianchi, ML_INFN")
     organizer.get_by_role("button", name="Save the wording").click()
     organizer.get_by_role("button", name="Issue certificates").click()
-    assert organizer.get_by_role("status").filter(has_text="Issued 2 certificates").count() == 1
+    assert organizer.get_by_role("status").filter(has_text="Issued 3 certificates").count() == 1
     with organizer.expect_download() as download:
         organizer.get_by_role("button", name="Download all (.zip)").click()
     archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
-    assert len(archive.namelist()) == 2
+    assert len(archive.namelist()) == 3
     marcos = next(name for name in archive.namelist() if "marco" in name)
     marcos_address = VERIFY.search(pdf_text(archive.read(marcos)))
     assert marcos_address is not None
@@ -82,13 +83,25 @@ def test_the_organizer_releases_the_solution_and_issues_certificates_a_participa
     assert "KeyError" in giulia.locator("#common-errors").inner_text()
     assert "2 participants scored" in giulia.locator("#score-summary").inner_text()
     shoot_both(giulia, "closing-03-participant-debrief")
+    # She still solves breast-cancer in the base hackathon: its released solution waits until she has finished there.
     giulia.get_by_role("link", name=f"Reference solution of {EXERCISE}", exact=True).click()
-    assert "LogisticRegression" in giulia.locator(".notebook").inner_text()
-    assert "HIDDEN TESTS" not in giulia.content()
-    with giulia.expect_download() as download:
-        giulia.get_by_role("button", name="Download the notebook (.ipynb)").click()
+    assert "You still take part in this exercise in" in giulia.locator("main").inner_text()
+    assert "LogisticRegression" not in giulia.content()
+    shoot(giulia, "closing-04-participant-solution-withheld")
+
+    # Chiara, of this event only, reads it and downloads it.
+    chiara = new_person()
+    sign_in(chiara, site, CLOSING_ONLY_MEMBER[0])
+    chiara.goto(site.page_url(f"/events/{slug}/"))
+    chiara.get_by_role("button", name="My event: exercises, submissions, help").click()
+    chiara.get_by_role("link", name=f"Debrief and solutions: {EXERCISE}").click()
+    chiara.get_by_role("link", name=f"Reference solution of {EXERCISE}", exact=True).click()
+    assert "LogisticRegression" in chiara.locator(".notebook").inner_text()
+    assert "HIDDEN TESTS" not in chiara.content()
+    with chiara.expect_download() as download:
+        chiara.get_by_role("button", name="Download the notebook (.ipynb)").click()
     assert download.value.suggested_filename == "breast-cancer-solution.ipynb"
-    shoot(giulia, "closing-04-participant-solution")
+    shoot(chiara, "closing-04-participant-solution")
 
     # Her certificate, from My event: drawn to a picture to look at, and confirmed at its address by anyone.
     giulia.goto(site.page_url(f"/events/{slug}/me/"))
