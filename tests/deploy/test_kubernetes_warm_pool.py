@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,8 +26,11 @@ from kubernetes.client import ApiClient
 from sandbox import warm
 from sandbox.backends import kubernetes as backend
 from sandbox.jobs import Job, Limits, Outcome, SandboxConfig
+from sandbox.runner import read_report
+from tests.builders.notebooks import write_notebook
 from tests.deploy.test_kubernetes_backend import FakeClock, notebook_job, options_for
 
+ROOT = Path(__file__).resolve().parents[2]
 RECORDINGS = Path(__file__).parent / "recordings"
 LIMITS = Limits(wall_seconds=60, memory_bytes=512 * 1024 * 1024, disk_bytes=64 * 1024 * 1024, cpus=2.0)
 DELETED = {"apiVersion": "v1", "kind": "Status", "status": "Success"}
@@ -363,3 +368,42 @@ def test_without_a_pool_size_it_has_no_pool_and_runs_each_job_cold(tmp_path: Pat
     config = SandboxConfig(state_dir=tmp_path, warm_pool_size=0, cluster=options)
     assert backend.Backend(config).warm_pool is None
     assert backend.Backend(SandboxConfig(state_dir=tmp_path, warm_pool_size=1)).warm_pool is None  # no cluster
+
+
+# --- the runner's side of the hand-over ------------------------------------------------------------------------
+
+
+def test_a_warm_runner_says_ready_in_a_file_and_runs_the_request_renamed_into_its_stage(tmp_path: Path) -> None:
+    """What a pool pod runs, outside any sandbox: the ready file appears, then the request is taken whole."""
+    stage, workdir = tmp_path / "stage", tmp_path / "job"  # /job/.stage and /job in a pod
+    output = workdir / "output"
+    stage.mkdir()
+    output.mkdir(parents=True)
+    ready = output / backend.READY_NAME
+    runner = subprocess.Popen(
+        [
+            *[sys.executable, "-m", "sandbox.runner", "--limits", '{"wall_seconds": 60}', "--preload", "json"],
+            *["--warm-request", str(stage / warm.REQUEST_NAME), "--ready-file", str(ready), "--warm", "-"],
+        ],
+        cwd=workdir,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert runner.poll() is None, "the runner ended before it was warm"
+            assert time.monotonic() < deadline, "no ready file within a minute"
+            time.sleep(0.05)
+        job = Job(output_dir=output, notebook=write_notebook(tmp_path / "n.ipynb", "open('output/x', 'w').write('1')"))
+        ready.unlink()
+        warm.hand_over(job, warm.stage_inputs(job, stage), stage, str(stage), tmp_path)
+        stdout, _ = runner.communicate(timeout=60)
+    finally:
+        runner.kill()
+    report = read_report(stdout)
+    assert report is not None and report.outcome is Outcome.OK, stdout
+    assert stdout.startswith('{"event": "ready"}')
+    assert (output / "x").read_text() == "1"
