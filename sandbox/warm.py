@@ -2,7 +2,8 @@
 
 `SandboxPool` keeps the pool (what to warm, taking, refilling, expiry, the one spawning thread); a backend
 subclasses it with how to start, hand over to and destroy its own kind of sandbox: `WarmPool` here for bwrap,
-`sandbox.backends.docker.ContainerPool` for containers, `sandbox.backends.kubernetes.PodPool` for pods.
+`sandbox.backends.docker.ContainerPool` for containers, `sandbox.backends.kubernetes.PodPool` for pods (both
+`StagedPool`s: made before their job, they get its inputs through a stage folder of their own).
 
 Per runtime the pool keeps `warm_pool_size` sandboxes running `python -m sandbox.runner --warm`: the kernel
 is started and `warm_imports[runtime]` imported, then the runner waits for its one job on stdin. Each
@@ -383,6 +384,27 @@ class SandboxPool(Generic[S]):
                     self._want(sandbox.runtime, *self.wanted[sandbox.runtime])
 
 
+class StagedPool(SandboxPool[S]):
+    """A pool of sandboxes made before their job with a stage folder of their own (docker's, kubernetes').
+
+    Their folders are fixed when they are made, so a job's inputs are put into the stage at hand-over: hard
+    links, or copies up to COPY_MAX_BYTES in all (`stageable`). `/job` holds the backend's own names (output/,
+    dot-folders such as the stage), which no mount may take.
+    """
+
+    def fits(self, job: Job) -> bool:
+        """Take CPU notebooks whose mounts are plain names that are not the backend's own."""
+        return fits(job) and all(m.name not in base.RESERVED_NAMES and not m.name.startswith(".") for m in job.mounts)
+
+    def can_link(self, job: Job) -> bool:
+        """Tell whether the job's inputs can be staged: hard-linked, or else small enough to copy."""
+        return stageable(job, self.root)
+
+    def stage(self, sandbox: S, job: Job) -> str:
+        """Link the job's inputs and copy its notebook into the sandbox's stage; return the notebook's name."""
+        return stage_inputs(job, sandbox.stage)
+
+
 class WarmPool(SandboxPool[WarmSandbox]):
     """Sandboxes kept warm per runtime for one bwrap backend configuration."""
 
@@ -494,14 +516,6 @@ def fits(job: Job) -> bool:
         if "/" in mount.name or mount.name in ("", ".", "..") or not os.path.exists(mount.source):
             return False
     return True
-
-
-def fits_job_folder(job: Job) -> bool:
-    """Tell whether a container or pod made before its job can take it: `fits`, and no backend's name is taken.
-
-    A mount may not be named output/ or a dot-folder such as the stage: those names in /job are the backend's.
-    """
-    return fits(job) and all(m.name not in base.RESERVED_NAMES and not m.name.startswith(".") for m in job.mounts)
 
 
 def stage_inputs(job: Job, stage: Path) -> str:

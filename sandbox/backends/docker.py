@@ -635,7 +635,7 @@ class PooledContainer(warm.PooledSandbox):
         return not self.run.ended.is_set()
 
 
-class ContainerPool(warm.SandboxPool[PooledContainer]):
+class ContainerPool(warm.StagedPool[PooledContainer]):
     """Containers kept warm per runtime for one docker backend configuration, one job each.
 
     A container is made with `Backend.container_options` for the limits it warms for (so memory, CPU, processes,
@@ -652,14 +652,6 @@ class ContainerPool(warm.SandboxPool[PooledContainer]):
 
     def source_for(self, runtime: str) -> str | None:
         return self.backend.image_for(runtime)
-
-    def fits(self, job: Job) -> bool:
-        """A warm container takes CPU notebooks whose mounts are plain names that are not the backend's own."""
-        return warm.fits_job_folder(job)
-
-    def can_link(self, job: Job) -> bool:
-        """Tell whether the job's inputs can be staged: hard-linked, or else small enough to copy."""
-        return warm.stageable(job, self.root)
 
     def usable_for(self, sandbox: PooledContainer, job: Job) -> bool:
         """A container must outlive the job's wall clock and the copying out by the usual margin."""
@@ -712,10 +704,6 @@ class ContainerPool(warm.SandboxPool[PooledContainer]):
         if not sandbox.ready.is_set():
             text = (b"".join(sandbox.run.stdout) + b"".join(sandbox.run.stderr)).decode("utf-8", "replace")
             self.died_warming(sandbox, text)
-
-    def stage(self, sandbox: PooledContainer, job: Job) -> str:
-        """Link the job's inputs and copy its notebook into the container's stage; return the notebook's name."""
-        return warm.stage_inputs(job, sandbox.stage)
 
     def run_in(self, sandbox: PooledContainer, job: Job, name: str, started: float) -> Result:
         """Write the job's request into the stage, then watch, measure and copy out as for a cold job."""

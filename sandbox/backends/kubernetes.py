@@ -365,9 +365,7 @@ class Backend(base.Backend):
         """Make a pool pod's folder on the shared volume: an empty stage (read-only to it) and output/."""
         assert self.options is not None
         root = self.options.shared_path
-        folder = root / JOBS_FOLDER / job_id
-        (folder / "output").mkdir(parents=True)
-        os.chmod(folder / "output", 0o777)  # noqa: S103 - as a cold job's: writable by the job's uid alone there
+        folder = self.job_folder(job_id)
         (folder / "stage").mkdir()
         os.chmod(folder / "stage", 0o755)  # noqa: S103 - the job's uid must read it; it is mounted read-only
         relative = folder.resolve().relative_to(root.resolve()).as_posix()
@@ -382,15 +380,21 @@ class Backend(base.Backend):
             stage_subpath=f"{relative}/stage",
         )
 
-    def stage(self, job: Job, job_id: str) -> Staging:
-        """Put the job's notebook, mounts and an empty output/ on the shared volume; return their subPaths."""
+    def job_folder(self, job_id: str) -> Path:
+        """Make the job's (or pool pod's) folder on the shared volume with an empty output/; return the folder."""
         assert self.options is not None
-        root = self.options.shared_path
-        folder = root / JOBS_FOLDER / job_id
+        folder = self.options.shared_path / JOBS_FOLDER / job_id
         (folder / "output").mkdir(parents=True)
         # The job runs as 10001 and the worker as another uid: output/ alone is writable by the job, and only
         # this job's pod mounts it.
         os.chmod(folder / "output", 0o777)  # noqa: S103
+        return folder
+
+    def stage(self, job: Job, job_id: str) -> Staging:
+        """Put the job's notebook, mounts and an empty output/ on the shared volume; return their subPaths."""
+        assert self.options is not None
+        root = self.options.shared_path
+        folder = self.job_folder(job_id)
         mount_subpaths = []
         for mount in job.mounts:
             source = Path(mount.source).resolve()
@@ -639,7 +643,7 @@ class PooledPod(warm.PooledSandbox):
         return self.staging.output / READY_NAME
 
 
-class PodPool(warm.SandboxPool[PooledPod]):
+class PodPool(warm.StagedPool[PooledPod]):
     """Pods kept warm per runtime for one kubernetes backend configuration, one job each.
 
     A pod's Job is `pool_manifest`: a cold job's for the limits it warms for (resources, security context, network
@@ -661,14 +665,6 @@ class PodPool(warm.SandboxPool[PooledPod]):
 
     def source_for(self, runtime: str) -> str | None:
         return self.options.image_for(runtime)
-
-    def fits(self, job: Job) -> bool:
-        """A warm pod takes CPU notebooks whose mounts are plain names that are not the backend's own."""
-        return warm.fits_job_folder(job)
-
-    def can_link(self, job: Job) -> bool:
-        """Tell whether the job's inputs can be staged on the shared volume: hard-linked, or small enough to copy."""
-        return warm.stageable(job, self.root)
 
     def usable_for(self, sandbox: PooledPod, job: Job) -> bool:
         """A pod's Job must outlive the job's wall clock and the margin, or its deadline would end the job."""
@@ -734,10 +730,6 @@ class PodPool(warm.SandboxPool[PooledPod]):
                 "Could not learn whether warm pod %s is ready (%s); running cold.", sandbox.name, first_line(exc)
             )
             return False
-
-    def stage(self, sandbox: PooledPod, job: Job) -> str:
-        """Link the job's inputs and copy its notebook into the pod's stage; return the notebook's name."""
-        return warm.stage_inputs(job, sandbox.stage)
 
     def run_in(self, sandbox: PooledPod, job: Job, name: str, started: float) -> Result:
         """Hand the request over, then watch, read the log, delete and copy output/ back as for a cold job."""
