@@ -174,9 +174,20 @@ class Pooled:
         self.pool = pool
 
     def warm(self) -> dict[str, Any]:
-        """Start warming for the notebook jobs' limits; return the first pool Job's body."""
+        """Start warming for the notebook jobs' limits; return the first pool Job's body once the pool holds it."""
         self.pool.prepare("cpu", LIMITS)
+        self.wait_idle()
         return self.cluster.wait_for_pool_jobs(1)[0]
+
+    def wait_idle(self) -> None:
+        """Wait until the pool holds its pod: the spawning thread keeps it only once its Job is created."""
+        deadline = time.monotonic() + 10
+        while True:
+            with self.pool.lock:
+                if len(self.pool.idle) == self.pool.size:
+                    return
+            assert time.monotonic() < deadline, "the pool never held its pod"
+            time.sleep(0.01)
 
 
 @pytest.fixture
@@ -285,6 +296,7 @@ def test_the_hand_over_stages_the_inputs_and_the_request_and_the_result_is_judge
 def test_each_pod_serves_one_job_and_is_replaced_after_it(pooled: Pooled, tmp_path: Path) -> None:
     pooled.warm()
     first = pooled.backend.run(a_notebook_job(tmp_path, output_dir=tmp_path / "first"))
+    pooled.wait_idle()  # the replacement, created as the first job took its pod
     second = pooled.backend.run(a_notebook_job(tmp_path, output_dir=tmp_path / "second"))
 
     assert first.outcome is second.outcome is Outcome.OK
@@ -368,6 +380,20 @@ def test_without_a_pool_size_it_has_no_pool_and_runs_each_job_cold(tmp_path: Pat
     config = SandboxConfig(state_dir=tmp_path, warm_pool_size=0, cluster=options)
     assert backend.Backend(config).warm_pool is None
     assert backend.Backend(SandboxConfig(state_dir=tmp_path, warm_pool_size=1)).warm_pool is None  # no cluster
+
+
+@pytest.mark.parametrize("pooled", ["pool_image_pull_backoff"], indirect=True)
+def test_a_pod_that_cannot_start_is_a_failed_start_and_the_job_runs_cold(pooled: Pooled, tmp_path: Path) -> None:
+    body = pooled.warm()
+    before = pooled.clock.now
+    result = pooled.backend.run(a_notebook_job(tmp_path))
+
+    assert pooled.pool.failures["cpu"] == 1
+    assert body["metadata"]["name"] in pooled.cluster.deleted
+    assert pooled.clock.now - before == 2.0  # one poll while it was creating, then the pull's back-off is final
+    assert result.outcome is Outcome.INFRASTRUCTURE and result.warm is False
+    assert "ImagePullBackOff" in result.message  # the cold Job's own, with the same image
+    assert pooled.cluster.finished()
 
 
 # --- the runner's side of the hand-over ------------------------------------------------------------------------
