@@ -83,7 +83,7 @@ def close_sandboxes_at_exit(**kwargs: object) -> None:
     """Stop this worker process's warm sandboxes when it exits (prefork children skip `atexit`).
 
     bwrap's would die with the process anyway; warm containers would wait, holding their memory, until their
-    expiry stops them (sandbox.backends.docker.POOL_IDLE_S).
+    expiry stops them (sandbox.warm.POOL_IDLE_S).
     """
     import sandbox.warm
 

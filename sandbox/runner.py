@@ -6,7 +6,7 @@ interpreter, the job's working directory as the current directory, and a clean e
     python -m sandbox.runner [--limits JSON] [--env JSON] NOTEBOOK REPORT
     python -m sandbox.runner [--limits JSON] [--env JSON] --command REPORT -- ARGV...
     python -m sandbox.runner [--limits JSON] [--preload MOD,MOD] --warm REPORT
-    python -m sandbox.runner [--limits JSON] [--preload MOD,MOD] --warm-request PATH --warm REPORT
+    python -m sandbox.runner [--limits JSON] [--preload MOD,MOD] --warm-request PATH [--ready-file PATH] --warm REPORT
 
 NOTEBOOK is a path relative to the working directory. `--limits` is `json.dumps(dataclasses.asdict(Limits))`
 (missing fields take their defaults); `--env` is a JSON object of extra variables for the kernel or command.
@@ -22,6 +22,9 @@ With `--warm-request PATH` the request is not read from stdin but from the file 
 started long before its job has no stdin the worker can write to): the worker writes it whole and renames it
 into place. Its `links` object names links to make in the working directory first, `{NAME: TARGET}`, so that
 inputs staged in a folder the sandbox already sees appear where a cold job finds them.
+With `--ready-file PATH` the runner also creates the empty file PATH once it is ready, for a worker that cannot
+read REPORT while the runner waits (a Kubernetes pod's log is read once, after the pod ends; the file lies in
+its output/ on the shared volume, and the worker removes it before the hand-over).
 
 Before the first cell, hidden setup code (`sandbox.output_guard`) makes the kernel count what it prints and
 exit with `FLOOD_EXIT_CODE` once past `output_bytes`; the runner reports that as `output`. Without it,
@@ -636,10 +639,17 @@ def make_links(links: Mapping[str, str]) -> None:
         os.symlink(target, name)
 
 
-async def run_warm(limits: Limits, preload: Sequence[str], report: TextIO, request_path: Path | None = None) -> Report:
+async def run_warm(
+    limits: Limits,
+    preload: Sequence[str],
+    report: TextIO,
+    request_path: Path | None = None,
+    ready_path: Path | None = None,
+) -> Report:
     """Start the kernel and preload, announce readiness, then run the one notebook that arrives on stdin.
 
-    With `request_path`, the notebook's request arrives in that file instead (see the module's docstring).
+    With `request_path`, the notebook's request arrives in that file instead; with `ready_path`, readiness is
+    also announced by creating that file (see the module's docstring).
     """
     run = NotebookRun(limits, {}, preload)
     run.deadline = time.monotonic() + 3600.0  # warming up has no job clock yet
@@ -650,6 +660,8 @@ async def run_warm(limits: Limits, preload: Sequence[str], report: TextIO, reque
         return Report(Outcome.INFRASTRUCTURE, f"{MESSAGES[Outcome.INFRASTRUCTURE]} ({exc})", 0.0)
     report.write(json.dumps({"event": "ready"}) + "\n")
     report.flush()
+    if ready_path is not None:
+        ready_path.touch()
     loop = asyncio.get_running_loop()
     if request_path is not None:
         line = await loop.run_in_executor(None, wait_for_request, request_path)
@@ -751,11 +763,12 @@ def parse_args(argv: Sequence[str]) -> dict[str, Any]:
         "command": False,
         "warm": False,
         "warm-request": None,
+        "ready-file": None,
     }
     positional: list[str] = []
     while args:
         arg = args.pop(0)
-        if arg in ("--limits", "--env", "--preload", "--warm-request"):
+        if arg in ("--limits", "--env", "--preload", "--warm-request", "--ready-file"):
             if not args:
                 raise SystemExit(f"sandbox.runner: {arg} needs a value")
             opts[arg[2:]] = args.pop(0)
@@ -791,7 +804,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif opts["warm"]:
             preload = [m for m in opts["preload"].split(",") if m]
             request = Path(opts["warm-request"]) if opts["warm-request"] else None
-            result = asyncio.run(run_warm(limits, preload, report, request))
+            ready = Path(opts["ready-file"]) if opts["ready-file"] else None
+            result = asyncio.run(run_warm(limits, preload, report, request, ready))
         else:
             result = asyncio.run(run_notebook(Path(opts["notebook"]), limits, env))
     except Exception as exc:  # the runner's own failure is the sandbox's fault, never the participant's

@@ -2,7 +2,8 @@
 
 `SandboxPool` keeps the pool (what to warm, taking, refilling, expiry, the one spawning thread); a backend
 subclasses it with how to start, hand over to and destroy its own kind of sandbox: `WarmPool` here for bwrap,
-`sandbox.backends.docker.ContainerPool` for containers.
+`sandbox.backends.docker.ContainerPool` for containers, `sandbox.backends.kubernetes.PodPool` for pods (both
+`StagedPool`s: made before their job, they get its inputs through a stage folder of their own).
 
 Per runtime the pool keeps `warm_pool_size` sandboxes running `python -m sandbox.runner --warm`: the kernel
 is started and `warm_imports[runtime]` imported, then the runner waits for its one job on stdin. Each
@@ -39,6 +40,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,14 @@ log = logging.getLogger(__name__)
 WARM_START_S = 180.0  # the longest a job waits for a sandbox still warming up; a cold start is no faster
 MAX_FAILED_STARTS = 3  # in a row, per runtime: then the runtime stays cold (its imports or kernel are broken)
 READY_LINE = b'{"event": "ready"}'
+REQUEST_NAME = ".request.json"  # in a stage: the job's request, renamed into place whole (`hand_over`)
+# A container or pod made before its job (docker, kubernetes) is replaced after waiting this long, and ends by
+# itself POOL_IDLE_S + its wall clock + a margin after its start, so a killed worker's leave no memory held for ever.
+POOL_IDLE_S = 900
+# Inputs that cannot be hard-linked into such a sandbox's stage (another mount, as the private data is) are copied,
+# up to this much in all; a larger data set runs cold. A copy of 256 MiB takes well under a second, a cold
+# container with its imports 9-24 s (docs/benchmarks.md).
+COPY_MAX_BYTES = 256 * 1024 * 1024
 WORKER_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 
 
@@ -190,6 +200,10 @@ class SandboxPool(Generic[S]):
         """Tell whether an idle sandbox has waited too long and must be replaced; the default never expires."""
         return False
 
+    def wait_warm(self, sandbox: S, timeout: float) -> bool:
+        """Wait (up to `timeout` s) until a taken sandbox is warm; False if it died or is late (it then runs cold)."""
+        return sandbox.wait_ready(timeout)
+
     # --- the caller's side ----------------------------------------------------------------------------
 
     def prepare(self, runtime: str, limits: Limits, source: str | Path | None = None) -> None:
@@ -283,8 +297,10 @@ class SandboxPool(Generic[S]):
                 self._want(job.runtime, source, job.limits)  # its replacement starts now
         if chosen is None:
             return None
-        if not chosen.wait_ready(WARM_START_S):
-            log.warning("A warm sandbox for %s was not ready in time; running the job cold.", job.runtime)
+        if not self.wait_warm(chosen, WARM_START_S):
+            log.warning(
+                "A warm sandbox for %s did not become ready (it ended, or was late); running cold.", job.runtime
+            )
             self.destroy(chosen)
             return None
         return chosen
@@ -349,19 +365,44 @@ class SandboxPool(Generic[S]):
         with self.lock:
             self.failures[sandbox.runtime] = 0
 
-    def died_warming(self, sandbox: S, text: str) -> None:
-        """Note that a sandbox ended before it was warm: count the failure, destroy it and ask for another."""
+    def died_warming(self, sandbox: S, text: str, *, taken: bool = False) -> None:
+        """Note that a sandbox ended before it was warm: count the failure, destroy it and ask for another.
+
+        `taken`: a job had taken it while it warmed (kubernetes learns it only then); its taker destroys it.
+        """
         with self.lock:
-            closing = self.closed or sandbox not in self.idle
+            closing = self.closed or (sandbox not in self.idle and not taken)
             if sandbox in self.idle:
                 self.idle.remove(sandbox)
         if not closing:
             log.warning("A warm sandbox for %s ended while warming up: %s", sandbox.runtime, text[-500:])
             self.failed(sandbox.runtime)
-            self.destroy(sandbox)
+            if not taken:
+                self.destroy(sandbox)
             with self.lock:
                 if not self.closed:
                     self._want(sandbox.runtime, *self.wanted[sandbox.runtime])
+
+
+class StagedPool(SandboxPool[S]):
+    """A pool of sandboxes made before their job with a stage folder of their own (docker's, kubernetes').
+
+    Their folders are fixed when they are made, so a job's inputs are put into the stage at hand-over: hard
+    links, or copies up to COPY_MAX_BYTES in all (`stageable`). `/job` holds the backend's own names (output/,
+    dot-folders such as the stage), which no mount may take.
+    """
+
+    def fits(self, job: Job) -> bool:
+        """Take CPU notebooks whose mounts are plain names that are not the backend's own."""
+        return fits(job) and all(m.name not in base.RESERVED_NAMES and not m.name.startswith(".") for m in job.mounts)
+
+    def can_link(self, job: Job) -> bool:
+        """Tell whether the job's inputs can be staged: hard-linked, or else small enough to copy."""
+        return stageable(job, self.root)
+
+    def stage(self, sandbox: S, job: Job) -> str:
+        """Link the job's inputs and copy its notebook into the sandbox's stage; return the notebook's name."""
+        return stage_inputs(job, sandbox.stage)
 
 
 class WarmPool(SandboxPool[WarmSandbox]):
@@ -376,15 +417,7 @@ class WarmPool(SandboxPool[WarmSandbox]):
         return str(python) if python is not None else None
 
     def stage(self, sandbox: WarmSandbox, job: Job) -> str:
-        """Put the notebook and each mount into the sandbox's stage; return the notebook's name in /job."""
-        assert job.notebook is not None
-        name = base.notebook_name_for(job)
-        assert name is not None
-        for mount in job.mounts:
-            stage_copy(mount.source, sandbox.stage / mount.name)
-        shutil.copyfile(job.notebook, sandbox.stage / name)
-        os.chmod(sandbox.stage / name, 0o644)
-        return name
+        return stage_inputs(job, sandbox.stage)
 
     def run_in(self, sandbox: WarmSandbox, job: Job, name: str, started: float) -> Result:
         """Hand the staged job to the waiting runner, watch it like a cold job, and collect its output/."""
@@ -485,6 +518,61 @@ def fits(job: Job) -> bool:
     return True
 
 
+def stage_inputs(job: Job, stage: Path) -> str:
+    """Put the notebook and each mount into a sandbox's stage folder; return the notebook's name in /job.
+
+    Mounts are hard-linked where the file system allows and copied otherwise (`stage_copy`); the notebook is copied
+    (its file is the participant's, and the job must not change it through a link).
+    """
+    assert job.notebook is not None
+    name = base.notebook_name_for(job)
+    assert name is not None
+    for mount in job.mounts:
+        stage_copy(mount.source, stage / mount.name)
+    shutil.copyfile(job.notebook, stage / name)
+    os.chmod(stage / name, 0o644)
+    return name
+
+
+def hand_over(job: Job, name: str, stage: Path, stage_mount: str, scratch: Path) -> None:
+    """Write the job's request for a runner started with `--warm-request <stage_mount>/REQUEST_NAME`.
+
+    The runner links /job/<mount> and /job/<notebook> to the stage, where `stage_inputs` put them, so the job finds
+    its files where a cold job does. The request is written in `scratch` (a folder of the sandbox's on the same
+    file system, not the stage) and renamed into the stage whole: the runner reads it as soon as it appears.
+    """
+    links = {mount.name: f"{stage_mount}/{mount.name}" for mount in job.mounts}
+    links[name] = f"{stage_mount}/{name}"
+    request = {"notebook": name, "limits": json.loads(limits_to_json(job.limits)), "env": dict(job.env), "links": links}
+    written = scratch / f"request.{uuid.uuid4().hex}.tmp"
+    written.write_text(json.dumps(request) + "\n")
+    os.chmod(written, 0o644)
+    os.rename(written, stage / REQUEST_NAME)
+
+
+def links_into(source: Path, folder: Path) -> bool:
+    """Tell whether a file of `source` (the first one found) can be hard-linked into `folder`: same mount."""
+    for parent, _, files in os.walk(source):
+        for name in files:
+            probe = folder / f".link-probe-{uuid.uuid4().hex}"
+            try:
+                os.link(Path(parent) / name, probe, follow_symlinks=False)
+            except OSError:
+                return False
+            probe.unlink()
+            return True
+    return True  # nothing to link: an empty folder is made, not linked
+
+
+def stageable(job: Job, folder: Path) -> bool:
+    """Tell whether the job's inputs can be staged in `folder`: hard-linked, or else small enough to copy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if all(links_into(Path(mount.source), folder) for mount in job.mounts):
+        return True
+    copied = sum(host.usage_of(Path(mount.source), 1_000_000)[0] for mount in job.mounts)
+    return copied <= COPY_MAX_BYTES
+
+
 def stage_copy(source: Path, dest: Path) -> None:
     """Put `source` (a folder or a file) at `dest`: hard links where possible, copies otherwise, links kept.
 
@@ -552,6 +640,7 @@ def pool_key(backend: PoolOwner) -> str:
             sorted(config.docker_images.items()),
             config.warm_pool_size,
             sorted((k, list(v)) for k, v in config.warm_imports.items()),
+            repr(config.cluster),
         ]
     )
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import os
 import shutil
@@ -77,16 +76,13 @@ STOP_RETRIES = 5
 # The warm pool's containers (ContainerPool): each has a host folder of its own bound read-only here, into which
 # a job's inputs are hard-linked and its request written when it arrives (its binds were fixed at its creation).
 POOL_STAGE = f"{WORKDIR}/.stage"
-REQUEST_NAME = ".request.json"
+REQUEST_NAME = warm.REQUEST_NAME
 POOL_LABEL = "ml-infn.sandbox.pool"  # on pool containers: the runtime they were warmed for
-# An idle pool container is replaced after this long, and stops by itself (its main process is a `sleep` of its
-# lifetime) POOL_IDLE_S + its wall clock + LEFTOVER_MARGIN_S after its start: so a killed worker's warm
+# An idle pool container is replaced after warm.POOL_IDLE_S, and stops by itself (its main process is a `sleep` of
+# its lifetime) POOL_IDLE_S + its wall clock + LEFTOVER_MARGIN_S after its start: so a killed worker's warm
 # containers free their memory and are removed by the periodic cleanup like any job container past its expiry.
-POOL_IDLE_S = 900
-# Inputs that cannot be hard-linked into a warm container's stage (another mount, as the private data and the
-# state folder are in deploy/compose.yaml) are copied, up to this much in all; a larger data set runs cold. A
-# copy of 256 MiB takes well under a second, a cold container with its imports 9-24 s (docs/benchmarks.md).
-COPY_MAX_BYTES = 256 * 1024 * 1024
+# Inputs that cannot be hard-linked into its stage (the private data and the state folder are two mounts in
+# deploy/compose.yaml) are copied up to warm.COPY_MAX_BYTES.
 CAP_WATCH_INTERVAL_S = 1.0  # each look is a `docker exec`: cheaper than bwrap's file read, so less often
 # The container's process count, cap and refusals (cgroup v1, then v2; only one set exists). Read with `cat`
 # alone: at the cap a shell inside could not fork it.
@@ -245,7 +241,7 @@ class Backend(base.Backend):
         lifetime = limits.wall_seconds + LEFTOVER_MARGIN_S
         if pool_stage is not None:
             mounts.append(DockerMount(POOL_STAGE, str(pool_stage.resolve()), type="bind", read_only=True))
-            lifetime += POOL_IDLE_S
+            lifetime += warm.POOL_IDLE_S
             labels[POOL_LABEL] = job.runtime
             command = ["sleep", str(int(lifetime))]
         labels[EXPIRES_LABEL] = str(int(time.time() + lifetime))
@@ -639,7 +635,7 @@ class PooledContainer(warm.PooledSandbox):
         return not self.run.ended.is_set()
 
 
-class ContainerPool(warm.SandboxPool[PooledContainer]):
+class ContainerPool(warm.StagedPool[PooledContainer]):
     """Containers kept warm per runtime for one docker backend configuration, one job each.
 
     A container is made with `Backend.container_options` for the limits it warms for (so memory, CPU, processes,
@@ -656,20 +652,6 @@ class ContainerPool(warm.SandboxPool[PooledContainer]):
 
     def source_for(self, runtime: str) -> str | None:
         return self.backend.image_for(runtime)
-
-    def fits(self, job: Job) -> bool:
-        """A warm container takes CPU notebooks whose mounts are plain names that are not the backend's own."""
-        return warm.fits(job) and all(
-            m.name not in base.RESERVED_NAMES and not m.name.startswith(".") for m in job.mounts
-        )
-
-    def can_link(self, job: Job) -> bool:
-        """Tell whether the job's inputs can be staged: hard-linked, or else small enough to copy."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        if all(links_into(Path(mount.source), self.root) for mount in job.mounts):
-            return True
-        copied = sum(host.usage_of(Path(mount.source), 1_000_000)[0] for mount in job.mounts)
-        return copied <= COPY_MAX_BYTES
 
     def usable_for(self, sandbox: PooledContainer, job: Job) -> bool:
         """A container must outlive the job's wall clock and the copying out by the usual margin."""
@@ -723,35 +705,13 @@ class ContainerPool(warm.SandboxPool[PooledContainer]):
             text = (b"".join(sandbox.run.stdout) + b"".join(sandbox.run.stderr)).decode("utf-8", "replace")
             self.died_warming(sandbox, text)
 
-    def stage(self, sandbox: PooledContainer, job: Job) -> str:
-        """Link the job's inputs and copy its notebook into the container's stage; return the notebook's name."""
-        assert job.notebook is not None
-        name = base.notebook_name_for(job)
-        assert name is not None
-        for mount in job.mounts:
-            warm.stage_copy(mount.source, sandbox.stage / mount.name)
-        shutil.copyfile(job.notebook, sandbox.stage / name)
-        os.chmod(sandbox.stage / name, 0o644)
-        return name
-
     def run_in(self, sandbox: PooledContainer, job: Job, name: str, started: float) -> Result:
         """Write the job's request into the stage, then watch, measure and copy out as for a cold job."""
         import docker.errors
 
-        links = {mount.name: f"{POOL_STAGE}/{mount.name}" for mount in job.mounts}
-        links[name] = f"{POOL_STAGE}/{name}"
-        request = {
-            "notebook": name,
-            "limits": json.loads(limits_to_json(job.limits)),
-            "env": dict(job.env),
-            "links": links,
-        }
-        written = sandbox.folder / "request.tmp"
-        written.write_text(json.dumps(request) + "\n")
-        os.chmod(written, 0o644)
         run = sandbox.run
         run.limits = job.limits  # the wall clock and the cap watch, counted from now
-        os.rename(written, sandbox.stage / REQUEST_NAME)  # whole, at once: the runner reads it when it appears
+        warm.hand_over(job, name, sandbox.stage, POOL_STAGE, sandbox.folder)
         try:
             run.wait()
             end_job_processes(sandbox.container)
@@ -775,20 +735,6 @@ class ContainerPool(warm.SandboxPool[PooledContainer]):
         with contextlib.suppress(Exception):
             sandbox.client.close()
         remove_tree(sandbox.folder)
-
-
-def links_into(source: Path, folder: Path) -> bool:
-    """Tell whether a file of `source` (the first one found) can be hard-linked into `folder`: same mount."""
-    for parent, _, files in os.walk(source):
-        for name in files:
-            probe = folder / f".link-probe-{uuid.uuid4().hex}"
-            try:
-                os.link(Path(parent) / name, probe, follow_symlinks=False)
-            except OSError:
-                return False
-            probe.unlink()
-            return True
-    return True  # nothing to link: an empty folder is made, not linked
 
 
 def expiry_of(options: Mapping[str, Any]) -> float:

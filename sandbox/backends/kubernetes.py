@@ -21,6 +21,10 @@ requests equal to limits (Guaranteed QoS), `activeDeadlineSeconds` for the wall 
 grading layer decides about retries) and `ttlSecondsAfterFinished` as a backstop for the deletion the backend
 does itself. The runner reports on its stdout, i.e. the pod's log, which the participant's kernel cannot write.
 
+With `warm_pool_size > 0`, CPU notebook jobs run in pods started before them (`PodPool`, at the end of this
+module): a cold job's Job for the limits they warm for, plus a stage folder of their own mounted read-only, a
+deadline that covers their idle wait, and a runner that warms the kernel and waits for its request; one job each.
+
 Per-job process limits do not exist in Kubernetes: set the kubelet's `podPidsLimit` on sandbox nodes
 (docs/operations.md). The runner still reports a fork that fails with EAGAIN as `processes`.
 """
@@ -28,6 +32,7 @@ Per-job process limits do not exist in Kubernetes: set the kubelet's `podPidsLim
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -39,8 +44,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox import warm
 from sandbox.backends import base, host
-from sandbox.jobs import ClusterOptions, Job, Outcome, Result, SandboxConfig
+from sandbox.jobs import ClusterOptions, Job, Limits, Outcome, Result, SandboxConfig
 from sandbox.runner import MESSAGES, limits_to_json, read_report
 from sandbox.trees import remove_tree
 
@@ -50,6 +56,7 @@ NAME = "kubernetes"
 APP_LABEL = "ml-infn-sandbox"
 JOB_LABEL = "ml-infn.sandbox/job"
 NETWORK_LABEL = "ml-infn.sandbox/network"  # the NetworkPolicy denies all traffic to and from pods with "none"
+POOL_LABEL = "ml-infn.sandbox/pool"  # on a warm pool's Jobs: the runtime they were warmed for
 CONTAINER = "job"
 UID = 10001  # the runtime image's `participant`
 WORKDIR = "/job"
@@ -62,6 +69,13 @@ RUNNER_FOLDER = "sandbox-runner"
 WALL_GRACE_S = base.WALL_GRACE_S
 TTL_AFTER_FINISHED_S = 300
 PREPARE = f'mkdir -p {TMP} {HOME} && exec "$@"'  # the emptyDir at /job starts empty
+# A warm pool's pod (PodPool): its stage folder on the shared volume, read-only, where a job's inputs and request
+# arrive; the file its runner creates in output/ when its kernel is warm (the log is read only after the pod ends);
+# and what its Job's deadline adds to the wall clock besides warm.POOL_IDLE_S: the hand-over, the worker's own
+# backstop (WALL_GRACE_S), reading the log and copying output/ back.
+POOL_STAGE = f"{WORKDIR}/.stage"
+READY_NAME = ".warm-ready"
+POOL_MARGIN_S = 120
 # Waiting reasons that never resolve by waiting: the job cannot start, and it is not the participant's fault.
 STUCK_REASONS = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError"}
@@ -79,6 +93,7 @@ class Staging:
     notebook_name: str | None
     mount_subpaths: tuple[tuple[str, str], ...]  # (name, subPath)
     output_subpath: str
+    stage_subpath: str | None = None  # a warm pool's pod: its stage, where its job's inputs arrive later
 
 
 def in_cluster_namespace() -> str | None:
@@ -189,6 +204,40 @@ def job_manifest(job: Job, job_id: str, options: ClusterOptions, staging: Stagin
     }
 
 
+def pool_manifest(
+    runtime: str, limits: Limits, job_id: str, options: ClusterOptions, staging: Staging, imports: tuple[str, ...]
+) -> dict[str, Any]:
+    """Return the Job of a warm pool's pod: a cold job's for these limits, waiting for its job on its stage.
+
+    Everything `job_manifest` locks down is kept as it is (the same function writes it); only three things
+    differ: the stage folder is mounted read-only at POOL_STAGE, the runner warms the kernel and waits for the
+    request file there (it counts the wall clock from the request), and `activeDeadlineSeconds` is
+    `pool_deadline(limits)`, so the Job is not ended while it waits for its job.
+    """
+    assert staging.stage_subpath is not None
+    placeholder = Job(output_dir=staging.output, command=("true",), limits=limits, runtime=runtime)
+    manifest = job_manifest(placeholder, job_id, options, staging)
+    manifest["metadata"]["labels"][POOL_LABEL] = runtime
+    manifest["spec"]["template"]["metadata"]["labels"][POOL_LABEL] = runtime
+    manifest["spec"]["activeDeadlineSeconds"] = pool_deadline(limits)
+    (container,) = manifest["spec"]["template"]["spec"]["containers"]
+    runner = [
+        *["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(limits), "--preload", ",".join(imports)],
+        *["--warm-request", f"{POOL_STAGE}/{warm.REQUEST_NAME}", "--ready-file", f"{WORKDIR}/output/{READY_NAME}"],
+        *["--warm", "-"],
+    ]
+    container["command"] = ["sh", "-c", PREPARE, "sh", *runner]
+    container["volumeMounts"].append(
+        {"name": "shared", "mountPath": POOL_STAGE, "subPath": staging.stage_subpath, "readOnly": True}
+    )
+    return manifest
+
+
+def pool_deadline(limits: Limits) -> int:
+    """Return a pool Job's `activeDeadlineSeconds`: its idle wait, its job's wall clock and POOL_MARGIN_S."""
+    return int(warm.POOL_IDLE_S + limits.wall_seconds + POOL_MARGIN_S)
+
+
 def job_name(job_id: str) -> str:
     return f"ml-infn-sandbox-{job_id[:24]}"
 
@@ -266,6 +315,11 @@ class Backend(base.Backend):
             batch, core = self.apis()
         except Exception as exc:
             return base.infrastructure(f"no Kubernetes API answers: {first_line(exc)}", self.name)
+        pool = None if job.gpu else self.warm_pool  # a GPU job waits for its device in a fresh Job
+        if pool is not None:
+            result = pool.run(job, self.options.image_for(job.runtime), started)
+            if result is not None:
+                return result
         job_id = uuid.uuid4().hex
         try:
             staging = self.stage(job, job_id)
@@ -296,15 +350,51 @@ class Backend(base.Backend):
             gpu_device=self.options.gpu_resource if job.gpu else None,
         )
 
-    def stage(self, job: Job, job_id: str) -> Staging:
-        """Put the job's notebook, mounts and an empty output/ on the shared volume; return their subPaths."""
+    @property
+    def warm_pool(self) -> PodPool | None:
+        """Return this configuration's pool of warm pods (shared in the process), or None if off."""
+        if self.config.warm_pool_size <= 0 or self.options is None:
+            return None
+        return warm.shared_pool(self, lambda: PodPool(self))
+
+    def close(self) -> None:
+        if self.config.warm_pool_size > 0:
+            warm.close_pool(self)
+
+    def stage_pool_pod(self, job_id: str) -> Staging:
+        """Make a pool pod's folder on the shared volume: an empty stage (read-only to it) and output/."""
         assert self.options is not None
         root = self.options.shared_path
-        folder = root / JOBS_FOLDER / job_id
+        folder = self.job_folder(job_id)
+        (folder / "stage").mkdir()
+        os.chmod(folder / "stage", 0o755)  # noqa: S103 - the job's uid must read it; it is mounted read-only
+        relative = folder.resolve().relative_to(root.resolve()).as_posix()
+        return Staging(
+            folder=folder,
+            output=folder / "output",
+            runner_subpath=self.publish_runner(),
+            notebook_subpath=None,
+            notebook_name=None,
+            mount_subpaths=(),
+            output_subpath=f"{relative}/output",
+            stage_subpath=f"{relative}/stage",
+        )
+
+    def job_folder(self, job_id: str) -> Path:
+        """Make the job's (or pool pod's) folder on the shared volume with an empty output/; return the folder."""
+        assert self.options is not None
+        folder = self.options.shared_path / JOBS_FOLDER / job_id
         (folder / "output").mkdir(parents=True)
         # The job runs as 10001 and the worker as another uid: output/ alone is writable by the job, and only
         # this job's pod mounts it.
         os.chmod(folder / "output", 0o777)  # noqa: S103
+        return folder
+
+    def stage(self, job: Job, job_id: str) -> Staging:
+        """Put the job's notebook, mounts and an empty output/ on the shared volume; return their subPaths."""
+        assert self.options is not None
+        root = self.options.shared_path
+        folder = self.job_folder(job_id)
         mount_subpaths = []
         for mount in job.mounts:
             source = Path(mount.source).resolve()
@@ -346,8 +436,21 @@ class Backend(base.Backend):
         self.runner_subpath = f"{RUNNER_FOLDER}/{digest}"
         return self.runner_subpath
 
-    def watch(self, batch: Any, core: Any, name: str, job_id: str, job: Job, output_watch: Any) -> Watched:
-        """Poll the Job and its pod until it ends, cannot start, overruns its wall clock, or fills output/."""
+    def watch(
+        self,
+        batch: Any,
+        core: Any,
+        name: str,
+        job_id: str,
+        job: Job,
+        output_watch: Any,
+        handed_over: float | None = None,
+    ) -> Watched:
+        """Poll the Job and its pod until it ends, cannot start, overruns its wall clock, or fills output/.
+
+        `handed_over` (this backend's clock): the job went to a warm pool's pod then, whose Job's deadline covers
+        its idle wait; the job's wall clock (+ WALL_GRACE_S, as a cold Job's deadline) is counted from then here.
+        """
         assert self.options is not None
         watched = Watched()
         created = self.clock()
@@ -366,6 +469,12 @@ class Backend(base.Backend):
                 return watched
             if watched.stuck or output_watch.full:
                 return watched
+            if handed_over is not None:
+                if self.clock() - handed_over > job.limits.wall_seconds + WALL_GRACE_S:
+                    watched.timed_out = True  # the pod's own deadline is far: end the job here, as its runner should
+                    return watched
+                self.sleep(self.options.poll_seconds)
+                continue
             waited = self.clock() - created
             if not watched.started and waited > self.options.schedule_seconds:
                 watched.stuck = f"no node took the job within {int(self.options.schedule_seconds)} s"
@@ -511,3 +620,149 @@ def first_line(exc: BaseException) -> str:
         return f"{status} {reason}"
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
+
+
+# --- the warm pool of pods -----------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class PooledPod(warm.PooledSandbox):
+    """A pool's Job whose runner warms a kernel and then waits for its one job's request on the stage."""
+
+    job_id: str
+    staging: Staging
+    expires: float  # the backend's clock: when the Job's deadline ends it, counted from its creation
+    deleted: bool = False
+
+    @property
+    def name(self) -> str:
+        return job_name(self.job_id)
+
+    @property
+    def ready_file(self) -> Path:
+        return self.staging.output / READY_NAME
+
+
+class PodPool(warm.StagedPool[PooledPod]):
+    """Pods kept warm per runtime for one kubernetes backend configuration, one job each.
+
+    A pod's Job is `pool_manifest`: a cold job's for the limits it warms for (resources, security context, network
+    label, the in-memory /job), its stage `sandbox-jobs/<id>/stage` read-only at POOL_STAGE and its output/
+    writable, and a deadline of `pool_deadline` (idle time + wall clock + margin). Its runner creates READY_NAME
+    in output/ when its kernel is warm, which the worker sees on the shared volume. At hand-over that file is
+    removed, the job's inputs are hard-linked (or copied, up to warm.COPY_MAX_BYTES) and its notebook copied into
+    the stage, and the request is renamed into place; from then on the runner counts the wall clock, and the
+    worker's watch does too as the backstop. The report comes from the pod's log once it has ended, as for a cold
+    job. Then the Job is deleted and a replacement spawned. Each pod holds its requests (CPU and
+    `memory_bytes + disk_bytes`) on its node while it waits: docs/scaling.md says what that costs a site.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        assert backend.options is not None
+        self.backend = backend
+        self.options = backend.options
+        super().__init__(backend.config, backend.options.shared_path / JOBS_FOLDER)
+
+    def source_for(self, runtime: str) -> str | None:
+        return self.options.image_for(runtime)
+
+    def usable_for(self, sandbox: PooledPod, job: Job) -> bool:
+        """A pod's Job must outlive the job's wall clock and the margin, or its deadline would end the job."""
+        return sandbox.expires - self.backend.clock() >= job.limits.wall_seconds + POOL_MARGIN_S
+
+    def expired(self, sandbox: PooledPod) -> bool:
+        return sandbox.expires - self.backend.clock() < sandbox.limits.wall_seconds + POOL_MARGIN_S
+
+    def spawn(self, runtime: str, source: str, limits: Limits) -> PooledPod:
+        """Create one pool Job; its pod warms up and then waits for its request on the stage."""
+        batch, _ = self.backend.apis()
+        job_id = uuid.uuid4().hex
+        staging = self.backend.stage_pool_pod(job_id)
+        imports = tuple(self.config.warm_imports.get(runtime, ()))
+        manifest = pool_manifest(runtime, limits, job_id, self.options, staging, imports)
+        created = self.backend.clock()
+        try:
+            batch.create_namespaced_job(self.options.namespace, manifest)
+        except BaseException:
+            remove_tree(staging.folder)
+            raise
+        expires = created + manifest["spec"]["activeDeadlineSeconds"]
+        return PooledPod(runtime, limits, staging.folder, job_id=job_id, staging=staging, expires=expires)
+
+    def wait_warm(self, sandbox: PooledPod, timeout: float) -> bool:
+        """Poll the pod's Job and its ready file until it is warm; False if it ended, cannot start, or is late.
+
+        A pod that ended or cannot start before it was warm is `died_warming` (its log says why); either way the
+        job then runs cold.
+        """
+        batch, core = self.backend.apis()
+        namespace = self.options.namespace
+        deadline = self.backend.clock() + timeout
+        watched = Watched()
+        try:
+            while True:
+                status = batch.read_namespaced_job_status(sandbox.name, namespace).status
+                if status is not None and (status.succeeded or status.failed):
+                    sandbox.ended.set()
+                    if not (sandbox.ready.is_set() or sandbox.ready_file.exists()):
+                        pod = first_pod(
+                            core.list_namespaced_pod(namespace, label_selector=f"{JOB_LABEL}={sandbox.job_id}")
+                        )
+                        if pod is not None:
+                            read_pod(pod, watched)
+                        text = self.backend.read_log(core, watched) or f"its Job {sandbox.name} ended"
+                        self.died_warming(sandbox, text, taken=True)
+                    return False
+                if sandbox.ready_file.exists():
+                    self.warmed(sandbox)
+                    return True
+                pod = first_pod(core.list_namespaced_pod(namespace, label_selector=f"{JOB_LABEL}={sandbox.job_id}"))
+                if pod is not None:
+                    read_pod(pod, watched)
+                if watched.stuck:
+                    self.died_warming(sandbox, watched.stuck, taken=True)
+                    return False
+                if self.backend.clock() >= deadline:
+                    return False
+                self.backend.sleep(self.options.poll_seconds)
+        except Exception as exc:
+            log.warning(
+                "Could not learn whether warm pod %s is ready (%s); running cold.", sandbox.name, first_line(exc)
+            )
+            return False
+
+    def run_in(self, sandbox: PooledPod, job: Job, name: str, started: float) -> Result:
+        """Hand the request over, then watch, read the log, delete and copy output/ back as for a cold job."""
+        batch, core = self.backend.apis()
+        sandbox.ready_file.unlink(missing_ok=True)  # the runner's, not the job's: it must not come back as output
+        warm.hand_over(job, name, sandbox.stage, POOL_STAGE, sandbox.folder)
+        handed_over = self.backend.clock()
+        output = sandbox.staging.output
+        try:
+            with host.OutputWatch(output, job.limits, lambda: None) as output_watch:
+                watched = self.backend.watch(
+                    batch, core, sandbox.name, sandbox.job_id, job, output_watch, handed_over=handed_over
+                )
+            log_text = self.backend.read_log(core, watched)
+        except Exception as exc:
+            log.exception("The Kubernetes API failed while running a job in warm pod %s", sandbox.name)
+            return base.infrastructure(f"the Kubernetes API failed: {first_line(exc)}", self.backend.name)
+        self.backend.delete(batch, sandbox.name)
+        sandbox.deleted = True
+        entries = copy_output(output, job.output_dir)
+        result = judge(
+            log_text,
+            watched,
+            output_full=output_watch.full or entries > job.limits.output_files,
+            duration_s=self.backend.clock() - started,
+            gpu_device=None,
+        )
+        return dataclasses.replace(result, warm=True)
+
+    def destroy(self, sandbox: PooledPod) -> None:
+        """Delete the pod's Job (unless its job's end did) and remove its folder from the shared volume."""
+        if not sandbox.deleted:
+            sandbox.deleted = True
+            with contextlib.suppress(Exception):
+                self.backend.delete(self.backend.apis()[0], sandbox.name)
+        remove_tree(sandbox.folder)

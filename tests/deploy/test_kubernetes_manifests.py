@@ -98,6 +98,13 @@ def test_there_are_a_web_and_a_worker_per_queue_and_one_beat() -> None:
     assert deployments["beat"]["spec"]["strategy"]["type"] == "Recreate"
 
 
+def test_cpu_workers_keep_a_warm_pod_per_process_and_gpu_workers_none() -> None:
+    """The pool's size is counted per worker process: the CPU workers' concurrency sizes it, as in compose."""
+    cpu, gpu = env_of("worker-cpu"), env_of("worker-gpu")
+    assert cpu["SANDBOX_WARM_POOL"] == "1" and int(cpu["WORKER_CONCURRENCY"]) >= 1
+    assert gpu["SANDBOX_WARM_POOL"] == "0"  # GPU jobs always start cold
+
+
 def test_every_platform_pod_is_non_root_with_a_read_only_root_and_no_privileges() -> None:
     for name, spec in pod_specs().items():
         assert spec["securityContext"]["runAsNonRoot"] is True, name

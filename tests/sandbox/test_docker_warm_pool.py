@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Job, Limits, Mount, Outcome, Result
+from sandbox import Job, Limits, Mount, Outcome, Result, warm
 from sandbox.backends import docker as docker_backend
 from sandbox.backends.docker import Backend, ContainerPool, PooledContainer
 from tests.builders.notebooks import write_notebook
@@ -204,7 +204,7 @@ def test_a_killed_workers_warm_container_stops_by_itself_and_the_cleanup_removes
     """Nothing closes the pool of a killed worker: its containers' own lifetime ends them, then the cleanup."""
     limits = dataclasses.replace(ROOMY, wall_seconds=5)
     # A lifetime of 8 s instead of POOL_IDLE_S + wall clock + margin.
-    monkeypatch.setattr(docker_backend, "POOL_IDLE_S", 8 - limits.wall_seconds - docker_backend.LEFTOVER_MARGIN_S)
+    monkeypatch.setattr(warm, "POOL_IDLE_S", 8 - limits.wall_seconds - docker_backend.LEFTOVER_MARGIN_S)
     backend = warm_backend(tmp_path)
     options = backend.container_options(
         Job(output_dir=tmp_path, command=("true",), limits=limits), "image", "id", None, pool_stage=tmp_path

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Job, Limits, Mount, Outcome, Result
+from sandbox import Job, Limits, Mount, Outcome, Result, warm
 from sandbox.backends.bwrap import Backend
 from sandbox.warm import WarmPool, WarmSandbox, fits, move_output, stage_copy
 from tests.builders.notebooks import write_notebook
@@ -335,7 +335,7 @@ def test_a_warm_container_gets_inputs_it_cannot_link_by_copy_up_to_a_bound(
         assert pool.can_link(job)  # one file system, one mount here: linked
         monkeypatch.setattr(docker.os, "link", lambda *a, **k: (_ for _ in ()).throw(OSError(18, "EXDEV")))
         assert pool.can_link(job)  # small enough to copy
-        monkeypatch.setattr(docker, "COPY_MAX_BYTES", 1024)
+        monkeypatch.setattr(warm, "COPY_MAX_BYTES", 1024)
         assert not pool.can_link(job)  # too big to copy: it runs cold
     finally:
         backend.close()
