@@ -146,7 +146,8 @@ def remove_leftover_sandboxes() -> list[str]:
     """Remove the sandboxes that outlived their job (beat runs this every ten minutes); return their names.
 
     A worker killed in the middle of a job cannot remove that job's container, which keeps its memory, nor (bwrap,
-    process) its control groups. Each container knows when it has surely outlived its job (sandbox.backends.docker)
+    process) its control groups, nor (kubernetes) its job folders on the shared volume. Each container, job folder and
+    Kubernetes Job knows when it has surely outlived its job (sandbox.backends.docker, sandbox.backends.kubernetes)
     and each group which worker made it (sandbox.cgroups), so no running job is touched.
     """
     backend = sandbox_backend()

@@ -25,6 +25,12 @@ With `warm_pool_size > 0`, CPU notebook jobs run in pods started before them (`P
 module): a cold job's Job for the limits they warm for, plus a stage folder of their own mounted read-only, a
 deadline that covers their idle wait, and a runner that warms the kernel and waits for its request; one job each.
 
+Leftovers of a killed worker: its Jobs end by their own deadline and `ttlSecondsAfterFinished` removes them, and
+its `sandbox-jobs/<id>/` folders stay. Each folder records when it has surely outlived its job or pool pod (the
+file EXPIRES_NAME) and each Job the same instant (the annotation EXPIRES_ANNOTATION), as docker's containers carry
+their expiry label; `Backend.remove_leftovers`, called by the periodic cleanup, removes only what is past it and,
+for a folder, whose Job no longer runs, so no live worker's job or waiting pod is touched, whichever worker made it.
+
 Per-job process limits do not exist in Kubernetes: set the kubelet's `podPidsLimit` on sandbox nodes
 (docs/operations.md). The runner still reports a fork that fails with EAGAIN as `processes`.
 """
@@ -68,6 +74,15 @@ JOBS_FOLDER = "sandbox-jobs"
 RUNNER_FOLDER = "sandbox-runner"
 WALL_GRACE_S = base.WALL_GRACE_S
 TTL_AFTER_FINISHED_S = 300
+# When (Unix seconds) a job's folder and Job have surely outlived their job, or their pool pod and its job: written
+# into the folder (EXPIRES_NAME, beside output/, where the job cannot write) and onto the Job (the annotation) when
+# they are made. It adds to the longest the worker watches (a node's wait, the wall clock or a pool pod's deadline,
+# the backstop) LEFTOVER_MARGIN_S for reading the log and copying output/ back. A folder without the file (made by
+# an older worker, or in the instant before it is written) counts from its mtime and UNMARKED_LIFETIME_S.
+EXPIRES_NAME = ".expires"
+EXPIRES_ANNOTATION = "ml-infn.sandbox/expires"
+LEFTOVER_MARGIN_S = 600
+UNMARKED_LIFETIME_S = 24 * 3600
 PREPARE = f'mkdir -p {TMP} {HOME} && exec "$@"'  # the emptyDir at /job starts empty
 # A warm pool's pod (PodPool): its stage folder on the shared volume, read-only, where a job's inputs and request
 # arrive; the file its runner creates in output/ when its kernel is warm (the log is read only after the pod ends);
@@ -94,6 +109,7 @@ class Staging:
     mount_subpaths: tuple[tuple[str, str], ...]  # (name, subPath)
     output_subpath: str
     stage_subpath: str | None = None  # a warm pool's pod: its stage, where its job's inputs arrive later
+    expires: int | None = None  # Unix seconds: EXPIRES_NAME in the folder, EXPIRES_ANNOTATION on the Job
 
 
 def in_cluster_namespace() -> str | None:
@@ -191,10 +207,13 @@ def job_manifest(job: Job, job_id: str, options: ClusterOptions, staging: Stagin
     if job.gpu:
         pod_spec["nodeSelector"] = dict(options.gpu_node_selector)
         pod_spec["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    metadata: dict[str, Any] = {"name": name, "namespace": options.namespace, "labels": labels}
+    if staging.expires is not None:
+        metadata["annotations"] = {EXPIRES_ANNOTATION: str(staging.expires)}
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": name, "namespace": options.namespace, "labels": labels},
+        "metadata": metadata,
         "spec": {
             "backoffLimit": 0,
             "activeDeadlineSeconds": int(limits.wall_seconds + WALL_GRACE_S),
@@ -238,6 +257,24 @@ def pool_deadline(limits: Limits) -> int:
     return int(warm.POOL_IDLE_S + limits.wall_seconds + POOL_MARGIN_S)
 
 
+def cold_lifetime(limits: Limits, options: ClusterOptions) -> float:
+    """Return how long (seconds) after staging a cold job's folder and Job have surely outlived it.
+
+    The worker waits `schedule_seconds` for a node, then the wall clock and twice WALL_GRACE_S (its backstop);
+    LEFTOVER_MARGIN_S covers reading the log and copying output/ back.
+    """
+    return options.schedule_seconds + limits.wall_seconds + 2 * WALL_GRACE_S + LEFTOVER_MARGIN_S
+
+
+def pool_lifetime(limits: Limits, options: ClusterOptions) -> float:
+    """Return how long (seconds) after staging a pool pod's folder and Job have surely outlived it and its job.
+
+    Its Job's deadline (`pool_deadline`: idle wait, wall clock, margin) counts from the Job's start, which a node's
+    wait may delay by `schedule_seconds`; LEFTOVER_MARGIN_S as for a cold job.
+    """
+    return options.schedule_seconds + pool_deadline(limits) + LEFTOVER_MARGIN_S
+
+
 def job_name(job_id: str) -> str:
     return f"ml-infn-sandbox-{job_id[:24]}"
 
@@ -271,6 +308,7 @@ class Backend(base.Backend):
         core_api: Any = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(config)
         self.options = options or config.cluster
@@ -278,6 +316,7 @@ class Backend(base.Backend):
         self.core_api = core_api
         self.sleep = sleep
         self.clock = clock
+        self.now = now  # Unix seconds, for the expiries that other workers read
         self.runner_subpath: str | None = None
 
     def unavailable_reason(self) -> str | None:
@@ -361,11 +400,12 @@ class Backend(base.Backend):
         if self.config.warm_pool_size > 0:
             warm.close_pool(self)
 
-    def stage_pool_pod(self, job_id: str) -> Staging:
+    def stage_pool_pod(self, job_id: str, limits: Limits) -> Staging:
         """Make a pool pod's folder on the shared volume: an empty stage (read-only to it) and output/."""
         assert self.options is not None
         root = self.options.shared_path
-        folder = self.job_folder(job_id)
+        expires = int(self.now() + pool_lifetime(limits, self.options))
+        folder = self.job_folder(job_id, expires)
         (folder / "stage").mkdir()
         os.chmod(folder / "stage", 0o755)  # noqa: S103 - the job's uid must read it; it is mounted read-only
         relative = folder.resolve().relative_to(root.resolve()).as_posix()
@@ -378,13 +418,19 @@ class Backend(base.Backend):
             mount_subpaths=(),
             output_subpath=f"{relative}/output",
             stage_subpath=f"{relative}/stage",
+            expires=expires,
         )
 
-    def job_folder(self, job_id: str) -> Path:
-        """Make the job's (or pool pod's) folder on the shared volume with an empty output/; return the folder."""
+    def job_folder(self, job_id: str, expires: int) -> Path:
+        """Make the job's (or pool pod's) folder on the shared volume with an empty output/; return the folder.
+
+        `expires` (Unix seconds) is written into EXPIRES_NAME first, so `remove_leftovers` knows the folder's end.
+        """
         assert self.options is not None
         folder = self.options.shared_path / JOBS_FOLDER / job_id
-        (folder / "output").mkdir(parents=True)
+        folder.mkdir(parents=True)
+        (folder / EXPIRES_NAME).write_text(f"{expires}\n")
+        (folder / "output").mkdir()
         # The job runs as 10001 and the worker as another uid: output/ alone is writable by the job, and only
         # this job's pod mounts it.
         os.chmod(folder / "output", 0o777)  # noqa: S103
@@ -394,7 +440,8 @@ class Backend(base.Backend):
         """Put the job's notebook, mounts and an empty output/ on the shared volume; return their subPaths."""
         assert self.options is not None
         root = self.options.shared_path
-        folder = self.job_folder(job_id)
+        expires = int(self.now() + cold_lifetime(job.limits, self.options))
+        folder = self.job_folder(job_id, expires)
         mount_subpaths = []
         for mount in job.mounts:
             source = Path(mount.source).resolve()
@@ -417,6 +464,7 @@ class Backend(base.Backend):
             notebook_name=notebook_name,
             mount_subpaths=tuple(mount_subpaths),
             output_subpath=(folder / "output").resolve().relative_to(root.resolve()).as_posix(),
+            expires=expires,
         )
 
     def publish_runner(self) -> str:
@@ -503,6 +551,96 @@ class Backend(base.Backend):
             batch.delete_namespaced_job(name, self.options.namespace, propagation_policy="Background")
         except Exception as exc:
             log.warning("Could not delete sandbox job %s (%s); its TTL will.", name, first_line(exc))
+
+    def remove_leftovers(self, *, every: bool = False) -> list[str]:
+        """Delete sandbox Jobs past their expiry and remove job folders no live job uses (`every`: all of them).
+
+        A worker killed mid-job, or with pool pods waiting, leaves their Jobs (the cluster ends them at their
+        deadline, and removes them `ttlSecondsAfterFinished` later where its TTL controller runs) and their
+        `sandbox-jobs/<id>/` folders on the shared volume (nothing else removes those). A Job is deleted (propagation
+        Background, as `delete`) once past its EXPIRES_ANNOTATION (a Job without one: its creation + deadline + TTL
+        + LEFTOVER_MARGIN_S); a folder is removed once past its EXPIRES_NAME and while no unfinished Job of its id
+        exists, so a live worker's running job or waiting pod, on any worker sharing the volume and namespace, is
+        never touched. `every` (no worker running) deletes every sandbox Job and folder, as docker's does.
+
+        Return what was removed: Job names and `sandbox-jobs/<id>` folders. Never raise: when the cluster cannot be
+        asked which Jobs exist, nothing is removed (a folder's Job might still run) and a warning says why.
+        """
+        if self.options is None:
+            return []
+        namespace = self.options.namespace
+        try:
+            batch, _ = self.apis()
+            listed = batch.list_namespaced_job(namespace, label_selector=f"app.kubernetes.io/name={APP_LABEL}")
+            jobs = list(listed.items or [])
+        except Exception as exc:
+            log.warning(
+                "Removed no leftover sandboxes: the Kubernetes API did not list the sandbox Jobs in %s (%s).",
+                namespace,
+                first_line(exc),
+            )
+            return []
+        now = self.now()
+        removed: list[str] = []
+        unfinished: set[str] = set()  # job ids whose folder a pod may still use
+        for item in jobs:
+            job_id = (item.metadata.labels or {}).get(JOB_LABEL)
+            status = item.status
+            if job_id and not (status is not None and (status.succeeded or status.failed)):
+                unfinished.add(job_id)  # even if deleted now: its pod may still be stopping; the next pass removes it
+            expires = job_expiry(item)
+            if not every and not (expires is not None and expires < now):
+                continue
+            try:
+                batch.delete_namespaced_job(item.metadata.name, namespace, propagation_policy="Background")
+            except Exception as exc:
+                log.warning("Could not delete leftover sandbox job %s (%s).", item.metadata.name, first_line(exc))
+                continue
+            removed.append(item.metadata.name)
+        root = self.options.shared_path / JOBS_FOLDER
+        try:
+            folders = sorted(root.iterdir()) if root.is_dir() else []
+        except OSError as exc:
+            log.warning("Could not list the job folders in %s (%s); none removed.", root, exc)
+            return removed
+        for folder in folders:
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            if not every and (folder.name in unfinished or not folder_expired(folder, now)):
+                continue
+            remove_tree(folder)  # a job may have nested folders thousands deep in its output/
+            removed.append(f"{JOBS_FOLDER}/{folder.name}")
+        return removed
+
+
+def job_expiry(item: Any) -> float | None:
+    """Return when (Unix seconds) a listed sandbox Job has surely outlived its job, or None when it does not say.
+
+    Its EXPIRES_ANNOTATION; for a Job made before that annotation, its creation, deadline and TTL plus
+    LEFTOVER_MARGIN_S.
+    """
+    expires = (item.metadata.annotations or {}).get(EXPIRES_ANNOTATION, "")
+    if expires.isdigit():
+        return float(expires)
+    created = item.metadata.creation_timestamp
+    deadline = item.spec.active_deadline_seconds if item.spec is not None else None
+    if created is None or deadline is None:
+        return None
+    return float(created.timestamp() + deadline + TTL_AFTER_FINISHED_S + LEFTOVER_MARGIN_S)
+
+
+def folder_expired(folder: Path, now: float) -> bool:
+    """Say whether a job folder is past the expiry in its EXPIRES_NAME (else its mtime + UNMARKED_LIFETIME_S)."""
+    try:
+        text = (folder / EXPIRES_NAME).read_text().strip()
+    except OSError:
+        text = ""
+    if text.isdigit():
+        return int(text) < now
+    try:
+        return folder.stat().st_mtime + UNMARKED_LIFETIME_S < now
+    except OSError:
+        return False  # gone already, or unreadable: leave it
 
 
 def first_pod(pods: Any) -> Any:
@@ -677,7 +815,7 @@ class PodPool(warm.StagedPool[PooledPod]):
         """Create one pool Job; its pod warms up and then waits for its request on the stage."""
         batch, _ = self.backend.apis()
         job_id = uuid.uuid4().hex
-        staging = self.backend.stage_pool_pod(job_id)
+        staging = self.backend.stage_pool_pod(job_id, limits)
         imports = tuple(self.config.warm_imports.get(runtime, ()))
         manifest = pool_manifest(runtime, limits, job_id, self.options, staging, imports)
         created = self.backend.clock()

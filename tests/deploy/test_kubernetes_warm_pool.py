@@ -214,7 +214,7 @@ def test_a_pool_job_is_a_cold_jobs_job_plus_a_read_only_stage_and_a_deadline_for
     sandbox_backend = backend.Backend(SandboxConfig(state_dir=tmp_path), options=options)
     job = notebook_job(tmp_path, shared, limits=LIMITS)
     cold = backend.job_manifest(job, "c" * 32, options, sandbox_backend.stage(job, "c" * 32))
-    staging = sandbox_backend.stage_pool_pod("p" * 32)
+    staging = sandbox_backend.stage_pool_pod("p" * 32, LIMITS)
     pooled = backend.pool_manifest("cpu", LIMITS, "p" * 32, options, staging, ("numpy", "pandas"))
 
     client = ApiClient()
