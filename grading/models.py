@@ -413,11 +413,6 @@ class ReferenceCheck(models.Model):
     def is_final(self) -> bool:
         return self.status in self.FINAL
 
-    @property
-    def pictures_state(self) -> str:
-        """Where the feedback pictures stand: one of grading.pictures.STATES ("drawing" while being drawn)."""
-        return pictures.pictures_state(self.figures, self.finished_at)
-
 
 # --- Personal API tokens (issue 9: REST API and the hackathon-submit client) --------------------------------
 
