@@ -1,4 +1,7 @@
-"""A worker warms its sandboxes when it starts, for the runtimes of the exercises open now, and grades warm."""
+"""A worker warms its sandboxes when it starts, for the runtimes of the exercises open now, and grades warm.
+
+The site, for its part, prepares what reading the first upload would otherwise wait for.
+"""
 
 from __future__ import annotations
 
@@ -56,6 +59,20 @@ def test_a_worker_process_loads_the_drawing_library_at_start(settings, tmp_path)
         [sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "True", "True"], out.stderr
+
+
+def test_a_web_process_builds_the_notebook_validator_when_it_loads(settings, tmp_path):
+    script = (
+        "import nbformat.validator as v\n"
+        "before = len(v.validators)\n"
+        "import hackathon.config.wsgi\n"
+        "print(before, len(v.validators))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hackathon.config.settings", "VAR_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["0", "1"], out.stderr
 
 
 def test_nothing_is_warmed_when_the_pool_is_off(bwrap, settings):
