@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exercises.bundles import Bundle
 from exercises.kinds import kind_of
 from exercises.kinds.base import Answers, Picture, RunJob, Scores, ScoringJobs
 
-__all__ = ["Scores", "draw_figures", "evaluate", "load_answers"]
+__all__ = ["Drawing", "Scores", "draw_figures", "evaluate", "load_answers"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +49,22 @@ def evaluate(
     return kind.score(answers, predictions, metric=manifest.metric.name, labels_known=labels_known)
 
 
+@dataclass(frozen=True)
+class Drawing:
+    """The pictures `draw_figures` drew, and whether it drew all it meant to."""
+
+    pictures: list[Picture] = field(default_factory=list)
+    complete: bool = True
+
+
 def draw_figures(
     bundle: Bundle, scores: Scores, *, figures_dir: Path, output_dir: Path, data_dir: Path, answers_path: Path
-) -> list[Picture]:
+) -> Drawing:
     """Draw the pictures of a result of `evaluate` into `figures_dir`; return those drawn, as {"file", "title"}.
 
-    A picture that cannot be drawn is logged and left out with those after it, never fatal: pictures help,
-    but must never lose a score. `output_dir`, `data_dir` and `answers_path` are the run's, for pictures
-    drawn on its files (mask overlays on the test images).
+    A picture that cannot be drawn is logged and left out with those after it (`complete` False), never fatal:
+    pictures help, but must never lose a score. `output_dir`, `data_dir` and `answers_path` are the run's, for
+    pictures drawn on its files (mask overlays on the test images).
     """
     pictures: list[Picture] = []
     try:
@@ -69,4 +78,5 @@ def draw_figures(
             pictures.append(picture)
     except Exception:  # pictures help but must never lose a score
         logger.exception("Could not draw the figures of a result")
-    return pictures
+        return Drawing(pictures, complete=False)
+    return Drawing(pictures)

@@ -13,6 +13,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.functional import cached_property
 
+from grading import pictures
+
 if TYPE_CHECKING:
     from hackathon.models import Group
 
@@ -151,6 +153,11 @@ class Submission(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL
+
+    @property
+    def pictures_state(self) -> str:
+        """Where the feedback pictures stand: one of grading.pictures.STATES ("drawing" while being drawn)."""
+        return pictures.pictures_state(self.figures, self.finished_at)
 
     @property
     def counts_toward_quota(self) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import threading
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
@@ -13,6 +15,7 @@ from django.conf import settings
 import sandbox
 from exercises.models import Exercise
 from sandbox.backends import kubernetes
+from sandbox.fingerprints import probe_python
 from sandbox.gpus import parse_inventory
 
 MiB = 1024 * 1024
@@ -134,7 +137,35 @@ def warm_up() -> dict[str, sandbox.Limits]:
         warmed[runtime] = limits
     if warmed:
         logger.info("Warming sandboxes for %s", ", ".join(sorted(warmed)))
+        probe_runtimes(backend.name, sorted(warmed))
     return warmed
+
+
+def probe_runtimes(backend_name: str, runtimes: Iterable[str]) -> threading.Thread | None:
+    """Start fingerprinting the interpreters of `runtimes` in a daemon thread; return it, or None if none to probe.
+
+    Every scored run records its runtime's fingerprint (grading.fingerprints), and the first probe of an
+    interpreter runs it once (0.4-0.8 s, then cached: sandbox.fingerprints.probe_python): done at worker start,
+    the first participant's score does not wait for it. Only the local backends run an interpreter of
+    SANDBOX_RUNTIME_PYTHON; a thread, since Celery gives a starting worker process 4 s.
+    """
+    if backend_name in ("docker", kubernetes.NAME):  # an image, probed by sandbox.fingerprints itself
+        return None
+    pythons = sandbox_config().runtime_python
+    interpreters = list(dict.fromkeys(pythons[runtime] for runtime in runtimes if runtime in pythons))
+    if not interpreters:
+        return None
+
+    def probe() -> None:
+        for python in interpreters:
+            try:
+                probe_python(python)
+            except Exception:  # noqa: BLE001 - the grading probes again, and says nothing worse than before
+                logger.warning("Could not fingerprint the runtime %s at start", python, exc_info=True)
+
+    thread = threading.Thread(target=probe, name="probe-runtimes", daemon=True)
+    thread.start()
+    return thread
 
 
 def needs_gpu(exercise: Exercise) -> bool:

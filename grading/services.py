@@ -8,7 +8,8 @@ import shutil
 import socket
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from exercises.errors import InvalidBundle, InvalidPredictions, ScoringFailed
 from exercises.evaluation import Scores, draw_figures, evaluate
 from exercises.models import Exercise
 from exercises.services import Dataset, bundle_of, default_secret_seed, ensure_dataset
-from grading import dispatch, fingerprints, gpu_budget
+from grading import dispatch, fingerprints, gpu_budget, pictures
 from grading.boards.services import note_rescore_runtime
 from grading.errors import ExerciseNotOpen, QuotaExceeded, StorageFull, SubmissionRefused
 from grading.models import Submission
@@ -173,6 +174,7 @@ class Grading:
     scores: Scores | None = None
     result: sandbox.Result | None = None
     images: list[dict[str, str]] = field(default_factory=list)
+    pictures_complete: bool = True  # False when a picture could not be drawn (those drawn are in `images`)
     fingerprint: dict[str, Any] = field(default_factory=dict)  # the runtime it ran on (sandbox.fingerprints)
 
 
@@ -185,11 +187,15 @@ def run_and_score(
     backend: sandbox.Backend | None = None,
     figures_dir: Path | None = None,
     labels_known: bool = False,
+    on_scored: Callable[[Grading], bool] | None = None,
 ) -> Grading:
     """Run the notebook with `data_dir` as its data/, then score its output/ in this trusted process.
 
     `labels_known`: the answers are ones the participant has (a check run's public sample), so the figures
-    may show single cases; see exercises.evaluation.evaluate.
+    may show single cases; see exercises.evaluation.evaluate. With `figures_dir`, the pictures are drawn there
+    (while the run's output/ still exists) and listed in the result's `images`. `on_scored`, when given, is
+    called with the scored result (no `images` yet) before any picture is drawn, so that the score can be
+    stored first; the pictures are drawn only if it returns True.
     """
     backend = backend or sandbox_backend()
     config = sandbox_config()
@@ -253,26 +259,21 @@ def run_and_score(
                 result=result,
                 fingerprint=runtime,
             )
-        images = (
-            draw_figures(
-                bundle,
-                scores,
-                figures_dir=figures_dir,
-                output_dir=output,
-                data_dir=data_dir,
-                answers_path=answers_path,
-            )
-            if figures_dir
-            else []
-        )
-        return Grading(
+        scored = Grading(
             status=Submission.Status.SCORED,
             message=scored_message(exercise, scores),
             scores=scores,
             result=result,
-            images=images,
             fingerprint=runtime,
         )
+        if on_scored is not None and not on_scored(scored):
+            return scored  # not to be drawn: the score was not stored (another worker took the run over)
+        if figures_dir is None:
+            return scored
+        drawing = draw_figures(
+            bundle, scores, figures_dir=figures_dir, output_dir=output, data_dir=data_dir, answers_path=answers_path
+        )
+        return replace(scored, images=drawing.pictures, pictures_complete=drawing.complete)
     finally:
         remove_tree(work)  # a notebook may nest folders in its output thousands deep
 
@@ -373,6 +374,7 @@ def grade_submission(submission_id: int) -> None:
         _finish(submission, attempt, _platform_failure(runs=attempt - 1))
         return
     gpu_budget.charge_at_start(submission, attempt, needs_gpu(submission.event_exercise.exercise))
+    score_first = _ScoreFirst(submission, attempt)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(submission.pk, attempt, stop), daemon=True)
     beat.start()
@@ -386,6 +388,7 @@ def grade_submission(submission_id: int) -> None:
             answers_path=answers,
             figures_dir=results_dir(submission),
             labels_known=submission.kind == Submission.Kind.CHECK,
+            on_scored=score_first,
         )
     except InvalidBundle as error:
         logger.error("Hidden set of %s unusable: %s", submission.event_exercise, error)
@@ -404,12 +407,35 @@ def grade_submission(submission_id: int) -> None:
     finally:
         stop.set()
         beat.join(timeout=5)
+    if score_first.scored is not None:
+        # The score is stored, or was dropped because the run was taken over; only the pictures remain.
+        if score_first.scored_at is not None:
+            # A crash after the score was stored leaves the pictures undrawn, never the score unstored.
+            drawn = grading if grading.scores is not None else replace(score_first.scored, pictures_complete=False)
+            _store_pictures(submission.pk, attempt, score_first.scored_at, drawn)
+        return
     if grading.reason == Submission.Reason.INFRASTRUCTURE and retry:
         if attempt < settings.GRADING_MAX_ATTEMPTS:
             _retry(submission, attempt)
             return
         grading = _platform_failure(runs=attempt, result=grading.result)
     _finish(submission, attempt, grading)
+
+
+@dataclass
+class _ScoreFirst:
+    """`run_and_score`'s `on_scored` for one attempt: store the score as the final result before any drawing."""
+
+    submission: Submission
+    attempt: int
+    scored: Grading | None = None  # the result it was asked to store, once the write ended without error
+    scored_at: dt.datetime | None = None  # its `finished_at` once stored; None when the run was taken over
+
+    def __call__(self, grading: Grading) -> bool:
+        # A write that raises leaves `scored` None: the run then counts as a platform failure, retried.
+        self.scored_at = _finish(self.submission, self.attempt, grading, pictures_pending=True)
+        self.scored = grading
+        return self.scored_at is not None
 
 
 def _platform_failure(*, runs: int, result: sandbox.Result | None = None) -> Grading:
@@ -450,25 +476,35 @@ def storable(value: Any) -> Any:
     return value
 
 
-def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
-    """Store the one final result, unless another worker took this run over meanwhile.
+def _finish(
+    submission: Submission, attempt: int, grading: Grading, *, pictures_pending: bool = False
+) -> dt.datetime | None:
+    """Store the one final result, unless another worker took this run over meanwhile; return its `finished_at`.
 
     The write never leaves the row `running` because of what the run produced: if the full result cannot be
-    stored, the outcome is stored without the run's log and notebook, saying so.
+    stored, the outcome is stored without the run's log and notebook, saying so. `pictures_pending` marks a
+    score's pictures as still being drawn (grading.pictures); `_store_pictures` then stores them. Returns None
+    when the run was taken over and nothing was stored.
     """
     result = grading.result
+    finished_at = timezone.now()
     fields: dict[str, Any] = {
         "status": grading.status,
         "reason": grading.reason,
         "message": storable(grading.message),
-        "finished_at": timezone.now(),
+        "finished_at": finished_at,
     }
     if grading.scores is not None:
+        data = grading.scores.figures
         fields.update(
             score=grading.scores.public,
             private_score=grading.scores.private,
             secondary=grading.scores.secondary,
-            figures=storable({"data": grading.scores.figures, "images": grading.images}),
+            figures=storable(
+                pictures.being_drawn(data)
+                if pictures_pending
+                else pictures.drawn(data, grading.images, complete=grading.pictures_complete)
+            ),
         )
     charge = gpu_budget.settled_seconds(
         submission,
@@ -501,8 +537,36 @@ def _finish(submission: Submission, attempt: int, grading: Grading) -> None:
             stored = running.update(**outcome_only)
     if not stored:
         logger.warning("Submission %s attempt %s was taken over; its result is dropped", submission.pk, attempt)
-    elif grading.fingerprint:
+        return None
+    if grading.fingerprint:
         note_rescore_runtime(submission.pk, grading.fingerprint)
+    return finished_at
+
+
+def _store_pictures(submission_id: int, attempt: int, scored_at: dt.datetime, grading: Grading) -> bool:
+    """Store the drawn pictures of a scored `grading` onto the result `_finish` stored at `scored_at`.
+
+    Only that very result is written: not a row taken over, re-scored or scored again since. Nothing but
+    `figures` changes, so the stored score stays whatever happens here. Returns whether the pictures were stored.
+    """
+    if grading.scores is None:
+        raise ValueError("Only a scored result has pictures")
+    data = grading.scores.figures
+    ours = Submission.objects.filter(
+        pk=submission_id, status=Submission.Status.SCORED, attempts=attempt, finished_at=scored_at
+    )
+    try:
+        with transaction.atomic():
+            stored = ours.update(
+                figures=storable(pictures.drawn(data, grading.images, complete=grading.pictures_complete))
+            )
+    except DatabaseError:
+        logger.exception("The pictures of submission %s could not be stored", submission_id)
+        with transaction.atomic():
+            stored = ours.update(figures=storable(pictures.drawn(data, [], complete=False)))
+    if not stored:
+        logger.warning("Submission %s changed while its pictures were drawn; they are dropped", submission_id)
+    return bool(stored)
 
 
 # --- Recovery -----------------------------------------------------------------------------------------------

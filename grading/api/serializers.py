@@ -13,6 +13,7 @@ from exercises.models import Exercise
 from grading import gpu_budget, selectors, services
 from grading.models import Submission
 from grading.permissions import VisibleResult, sees_private_results, visible_result
+from grading.pictures import STATES as PICTURE_STATES
 from hackathon import permissions
 from hackathon.deadlines import Deadline, deadline_for
 from hackathon.models import Event, EventExercise, Registration
@@ -258,6 +259,10 @@ class SubmissionSerializer(serializers.ModelSerializer):
         help_text="Place in the order the workers take submissions, fair per participant (1 = next), while waiting."
     )
     estimated_wait_seconds = serializers.SerializerMethodField(help_text="Rough wait while queued.")
+    pictures = serializers.SerializerMethodField(
+        help_text="The feedback pictures on the submission's page: `drawing` while they are drawn after the score "
+        "is stored (poll again), then `drawn`, or `failed` when they could not be drawn; `none` when there are none."
+    )
     url = serializers.SerializerMethodField(help_text="The submission's page, with the executed notebook.")
 
     class Meta:
@@ -286,6 +291,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "finished_at",
             "queue_position",
             "estimated_wait_seconds",
+            "pictures",
             "url",
         ]
 
@@ -313,6 +319,10 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     def get_estimated_wait_seconds(self, submission: Submission) -> float | None:
         return selectors.estimated_wait_seconds(submission)
+
+    @extend_schema_field(serializers.ChoiceField(choices=PICTURE_STATES))
+    def get_pictures(self, submission: Submission) -> str:
+        return submission.pictures_state
 
     def get_url(self, submission: Submission) -> str:
         return _absolute(self.context, submission.get_absolute_url())

@@ -149,6 +149,13 @@ def submission_status(request: HttpRequest, uid: str) -> HttpResponse:
 
 
 @login_required
+def submission_pictures(request: HttpRequest, uid: str) -> HttpResponse:
+    """The pictures panel alone, polled by htmx while the pictures of a stored score are being drawn."""
+    submission = selectors.get_visible_submission(request.user, uid)
+    return render(request, "grading/_submission_pictures.html", {"submission": submission})
+
+
+@login_required
 def submission_figure(request: HttpRequest, uid: str, name: str) -> HttpResponse:
     submission = selectors.get_visible_submission(request.user, uid)
     listed = {image["file"] for image in (submission.figures or {}).get("images", [])}

@@ -79,7 +79,7 @@ def test_participants_and_tutors_see_the_public_board_without_private_scores_or_
 def test_a_participant_cannot_open_anothers_submission_its_notebook_or_log(client, room):
     event_exercise, people, mine = room
     client.force_login(people["ada"])
-    for name in ("submission_detail", "submission_status"):
+    for name in ("submission_detail", "submission_status", "submission_pictures"):
         assert client.get(reverse(f"grading:{name}", args=[mine["bob"].uid])).status_code == 404
     own = client.get(reverse("grading:submission_detail", args=[mine["ada"].uid]))
     assert own.status_code == 200

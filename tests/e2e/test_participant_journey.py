@@ -94,8 +94,10 @@ def test_a_new_participant_submits_watches_the_run_and_reads_score_notebook_roc_
     score_text = page.locator("#status").inner_text()
     score = float(re.search(r"Public score: ([0-9.]+)", score_text).group(1))
     assert 0.8 < score <= 1.0, score_text  # the mean radius alone ranks these tumours well
+    # The pictures are drawn after the score is stored: the page says so and shows them once they are in.
     roc = page.get_by_role("img", name="ROC curve on the public part")
-    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", roc.element_handle())
+    roc.wait_for(timeout=GRADING_TIMEOUT_MS)
+    assert page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=roc.element_handle())
     executed = page.locator("section", has=page.get_by_role("heading", name="Executed notebook"))
     assert "predictions.csv" in executed.inner_text()
     shoot(page, "participant-06-submission-scored")

@@ -83,6 +83,7 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "events/<slug:slug>/report/grading/": {"GET": (L, 403, 403, 403, 403, 403, 200, 200)},
     "submissions/<uuid:uid>/": {"GET": (L, 200, 404, 200, 404, 404, 200, 200)},
     "submissions/<uuid:uid>/status/": {"GET": (L, 200, 404, 200, 404, 404, 200, 200)},
+    "submissions/<uuid:uid>/pictures/": {"GET": (L, 200, 404, 200, 404, 404, 200, 200)},
     "submissions/<uuid:uid>/figures/<str:name>": {"GET": (L, 200, 404, 200, 404, 404, 200, 200)},
     "events/<slug:slug>/me/": {"GET": (L, 200, 404, 404, 404, 404, 404, 404)},
     "events/<slug:slug>/me/submissions/": {"GET": (L, 200, 404, 404, 404, 404, 404, 404)},
