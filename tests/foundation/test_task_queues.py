@@ -123,10 +123,15 @@ def test_a_reference_check_goes_to_its_exercise_s_queue(memory_broker: None) -> 
     assert waiting("gpu") == ["grading.tasks.run_reference_check_task"]
 
 
+@pytest.mark.slow  # about 6 s: the worker's start and stop
+@pytest.mark.production_profile  # the worker's threads read what the test wrote: PostgreSQL too
 def test_an_announcement_is_emailed_while_the_grading_queue_is_full(
     memory_broker: None, transactional_db: None
 ) -> None:
-    """A grading message queued first, no grading worker free: the upkeep worker still sends the emails at once."""
+    """Grading messages queued first, no grading worker free: the upkeep worker still sends the emails at once.
+
+    With the emails on a grading queue (as before the upkeep queue), this worker would never see them.
+    """
     from grading.services import enqueue
 
     setting = make_setting()
@@ -148,7 +153,7 @@ def test_an_announcement_is_emailed_while_the_grading_queue_is_full(
     try:
         # The upkeep worker as deployed: its own queue, threads.
         with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, queues=[UPKEEP]):
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60  # returns as soon as both are sent
             while len(mail.outbox) < 2 and time.monotonic() < deadline:
                 time.sleep(0.05)
     finally:
