@@ -255,7 +255,8 @@ CELERY_TASK_ROUTES = {
     # It only queues each check on its exercise's own queue; the checks themselves run sandboxes there.
     "grading.tasks.check_exercises_about_to_open_task": {"queue": UPKEEP_QUEUE},
     # Stays on a sandbox queue: it removes the containers and control groups of the engine or host of the worker
-    # that runs it, so the upkeep worker (no engine socket, no sandbox backend) would find nothing to remove.
+    # that runs it (Kubernetes: expired sandbox Jobs, through the workers' API token), so the upkeep worker (no
+    # engine socket, no sandbox host, no token) would find nothing to remove.
     # Like before, one CPU worker takes each run; on several hosts see docs/operations.md, "Draining a worker".
     "grading.tasks.remove_leftover_sandboxes_task": {"queue": "cpu"},
 }
