@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the development platform: migrate, load the demo data once, then the web site and a Celery worker together.
+# Run the development platform: migrate, load the demo data once, then the web site, a grading worker and the
+# upkeep worker (with beat) together.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
@@ -15,7 +16,7 @@ pids=()
 stop() {
   trap - INT TERM EXIT
   echo
-  echo "Stopping the web site and the worker..."
+  echo "Stopping the web site and the workers..."
   kill -TERM "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
   echo "Stopped."
@@ -24,11 +25,18 @@ trap stop INT TERM EXIT
 
 var_dir="${VAR_DIR:-var}"  # the settings' default
 mkdir -p "$var_dir"
-.venv/bin/celery -A hackathon.config worker --beat --schedule "$var_dir/celerybeat-schedule" \
+# The grading worker: the sandbox queues, one notebook per process.
+.venv/bin/celery -A hackathon.config worker --hostname "grading@%h" \
   --queues cpu,gpu --concurrency "${WORKER_CONCURRENCY:-1}" --loglevel INFO &
+pids+=($!)
+# The upkeep worker: announcement emails and the periodic tasks (settings' CELERY_TASK_ROUTES), in a process of
+# its own so that they never wait behind grading. It carries beat (exactly one per site), so beat does not stop
+# with a grading worker. Threads: light tasks, and no per-process sandbox warm-up (grading/tasks.py).
+.venv/bin/celery -A hackathon.config worker --hostname "upkeep@%h" --beat --schedule "$var_dir/celerybeat-schedule" \
+  --queues upkeep --pool threads --concurrency 2 --loglevel INFO &
 pids+=($!)
 "$py" manage.py runserver "$host:$port" &
 pids+=($!)
-echo "The site runs on http://$host:$port/ with a worker beside it. Press Ctrl-C to stop both."
-# Whichever stops first brings the other down with it.
+echo "The site runs on http://$host:$port/ with its workers beside it. Press Ctrl-C to stop them all."
+# Whichever stops first brings the others down with it.
 wait -n "${pids[@]}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke-run the production stack on this machine with locally built images and the host's PostgreSQL and Redis.
 #
-#   sudo deploy/smoke-run.sh          start migrate, web, worker-cpu, beat and flower; grade one submission; stop
+#   sudo deploy/smoke-run.sh          start migrate, web, worker-cpu, worker-upkeep, beat and flower; grade one
+#                                     submission; stop
 #   KEEP=1 sudo deploy/smoke-run.sh   leave the containers, their database and their secrets folder (named at
 #                                     the end) in place; remove them with docker rm -f $(docker ps -aq --filter
 #                                     label=ml-infn.smoke) and rm -rf /tmp/ml-infn-smoke-secrets.*
@@ -73,19 +74,23 @@ trap cleanup EXIT
 
 say "migrate"
 docker run --rm "${common[@]}" -v "$root/media:$root/media" "$image" migrate
-say "starting web (:$port), worker-cpu, beat, flower (:$flower_port)"
+say "starting web (:$port), worker-cpu, worker-upkeep, beat, flower (:$flower_port)"
 docker run -d --name ml-infn-smoke-web "${common[@]}" -v "$root/media:$root/media" -e PORT="$port" \
     --health-cmd "/opt/ml-infn/app/deploy/healthcheck.py web" --health-interval 5s "$image" web >/dev/null
 docker run -d --name ml-infn-smoke-worker-cpu "${common[@]}" "${worker[@]}" -e WORKER_QUEUES=cpu \
     -e WORKER_CONCURRENCY=1 --health-cmd "/opt/ml-infn/app/deploy/healthcheck.py worker" --health-interval 10s \
     --health-timeout 40s "$image" worker >/dev/null
+# The upkeep queue (emails, beat's reaper and periodic tasks): no socket, no private data, as in compose.yaml.
+docker run -d --name ml-infn-smoke-worker-upkeep "${common[@]}" -e WORKER_QUEUES=upkeep -e WORKER_CONCURRENCY=2 \
+    --health-cmd "/opt/ml-infn/app/deploy/healthcheck.py worker" --health-interval 10s --health-timeout 40s \
+    "$image" worker --pool threads >/dev/null
 docker run -d --name ml-infn-smoke-beat "${common[@]}" \
     --health-cmd "/opt/ml-infn/app/deploy/healthcheck.py beat" --health-interval 10s "$image" beat >/dev/null
 docker run -d --name ml-infn-smoke-flower "${common[@]}" -e FLOWER_BASIC_AUTH_FILE=/run/secrets/flower_basic_auth \
     -e FLOWER_PORT="$flower_port" --health-cmd "/opt/ml-infn/app/deploy/healthcheck.py flower" \
     --health-interval 5s "$image" flower >/dev/null
 
-for name in web worker-cpu beat flower; do
+for name in web worker-cpu worker-upkeep beat flower; do
     for _ in $(seq 1 60); do
         health="$(docker inspect --format '{{.State.Health.Status}}' "ml-infn-smoke-$name")"
         [ "$health" = healthy ] && break

@@ -239,7 +239,27 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Grading goes to its exercise's queue (cpu or gpu: grading.services.enqueue, grading.reference_gate,
+# grading.bundle_builds name it on each message); the default stays "cpu", so a sandbox task that forgot its queue
+# still lands where sandboxes run. Everything that neither runs a sandbox nor belongs to one host goes to "upkeep",
+# consumed by a light worker of its own (docs/scaling.md, "Queues and who consumes them"): in a deadline rush the
+# grading queues hold dozens of messages and every grading process is busy, and an announcement's emails or the
+# reaper that requeues a dead worker's runs must not wait for them to drain.
+UPKEEP_QUEUE = "upkeep"
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_TASK_ROUTES = {
+    "hackathon.tasks.email_announcement_task": {"queue": UPKEEP_QUEUE},
+    "hackathon.tasks.expire_offers_task": {"queue": UPKEEP_QUEUE},
+    "grading.tasks.requeue_stuck_submissions_task": {"queue": UPKEEP_QUEUE},
+    "grading.tasks.reveal_due_boards_task": {"queue": UPKEEP_QUEUE},
+    # It only queues each check on its exercise's own queue; the checks themselves run sandboxes there.
+    "grading.tasks.check_exercises_about_to_open_task": {"queue": UPKEEP_QUEUE},
+    # Stays on a sandbox queue: it removes the containers and control groups of the engine or host of the worker
+    # that runs it (Kubernetes: expired sandbox Jobs, through the workers' API token), so the upkeep worker (no
+    # engine socket, no sandbox host, no token) would find nothing to remove.
+    # Like before, one CPU worker takes each run; on several hosts see docs/operations.md, "Draining a worker".
+    "grading.tasks.remove_leftover_sandboxes_task": {"queue": "cpu"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Events -----------------------------------------------------------------------------------------------

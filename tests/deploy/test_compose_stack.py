@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from sandbox.gpus import parse_inventory
+from tests.deploy.platform_queues import queues_sent_to, starts_beat
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "deploy" / "compose.yaml"
@@ -36,11 +37,12 @@ def volume_sources(service: dict[str, Any]) -> list[str]:
 
 
 def test_the_stack_has_every_role_of_the_issue() -> None:
-    assert {"web", "worker-cpu", "worker-gpu", "beat", "flower", "redis", "postgres", "migrate"} <= set(services())
+    roles = {"web", "worker-cpu", "worker-gpu", "worker-upkeep", "beat", "flower", "redis", "postgres", "migrate"}
+    assert roles <= set(services())
 
 
 def test_the_web_mounts_neither_the_engine_socket_nor_the_private_data() -> None:
-    for name in ("web", "beat", "flower", "migrate"):
+    for name in ("web", "worker-upkeep", "beat", "flower", "migrate"):
         sources = volume_sources(services()[name])
         assert not any("docker.sock" in s for s in sources), name
         assert "private" not in sources, name
@@ -114,7 +116,7 @@ def test_every_long_running_service_has_a_healthcheck() -> None:
 
 
 def test_the_app_services_check_their_own_role() -> None:
-    for name in ("web", "worker-cpu", "worker-gpu", "beat", "flower"):
+    for name in ("web", "worker-cpu", "worker-gpu", "worker-upkeep", "beat", "flower"):
         service = services()[name]
         role = service["command"][0]
         assert service["healthcheck"]["test"][-1] == role, name
@@ -135,6 +137,26 @@ def test_queues_route_cpu_and_gpu_work_to_their_own_workers() -> None:
     assert services()["worker-cpu"]["environment"]["WORKER_QUEUES"] == "cpu"
     assert services()["worker-gpu"]["environment"]["WORKER_QUEUES"] == "gpu"
     assert services()["worker-gpu"]["profiles"] == ["gpu"]  # a host without GPUs starts without it
+
+
+def test_every_queue_the_platform_sends_to_has_a_worker_and_upkeep_its_own() -> None:
+    """Without the gpu profile too; the upkeep queue by a worker of its own, which never waits behind grading."""
+    consumers: dict[str, set[str]] = {}
+    for name, service in services().items():
+        if service.get("command", [None])[0] == "worker" and "gpu" not in service.get("profiles", []):
+            for queue in service["environment"]["WORKER_QUEUES"].split(","):
+                consumers.setdefault(queue, set()).add(name)
+    consumers.setdefault("gpu", set()).add("worker-gpu")  # started with --profile gpu, on GPU hosts
+    assert queues_sent_to() <= set(consumers)
+    assert consumers["upkeep"] == {"worker-upkeep"}
+    upkeep = services()["worker-upkeep"]
+    assert upkeep["environment"]["WORKER_QUEUES"] == "upkeep"
+    assert upkeep["command"] == ["worker", "--pool", "threads"]
+    assert "profiles" not in upkeep
+
+
+def test_beat_runs_exactly_once() -> None:
+    assert [name for name, s in services().items() if starts_beat(s.get("command", []))] == ["beat"]
 
 
 def test_the_cpu_worker_keeps_warm_containers_by_default() -> None:

@@ -18,6 +18,7 @@ from grading import sandboxing
 from sandbox.backends import kubernetes as backend
 from sandbox.gpus import parse_inventory
 from sandbox.jobs import Job
+from tests.deploy.platform_queues import queues_sent_to, starts_beat
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -96,6 +97,29 @@ def test_there_are_a_web_and_a_worker_per_queue_and_one_beat() -> None:
     assert env_of("worker-gpu")["WORKER_QUEUES"] == "gpu"
     assert deployments["beat"]["spec"]["replicas"] == 1
     assert deployments["beat"]["spec"]["strategy"]["type"] == "Recreate"
+
+
+def args_of(deployment: dict[str, Any]) -> list[str]:
+    return [str(a) for a in deployment["spec"]["template"]["spec"]["containers"][0].get("args", [])]
+
+
+def test_every_queue_the_platform_sends_to_has_a_worker_and_upkeep_its_own() -> None:
+    deployments = of_kind("Deployment")
+    consumers: dict[str, set[str]] = {}
+    for name, deployment in deployments.items():
+        if args_of(deployment)[:1] == ["worker"]:
+            for queue in env_of(name)["WORKER_QUEUES"].split(","):
+                consumers.setdefault(queue, set()).add(name)
+    assert queues_sent_to() <= set(consumers)
+    assert consumers["upkeep"] == {"upkeep"}
+    assert args_of(deployments["upkeep"]) == ["worker", "--pool", "threads"]
+    assert deployments["upkeep"]["spec"]["replicas"] >= 1
+
+
+def test_beat_runs_exactly_once_per_site() -> None:
+    deployments = of_kind("Deployment")
+    assert [name for name, d in deployments.items() if starts_beat(args_of(d))] == ["beat"]
+    assert deployments["beat"]["spec"]["replicas"] == 1
 
 
 def test_cpu_workers_keep_a_warm_pod_per_process_and_gpu_workers_none() -> None:

@@ -99,8 +99,10 @@ def running_site(folder: Path) -> Iterator[Site]:
     port = free_port()
     env["SITE_URL"] = f"http://127.0.0.1:{port}"  # the address the site's emails link to (invitations, offers)
     server_log, worker_log = folder / "site.log", folder / "worker.log"
+    # One worker takes the upkeep queue too (announcement emails): no journey waits for an upkeep task behind a
+    # grading one, so the separate upkeep process of `make run` and the deployments is not needed here.
     worker = start(
-        [str(PYTHON), "-m", "celery", "-A", "hackathon.config", "worker", "-Q", "cpu,gpu", "--concurrency", "1",
+        [str(PYTHON), "-m", "celery", "-A", "hackathon.config", "worker", "-Q", "cpu,gpu,upkeep", "--concurrency", "1",
          "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
         env, worker_log,
     )  # fmt: skip

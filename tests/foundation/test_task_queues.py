@@ -1,0 +1,166 @@
+"""Each task's queue, through Celery's own routing: grading on its exercise's queue, emails and upkeep on `upkeep`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.core import mail
+from kombu.transport import memory
+
+from hackathon import announcements
+from hackathon.config.celery import app
+from tests.builders.casts import make_setting
+
+UPKEEP = "upkeep"
+QUEUES = ("cpu", "gpu", UPKEEP)
+# Neither grading nor tied to one host: on the upkeep queue, so none of them waits behind grading.
+UPKEEP_TASKS = (
+    "hackathon.tasks.email_announcement_task",
+    "hackathon.tasks.expire_offers_task",
+    "grading.tasks.requeue_stuck_submissions_task",
+    "grading.tasks.reveal_due_boards_task",
+    "grading.tasks.check_exercises_about_to_open_task",
+)
+# They run sandboxes, or clean up the sandboxes of the host that runs them: they stay on the sandbox queues.
+SANDBOX_TASKS = (
+    "grading.tasks.grade_submission_task",
+    "grading.tasks.run_reference_check_task",
+    "grading.tasks.check_uploaded_bundle_task",
+    "grading.tasks.remove_leftover_sandboxes_task",
+)
+PER_HOST_BEAT_ENTRIES = {"remove-leftover-sandboxes": "cpu"}
+
+
+def routed_queue(task: str, **options: Any) -> str:
+    """The queue Celery's router sends this task's message to, given the options of its `apply_async`."""
+    return str(app.amqp.router.route(options, task)["queue"].name)
+
+
+def test_every_task_of_the_platform_is_named_here() -> None:
+    """A new task must choose its queue: one missing here would fall to `cpu`, behind the grading messages."""
+    app.autodiscover_tasks(force=True)
+    ours = {name for name in app.tasks if name.startswith(("hackathon.", "grading.", "exercises."))}
+    assert ours == set(UPKEEP_TASKS) | set(SANDBOX_TASKS)
+
+
+@pytest.mark.parametrize("task", UPKEEP_TASKS)
+def test_emails_and_site_wide_upkeep_go_to_the_upkeep_queue(task: str) -> None:
+    assert routed_queue(task) == UPKEEP
+
+
+@pytest.mark.parametrize("entry", sorted(settings.CELERY_BEAT_SCHEDULE))
+def test_each_beat_entry_goes_to_the_upkeep_queue_unless_it_cleans_one_host(entry: str) -> None:
+    scheduled = settings.CELERY_BEAT_SCHEDULE[entry]
+    assert routed_queue(scheduled["task"], **scheduled.get("options", {})) == PER_HOST_BEAT_ENTRIES.get(entry, UPKEEP)
+
+
+def test_the_leftover_cleanup_stays_where_the_sandboxes_run() -> None:
+    """It removes the containers and groups of its own worker's host; the upkeep worker has none to remove."""
+    assert routed_queue("grading.tasks.remove_leftover_sandboxes_task") == "cpu"
+
+
+@pytest.mark.parametrize("queue", ["cpu", "gpu"])
+@pytest.mark.parametrize("task", SANDBOX_TASKS[:3])
+def test_a_sandbox_task_keeps_the_queue_its_sender_names(task: str, queue: str) -> None:
+    assert routed_queue(task, queue=queue) == queue
+
+
+# --- Through a broker: the messages the services send, and a worker that consumes the upkeep queue only ---------
+
+
+def _use_broker(url: str) -> None:
+    """Send and consume through this broker: forget the connections and producers pooled for the previous one."""
+    app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def _purge() -> None:
+    with app.connection_for_write() as connection:
+        for name in QUEUES:
+            connection.SimpleQueue(name).clear()
+
+
+def waiting(name: str) -> list[str]:
+    """The task names of the messages waiting on this queue of the in-memory broker (left in place)."""
+    queue = memory.Channel.queues.get(name)  # shared by every connection of this process
+    return [message["headers"]["task"] for message in (list(queue.queue) if queue else [])]
+
+
+@pytest.fixture
+def memory_broker() -> Iterator[None]:
+    """The in-memory broker of kombu, emptied before and after: what is queued stays readable by the test."""
+    previous = app.conf.broker_write_url or app.conf.broker_url
+    _use_broker("memory://")
+    _purge()
+    yield
+    _purge()
+    _use_broker(previous)
+
+
+@pytest.mark.parametrize("queue", ["cpu", "gpu"])
+def test_enqueue_sends_a_submission_to_its_exercise_s_queue(memory_broker: None, queue: str) -> None:
+    from grading.services import enqueue
+
+    exercise = SimpleNamespace(wall_seconds=60)
+    submission = SimpleNamespace(pk=7, queue=queue, event_exercise=SimpleNamespace(exercise=exercise))
+    enqueue(submission)  # type: ignore[arg-type]
+    assert waiting(queue) == ["grading.tasks.grade_submission_task"]
+    assert waiting(UPKEEP) == []
+
+
+def test_a_reference_check_goes_to_its_exercise_s_queue(memory_broker: None) -> None:
+    from grading.reference_gate import enqueue_check
+
+    exercise = SimpleNamespace(queue="gpu", wall_seconds=60)
+    enqueue_check(SimpleNamespace(pk=3, event_exercise=SimpleNamespace(exercise=exercise)))  # type: ignore[arg-type]
+    assert waiting("gpu") == ["grading.tasks.run_reference_check_task"]
+
+
+@pytest.mark.slow  # about 6 s: the worker's start and stop
+@pytest.mark.production_profile  # the worker's threads read what the test wrote: PostgreSQL too
+def test_an_announcement_is_emailed_while_the_grading_queue_is_full(
+    memory_broker: None, transactional_db: None
+) -> None:
+    """Grading messages queued first, no grading worker free: the upkeep worker still sends the emails at once.
+
+    With the emails on a grading queue (as before the upkeep queue), this worker would never see them.
+    """
+    from grading.services import enqueue
+
+    setting = make_setting()
+    for pk in range(3):  # a deadline rush: every grading process busy, messages waiting
+        enqueue(SimpleNamespace(pk=pk, queue="cpu", event_exercise=setting.event_exercise))  # type: ignore[arg-type]
+    mail.outbox = []
+    announcements.send_announcement(
+        author=setting.organizer,
+        event=setting.event,
+        title="Deadline extended",
+        body="The exercise closes 15 minutes later.",
+        audience=announcements.in_groups(setting.event, [setting.group]),
+    )
+    assert waiting(UPKEEP) == ["hackathon.tasks.email_announcement_task"]
+
+    hijack = app.conf.worker_hijack_root_logger
+    app.conf.worker_hijack_root_logger = False
+    consume_from = app.amqp.queues._consume_from  # the worker narrows it to its --queues; put it back
+    try:
+        # The upkeep worker as deployed: its own queue, threads.
+        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, queues=[UPKEEP]):
+            deadline = time.monotonic() + 60  # returns as soon as both are sent
+            while len(mail.outbox) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        app.conf.worker_hijack_root_logger = hijack
+        app.amqp.queues._consume_from = consume_from
+    assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.org", "bob@example.org"]
+    assert mail.outbox[0].subject == f"[{setting.event.title}] Deadline extended"
+    # The grading messages were neither taken by the upkeep worker nor in its way: they still wait for a grader.
+    assert waiting("cpu") == ["grading.tasks.grade_submission_task"] * 3
+    assert waiting(UPKEEP) == []
