@@ -33,7 +33,7 @@ for a folder, whose Job no longer runs, so no live worker's job or waiting pod i
 
 Who may remove what a job wrote (the worker runs as uid 10000, the job as UID, on one volume): with
 `files_group` (SANDBOX_KUBERNETES_FILES_GROUP, 10002 in deploy/k8s), the worker and each job pod carry that gid
-in `supplementalGroups`, and the worker makes each job's output/ `root:<group>` (its own uid) mode 2770, so
+in `supplementalGroups`, and the worker makes each job's output/ its own with that group, mode 2770, so
 everything the job creates below it inherits the group. The runner (`--share-output`, sandbox.runner) sets umask
 0o007 and, when the run ends, gives the group rwX on every file and folder the job's uid owns under output/, so a
 notebook that chmodded a folder 0500 or changed its umask still leaves it removable by the worker. Known limit:
@@ -800,7 +800,8 @@ def judge(log_text: str, watched: Watched, output_full: bool, duration_s: float,
 def copy_output(staged: Path, destination: Path) -> int:
     """Copy regular files and folders from the staged output/ to `destination`; return the entries seen.
 
-    Links and special files stay behind, so nothing the job wrote can point the worker at its own files.
+    Links and special files stay behind, so nothing the job wrote can point the worker at its own files; so do
+    files and folders the job made unreadable to the worker's uid and group (its runner killed before its last pass).
     """
     destination.mkdir(parents=True, exist_ok=True)
     entries = 0
@@ -815,8 +816,13 @@ def copy_output(staged: Path, destination: Path) -> int:
             if source.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
             elif source.is_file():
+                try:
+                    source_file = open(source, "rb")  # noqa: SIM115 - closed below
+                except PermissionError:  # the job made it unreadable and its runner did not give it back (docstring)
+                    log.info("Left %s behind: the job made it unreadable to the worker.", source)
+                    continue
                 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-                with os.fdopen(fd, "wb") as sink, open(source, "rb") as source_file:
+                with os.fdopen(fd, "wb") as sink, source_file:
                     shutil.copyfileobj(source_file, sink)
         dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
     return entries

@@ -1,11 +1,13 @@
 """Prove that the worker can remove what a kubernetes job wrote on the shared volume, and the job nothing of its own.
 
-There is no cluster and one uid here, so the files group is the test user's own gid (the one group a process may
-surely chown to; a cluster's 10002 is checked in tests/deploy/test_kubernetes_manifests.py). What these tests
-assert are the modes and groups the worker and the runner leave, which decide what another uid in that group may
-do: the staged output/ is setgid to the group and 2770, everything else the worker stages is not group-writable,
-and the runner's last pass gives the group rwX on what the notebook locked. The runner runs for real, as a pod's
-main process would, outside any sandbox.
+There is no cluster here. Most tests use one uid, so the files group is the test user's own gid (the one group a
+process may surely chown to; a cluster's 10002 is checked in tests/deploy/test_kubernetes_manifests.py), and they
+assert the modes and groups the worker and the runner leave, which decide what another uid in that group may do:
+the staged output/ is setgid to the group and 2770, everything else the worker stages is not group-writable, and
+the runner's last pass gives the group rwX on what the notebook locked. Where the tests run as root and setpriv
+exists, one test also removes the job's files as deploy/k8s's worker (uid 10000 in group 10002) with `rm -rf`, and
+shows that without the last pass it cannot. The runner runs for real, as a pod's main process would, outside any
+sandbox.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -168,6 +171,69 @@ def test_the_runners_last_pass_makes_what_the_notebook_locked_removable_by_the_g
     assert workers.read_text() == "s"
 
 
+WORKER_UID, FILES_GROUP = 10000, 10002  # deploy/k8s's worker and files group
+
+
+def remove_as_the_worker(path: Path) -> subprocess.CompletedProcess[str]:
+    """Run `rm -rf path` as deploy/k8s's worker: uid 10000, its own group and the files group only."""
+    worker = [f"--reuid={WORKER_UID}", f"--regid={WORKER_UID}", f"--groups={FILES_GROUP}"]
+    return subprocess.run(
+        ["setpriv", *worker, "rm", "-rf", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root (to stage as another uid) and setpriv (to remove as it): the single-uid test above holds",
+)
+def test_a_worker_of_another_uid_removes_through_the_group_what_the_job_locked(tmp_path: Path) -> None:
+    """Two uids, as in a cluster: the worker (10000, in 10002) stages output/, the job (root here) locks a folder."""
+    top = Path(tempfile.mkdtemp(prefix="k8s-files-"))  # pytest's tmp_path is root's 0700: the worker could not enter
+    top.chmod(0o755)
+    try:
+        folders = {}
+        for name in ("without-the-last-pass", "with-it"):
+            folder = top / name
+            (folder / "output").mkdir(parents=True)
+            os.chown(folder, WORKER_UID, WORKER_UID)
+            os.chown(folder / "output", WORKER_UID, FILES_GROUP)  # as Backend.job_folder makes it
+            (folder / "output").chmod(0o2770)
+            folders[name] = folder
+        locked = folders["without-the-last-pass"] / "output" / "big"
+        locked.mkdir()
+        (locked / "blob").write_text("x")
+        locked.chmod(0o500)
+        assert remove_as_the_worker(locked).returncode != 0  # the control: the group alone does not reach it
+        assert (locked / "blob").exists()
+
+        workdir = folders["with-it"]
+        notebook = write_notebook(
+            workdir / "notebook.ipynb",
+            "import os\nos.umask(0o077)\nos.makedirs('output/big')\nopen('output/big/blob', 'w').write('x')\n"
+            "os.chmod('output/big/blob', 0o400)\nos.chmod('output/big', 0o500)\n",
+        )
+        run = subprocess.run(
+            [sys.executable, "-m", "sandbox.runner", "--share-output", "output", notebook.name, "-"],
+            cwd=workdir,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        report = read_report(run.stdout)
+        assert report is not None and report.outcome is Outcome.OK, run.stdout + run.stderr
+        assert (workdir / "output" / "big").stat().st_gid == FILES_GROUP
+        removed = remove_as_the_worker(workdir / "output")
+        assert removed.returncode == 0, removed.stderr
+        assert not (workdir / "output").exists()
+    finally:
+        shutil.rmtree(top)
+
+
 def test_the_last_pass_stops_at_its_depth_and_follows_no_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox_runner, "SHARE_MAX_DEPTH", 3)
     top = tmp_path / "output"
@@ -218,3 +284,17 @@ def test_the_cleanup_logs_and_counts_the_folders_it_could_not_remove(
     assert f"Could not remove 1 leftover job folder(s) on the shared volume: {backend.JOBS_FOLDER}/{'b' * 32}" in (
         caplog.text
     )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a 0000 file: the worker's uid is not root in a cluster")
+def test_output_the_job_made_unreadable_is_left_behind_and_the_rest_copied_back(tmp_path: Path) -> None:
+    """The runner killed before its last pass: a locked file must not end the worker's copy (or the worker)."""
+    staged = tmp_path / "staged"
+    (staged / "sub").mkdir(parents=True)
+    (staged / "predictions.csv").write_text("id,label\n")
+    (staged / "sub" / "locked").write_text("x")
+    (staged / "sub" / "locked").chmod(0o000)
+    entries = backend.copy_output(staged, tmp_path / "copied")
+    assert entries == 3
+    assert (tmp_path / "copied" / "predictions.csv").read_text() == "id,label\n"
+    assert not (tmp_path / "copied" / "sub" / "locked").exists()
