@@ -14,12 +14,13 @@ HOME), so, as with docker, the memory limit is `memory_bytes + disk_bytes`. The 
 output/ while the job runs and ends the job when it holds more than allowed, then copies regular files and
 folders (no links, no devices) back to the job's `output_dir`.
 
-The pod: uid 10001, non-root, read-only root filesystem, no privilege escalation, all capabilities dropped,
-RuntimeDefault seccomp, no service-account token, no service links, the label `ml-infn.sandbox/network: none`
-that the NetworkPolicy in deploy/k8s/base/sandbox-networkpolicy.yaml selects to deny all ingress and egress,
-requests equal to limits (Guaranteed QoS), `activeDeadlineSeconds` for the wall clock, `backoffLimit: 0` (the
-grading layer decides about retries) and `ttlSecondsAfterFinished` as a backstop for the deletion the backend
-does itself. The runner reports on its stdout, i.e. the pod's log, which the participant's kernel cannot write.
+The pod: uid 10001 (and the files group below as its supplementary group), non-root, read-only root filesystem, no
+privilege escalation, all capabilities dropped, RuntimeDefault seccomp, no service-account token, no service links,
+the label `ml-infn.sandbox/network: none` that the NetworkPolicy in deploy/k8s/base/sandbox-networkpolicy.yaml
+selects to deny all ingress and egress, requests equal to limits (Guaranteed QoS), `activeDeadlineSeconds` for the
+wall clock, `backoffLimit: 0` (the grading layer decides about retries) and `ttlSecondsAfterFinished` as a backstop
+for the deletion the backend does itself. The runner reports on its stdout, i.e. the pod's log, which the
+participant's kernel cannot write.
 
 With `warm_pool_size > 0`, CPU notebook jobs run in pods started before them (`PodPool`, at the end of this
 module): a cold job's Job for the limits they warm for, plus a stage folder of their own mounted read-only, a
