@@ -72,6 +72,7 @@ def cluster_options(images: dict[str, str]) -> sandbox.ClusterOptions | None:
         gpu_node_selector=settings.SANDBOX_KUBERNETES_GPU_NODE_SELECTOR,
         runtime_class=settings.SANDBOX_KUBERNETES_RUNTIME_CLASS or None,
         schedule_seconds=settings.SANDBOX_KUBERNETES_SCHEDULE_SECONDS,
+        files_group=settings.SANDBOX_KUBERNETES_FILES_GROUP or None,
     )
 
 

@@ -96,6 +96,9 @@ class ClusterOptions:
     gpu_node_selector: Mapping[str, str] = field(default_factory=dict)
     runtime_class: str | None = None  # e.g. gvisor or kata, where the cluster offers one
     schedule_seconds: float = 300.0  # how long a job may wait for a node (and its image) before it is given up
+    # The gid the worker and every job pod carry (supplementalGroups) and each job's output/ is setgid to, so the
+    # worker can remove what a job of another uid wrote; None: none, output/ is 0777 and the worker may be unable to.
+    files_group: int | None = None
     poll_seconds: float = 2.0
 
     def image_for(self, runtime: str) -> str:

@@ -26,6 +26,15 @@ With `--ready-file PATH` the runner also creates the empty file PATH once it is 
 read REPORT while the runner waits (a Kubernetes pod's log is read once, after the pod ends; the file lies in
 its output/ on the shared volume, and the worker removes it before the hand-over).
 
+`--share-output DIR` (the kubernetes backend's pods, where the worker runs as another uid and shares a group with
+the job, see sandbox/backends/kubernetes.py) sets the umask to SHARED_UMASK before anything starts, so what the job
+writes is writable by that group, and when the run ends, however it ends, `share_output` first ends every process
+left (only where the runner is its container's init, PID 1) and then gives the group rwX on everything this uid
+owns under DIR, and DIR's group, without following links and within SHARE_MAX_DEPTH and SHARE_MAX_ENTRIES: a
+notebook that changed its umask, chmodded a folder 0500 or chgrp'd its files still leaves them removable by the
+worker. A runner killed before that pass (the pod's deadline, the OOM killer, a kernel that kills it) leaves
+them as they were: the worker logs what it could not remove.
+
 Before the first cell, hidden setup code (`sandbox.output_guard`) makes the kernel count what it prints and
 exit with `FLOOD_EXIT_CODE` once past `output_bytes`; the runner reports that as `output`. Without it,
 ipykernel would buffer a print flood until the memory limit ended the job as `memory`.
@@ -52,6 +61,7 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -73,6 +83,9 @@ PR_SET_DUMPABLE = 4
 # What IPython reports as the value of SystemExit for sys.exit(), sys.exit(0), sys.exit(None) and sys.exit(False).
 CLEAN_EXIT_VALUES = {"", "0", "None", "False"}
 KERNEL_START_SECONDS = 60.0
+SHARED_UMASK = 0o007  # --share-output: files rw and folders rwx for the owner and the shared group, nothing for others
+SHARE_MAX_DEPTH = 64  # share_output stops descending below this many levels of folders...
+SHARE_MAX_ENTRIES = 50_000  # ...and after this many entries: the worker ends a job past `output_files` (10 000)
 REQUEST_POLL_SECONDS = 0.01  # how often a warm runner looks for its request file: a stat, 100 a second
 
 
@@ -746,6 +759,66 @@ def run_command(argv: Sequence[str], limits: Limits, env: Mapping[str, str]) -> 
     )
 
 
+# --- the output a worker of another uid removes ---------------------------------------------------------------
+
+
+def share_output(top: Path) -> int:
+    """End every process left, then give `top`'s group rwX on what this uid owns under it; return entries fixed.
+
+    Processes: only when this runner is its container's init (PID 1, as in a kubernetes pod), `kill(-1, SIGKILL)`
+    ends every other process in the container, so nothing the notebook left running can chmod after this pass;
+    anywhere else the runner is not alone with its uid and ends nothing more than it already did.
+    Then, without following links: each folder and file this uid owns gets `top`'s group (when it differs and this
+    uid may chgrp to it), g+rw, g+x where the owner has x, and folders also g+s, so the group of the worker that
+    staged `top` can remove them. Folders are opened (u+rwx) before they are walked. At most SHARE_MAX_DEPTH levels
+    and SHARE_MAX_ENTRIES entries; what lies beyond stays as it is. Never raises: it runs after the report is made.
+    """
+    if os.getpid() == 1:
+        with contextlib.suppress(OSError):
+            os.kill(-1, signal.SIGKILL)
+    fixed = 0
+    with contextlib.suppress(OSError):
+        group = top.stat().st_gid
+        uid = os.geteuid()
+        fixed += share_entry(top, uid, group)
+        seen = 0
+        for folder, dirs, files in os.walk(top, followlinks=False):
+            depth = len(Path(folder).relative_to(top).parts)
+            for name in dirs + files:
+                seen += 1
+                if seen > SHARE_MAX_ENTRIES:
+                    return fixed
+                fixed += share_entry(Path(folder) / name, uid, group)
+            if depth + 1 >= SHARE_MAX_DEPTH:
+                dirs[:] = []
+    return fixed
+
+
+def share_entry(path: Path, uid: int, group: int) -> int:
+    """Give `group` rwX on `path` when this uid owns it and it is a file or folder (not a link); return 1 if changed."""
+    try:
+        status = path.lstat()
+    except OSError:
+        return 0
+    mode = stat.S_IMODE(status.st_mode)
+    if status.st_uid != uid or not (stat.S_ISDIR(status.st_mode) or stat.S_ISREG(status.st_mode)):
+        return 0
+    if stat.S_ISDIR(status.st_mode):
+        wanted = mode | stat.S_IRWXU | stat.S_IRWXG | stat.S_ISGID
+    else:
+        wanted = mode | stat.S_IRGRP | stat.S_IWGRP | (stat.S_IXGRP if mode & stat.S_IXUSR else 0)
+    changed = 0
+    if status.st_gid != group:
+        with contextlib.suppress(OSError):
+            os.chown(path, -1, group, follow_symlinks=False)
+            changed = 1
+    if wanted != mode or changed:  # a chown by a non-root owner clears set-id bits: set the mode after it
+        with contextlib.suppress(OSError):
+            os.chmod(path, wanted)
+            changed = 1
+    return changed
+
+
 # --- entry point ----------------------------------------------------------------------------------------
 
 
@@ -764,11 +837,12 @@ def parse_args(argv: Sequence[str]) -> dict[str, Any]:
         "warm": False,
         "warm-request": None,
         "ready-file": None,
+        "share-output": None,
     }
     positional: list[str] = []
     while args:
         arg = args.pop(0)
-        if arg in ("--limits", "--env", "--preload", "--warm-request", "--ready-file"):
+        if arg in ("--limits", "--env", "--preload", "--warm-request", "--ready-file", "--share-output"):
             if not args:
                 raise SystemExit(f"sandbox.runner: {arg} needs a value")
             opts[arg[2:]] = args.pop(0)
@@ -798,6 +872,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = open_report(opts["report"])
     limits = limits_from_json(opts["limits"])
     env = json.loads(opts["env"])
+    shared = Path(opts["share-output"]) if opts["share-output"] else None
+    if shared is not None:
+        os.umask(SHARED_UMASK)
     try:
         if opts["command"]:
             result = run_command(opts["argv"], limits, env)
@@ -810,6 +887,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = asyncio.run(run_notebook(Path(opts["notebook"]), limits, env))
     except Exception as exc:  # the runner's own failure is the sandbox's fault, never the participant's
         result = Report(Outcome.INFRASTRUCTURE, f"{MESSAGES[Outcome.INFRASTRUCTURE]} (runner: {exc!r})", 0.0)
+    finally:
+        if shared is not None:
+            share_output(shared)
     report.write(result.to_json() + "\n")
     report.flush()
     return 0

@@ -14,12 +14,13 @@ HOME), so, as with docker, the memory limit is `memory_bytes + disk_bytes`. The 
 output/ while the job runs and ends the job when it holds more than allowed, then copies regular files and
 folders (no links, no devices) back to the job's `output_dir`.
 
-The pod: uid 10001, non-root, read-only root filesystem, no privilege escalation, all capabilities dropped,
-RuntimeDefault seccomp, no service-account token, no service links, the label `ml-infn.sandbox/network: none`
-that the NetworkPolicy in deploy/k8s/base/sandbox-networkpolicy.yaml selects to deny all ingress and egress,
-requests equal to limits (Guaranteed QoS), `activeDeadlineSeconds` for the wall clock, `backoffLimit: 0` (the
-grading layer decides about retries) and `ttlSecondsAfterFinished` as a backstop for the deletion the backend
-does itself. The runner reports on its stdout, i.e. the pod's log, which the participant's kernel cannot write.
+The pod: uid 10001 (and the files group below as its supplementary group), non-root, read-only root filesystem, no
+privilege escalation, all capabilities dropped, RuntimeDefault seccomp, no service-account token, no service links,
+the label `ml-infn.sandbox/network: none` that the NetworkPolicy in deploy/k8s/base/sandbox-networkpolicy.yaml
+selects to deny all ingress and egress, requests equal to limits (Guaranteed QoS), `activeDeadlineSeconds` for the
+wall clock, `backoffLimit: 0` (the grading layer decides about retries) and `ttlSecondsAfterFinished` as a backstop
+for the deletion the backend does itself. The runner reports on its stdout, i.e. the pod's log, which the
+participant's kernel cannot write.
 
 With `warm_pool_size > 0`, CPU notebook jobs run in pods started before them (`PodPool`, at the end of this
 module): a cold job's Job for the limits they warm for, plus a stage folder of their own mounted read-only, a
@@ -30,6 +31,21 @@ its `sandbox-jobs/<id>/` folders stay. Each folder records when it has surely ou
 file EXPIRES_NAME) and each Job the same instant (the annotation EXPIRES_ANNOTATION), as docker's containers carry
 their expiry label; `Backend.remove_leftovers`, called by the periodic cleanup, removes only what is past it and,
 for a folder, whose Job no longer runs, so no live worker's job or waiting pod is touched, whichever worker made it.
+
+Who may remove what a job wrote (the worker runs as uid 10000, the job as UID, on one volume): with
+`files_group` (SANDBOX_KUBERNETES_FILES_GROUP, 10002 in deploy/k8s), the worker and each job pod carry that gid
+in `supplementalGroups`, and the worker makes each job's output/ its own with that group, mode 2770, so
+everything the job creates below it inherits the group. The runner (`--share-output`, sandbox.runner) sets umask
+0o007 and, when the run ends, gives the group rwX on every file and folder the job's uid owns under output/, so a
+notebook that chmodded a folder 0500 or changed its umask still leaves it removable by the worker. Known limit:
+a runner killed before that pass (the pod's deadline, the OOM killer, a notebook that kills it) leaves modes the
+notebook chose; the worker then logs "could not remove" with the folder and the periodic cleanup counts them
+(at most `output_bytes` of files per such job, as the output watch ends a job past it; deploy/k8s/README.md says
+how an operator removes them). Why a group and not a shared uid or fsGroup: a shared uid would let a job write
+the worker's own files (the runner copy, other jobs' stages); `fsGroup` on the job pod would make the kubelet
+chown and chmod g+rw the whole claim (where it manages ownership, e.g. some CSI drivers), the runner copy
+included. Only output/ is group-writable: job folders, stages, staged notebooks and the runner copy are 0755/0644
+and the worker's, mounted read-only; a job mounts only its own output/, so the group reaches no other job's.
 
 Per-job process limits do not exist in Kubernetes: set the kubelet's `podPidsLimit` on sandbox nodes
 (docs/operations.md). The runner still reports a fork that fails with EAGAIN as `processes`.
@@ -43,6 +59,7 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Callable
@@ -162,7 +179,7 @@ def job_manifest(job: Job, job_id: str, options: ClusterOptions, staging: Stagin
         )
     mounts.append({"name": "shared", "mountPath": f"{WORKDIR}/output", "subPath": staging.output_subpath})
     env = base.job_env(job, HOME, {"PYTHONPATH": RUNNER_ROOT, "PATH": RUNTIME_PATH, "TMPDIR": TMP})
-    runner = ["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(limits)]
+    runner = ["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(limits), *share_args(options)]
     if job.command is not None:
         runner += ["--command", "-", "--", *job.command]
     else:
@@ -177,6 +194,8 @@ def job_manifest(job: Job, job_id: str, options: ClusterOptions, staging: Stagin
             "runAsGroup": UID,
             "runAsNonRoot": True,
             "seccompProfile": {"type": "RuntimeDefault"},
+            # Never fsGroup: the kubelet would chown and chmod g+rw the whole shared claim to it (module docstring).
+            **({"supplementalGroups": [options.files_group]} if options.files_group is not None else {}),
         },
         "containers": [
             {
@@ -241,7 +260,8 @@ def pool_manifest(
     manifest["spec"]["activeDeadlineSeconds"] = pool_deadline(limits)
     (container,) = manifest["spec"]["template"]["spec"]["containers"]
     runner = [
-        *["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(limits), "--preload", ",".join(imports)],
+        *["python", "-s", "-m", "sandbox.runner", "--limits", limits_to_json(limits), *share_args(options)],
+        *["--preload", ",".join(imports)],
         *["--warm-request", f"{POOL_STAGE}/{warm.REQUEST_NAME}", "--ready-file", f"{WORKDIR}/output/{READY_NAME}"],
         *["--warm", "-"],
     ]
@@ -250,6 +270,11 @@ def pool_manifest(
         {"name": "shared", "mountPath": POOL_STAGE, "subPath": staging.stage_subpath, "readOnly": True}
     )
     return manifest
+
+
+def share_args(options: ClusterOptions) -> list[str]:
+    """Return the runner's `--share-output` for the pod's output/ when the worker shares a group with the job."""
+    return ["--share-output", f"{WORKDIR}/output"] if options.files_group is not None else []
 
 
 def pool_deadline(limits: Limits) -> int:
@@ -333,6 +358,12 @@ class Backend(base.Backend):
             return "the kubernetes Python package is not installed (pip install kubernetes)."
         if not self.options.shared_path.is_dir():
             return f"the shared volume is not mounted at {self.options.shared_path}."
+        group = self.options.files_group
+        if group is not None and group != os.getegid() and group not in os.getgroups():
+            return (
+                f"this worker is not in the sandbox files group {group}: add it to the worker's supplementalGroups "
+                "(deploy/k8s/README.md) or set SANDBOX_KUBERNETES_FILES_GROUP to 0."
+            )
         return load_cluster_config()
 
     def apis(self) -> tuple[Any, Any]:
@@ -374,13 +405,13 @@ class Backend(base.Backend):
         except Exception as exc:
             log.exception("The Kubernetes API failed while running job %s", name)
             self.delete(batch, name)
-            remove_tree(staging.folder)
+            remove_job_folder(staging.folder)
             return base.infrastructure(f"the Kubernetes API failed: {first_line(exc)}", self.name)
         self.delete(batch, name)
         try:
             entries = copy_output(staging.output, job.output_dir)
         finally:
-            remove_tree(staging.folder)
+            remove_job_folder(staging.folder)
         return judge(
             log_text,
             watched,
@@ -428,12 +459,27 @@ class Backend(base.Backend):
         """
         assert self.options is not None
         folder = self.options.shared_path / JOBS_FOLDER / job_id
-        folder.mkdir(parents=True)
+        folder.parent.mkdir(mode=0o755, exist_ok=True)  # a mode only loses bits to the umask: never group-writable
+        folder.mkdir()
+        # The worker's, never writable by the files group whatever the worker's umask; o+x for the kubelet, which
+        # resolves the subPaths as root, squashed to nobody on NFS.
+        os.chmod(folder, 0o755)  # noqa: S103
         (folder / EXPIRES_NAME).write_text(f"{expires}\n")
-        (folder / "output").mkdir()
-        # The job runs as 10001 and the worker as another uid: output/ alone is writable by the job, and only
-        # this job's pod mounts it.
-        os.chmod(folder / "output", 0o777)  # noqa: S103
+        os.chmod(folder / EXPIRES_NAME, 0o644)  # noqa: S103
+        output = folder / "output"
+        output.mkdir()
+        # The job runs as 10001 and the worker as another uid: output/ alone is writable by the job, and only this
+        # job's pod mounts it. With a files group, the group (the worker and the job) alone, and setgid so that
+        # what the job creates carries the group; without one, anyone, and the worker may be left unable to
+        # remove the job's subfolders.
+        group = self.options.files_group
+        if group is None:
+            os.chmod(output, 0o777)  # noqa: S103
+        else:
+            os.chown(output, -1, group)
+            os.chmod(output, 0o2770)  # noqa: S103
+            if output.stat().st_gid != group or not output.stat().st_mode & stat.S_ISGID:
+                raise OSError(f"could not make {output} setgid to the files group {group}")
         return folder
 
     def stage(self, job: Job, job_id: str) -> Staging:
@@ -447,7 +493,9 @@ class Backend(base.Backend):
             source = Path(mount.source).resolve()
             if not is_under(source, root):
                 copy = folder / "mounts" / mount.name
+                copy.parent.mkdir(mode=0o755, exist_ok=True)
                 shutil.copytree(source, copy, symlinks=True)
+                close_to_group(copy)  # read-only to the job anyway; never the files group's to write
                 source = copy
             mount_subpaths.append((mount.name, source.relative_to(root.resolve()).as_posix()))
         notebook_subpath = notebook_name = None
@@ -455,6 +503,7 @@ class Backend(base.Backend):
             notebook_name = base.notebook_name_for(job)
             staged = folder / "notebook.ipynb"
             shutil.copyfile(job.notebook, staged)
+            os.chmod(staged, 0o644)  # noqa: S103 - the job's uid reads it (mounted read-only); the group never writes
             notebook_subpath = staged.resolve().relative_to(root.resolve()).as_posix()
         return Staging(
             folder=folder,
@@ -476,7 +525,9 @@ class Backend(base.Backend):
         target = self.options.shared_path / RUNNER_FOLDER / digest
         if not (target / "runner.py").is_file():
             partial = target.with_name(f"{digest}.{uuid.uuid4().hex}")
+            partial.parent.mkdir(mode=0o755, exist_ok=True)
             shutil.copytree(base.SANDBOX_PACKAGE, partial, ignore=shutil.ignore_patterns("__pycache__"))
+            close_to_group(partial)  # job pods carry the files group: the runner they run must not be theirs to write
             try:
                 partial.rename(target)  # atomic: workers publishing at once never see half a package
             except OSError:
@@ -598,6 +649,7 @@ class Backend(base.Backend):
                 continue
             removed.append(item.metadata.name)
         root = self.options.shared_path / JOBS_FOLDER
+        kept: list[str] = []  # folders whose job left files this worker may not remove (module docstring)
         try:
             folders = sorted(root.iterdir()) if root.is_dir() else []
         except OSError as exc:
@@ -608,9 +660,45 @@ class Backend(base.Backend):
                 continue
             if not every and (folder.name in unfinished or not folder_expired(folder, now)):
                 continue
-            remove_tree(folder)  # a job may have nested folders thousands deep in its output/
-            removed.append(f"{JOBS_FOLDER}/{folder.name}")
+            if remove_job_folder(folder):  # a job may have nested folders thousands deep in its output/
+                removed.append(f"{JOBS_FOLDER}/{folder.name}")
+            else:
+                kept.append(f"{JOBS_FOLDER}/{folder.name}")
+        if kept:
+            log.warning(
+                "Could not remove %d leftover job folder(s) on the shared volume: %s (deploy/k8s/README.md, "
+                '"Files a job leaves").',
+                len(kept),
+                ", ".join(kept[:20]) + (", ..." if len(kept) > 20 else ""),
+            )
         return removed
+
+
+def remove_job_folder(folder: Path) -> bool:
+    """Remove a job's (or pool pod's) folder from the shared volume; log "could not remove" and return False if not.
+
+    What stays is what the job's uid made unwritable for the worker and its runner did not give back to the files
+    group (the runner was killed before its last pass, or there is no files group): the module docstring's limit.
+    """
+    if remove_tree(folder):
+        return True
+    log.warning(
+        'Could not remove %s: the job left files the worker may not delete (deploy/k8s/README.md, "Files a job '
+        'leaves").',
+        folder,
+    )
+    return False
+
+
+def close_to_group(top: Path) -> None:
+    """Make a tree the worker publishes 0755 folders and 0644 files (0755 where executable): no group write."""
+    for folder, dirs, files in os.walk(top, followlinks=False):
+        os.chmod(folder, 0o755)  # noqa: S103
+        for name in files:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                os.chmod(path, 0o755 if path.stat().st_mode & stat.S_IXUSR else 0o644)
+        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
 
 
 def job_expiry(item: Any) -> float | None:
@@ -713,7 +801,8 @@ def judge(log_text: str, watched: Watched, output_full: bool, duration_s: float,
 def copy_output(staged: Path, destination: Path) -> int:
     """Copy regular files and folders from the staged output/ to `destination`; return the entries seen.
 
-    Links and special files stay behind, so nothing the job wrote can point the worker at its own files.
+    Links and special files stay behind, so nothing the job wrote can point the worker at its own files; so do
+    files and folders the job made unreadable to the worker's uid and group (its runner killed before its last pass).
     """
     destination.mkdir(parents=True, exist_ok=True)
     entries = 0
@@ -728,8 +817,13 @@ def copy_output(staged: Path, destination: Path) -> int:
             if source.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
             elif source.is_file():
+                try:
+                    source_file = open(source, "rb")  # noqa: SIM115 - closed below
+                except PermissionError:  # the job made it unreadable and its runner did not give it back (docstring)
+                    log.info("Left %s behind: the job made it unreadable to the worker.", source)
+                    continue
                 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-                with os.fdopen(fd, "wb") as sink, open(source, "rb") as source_file:
+                with os.fdopen(fd, "wb") as sink, source_file:
                     shutil.copyfileobj(source_file, sink)
         dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
     return entries
@@ -822,7 +916,7 @@ class PodPool(warm.StagedPool[PooledPod]):
         try:
             batch.create_namespaced_job(self.options.namespace, manifest)
         except BaseException:
-            remove_tree(staging.folder)
+            remove_job_folder(staging.folder)
             raise
         expires = created + manifest["spec"]["activeDeadlineSeconds"]
         return PooledPod(runtime, limits, staging.folder, job_id=job_id, staging=staging, expires=expires)
@@ -903,4 +997,4 @@ class PodPool(warm.StagedPool[PooledPod]):
             sandbox.deleted = True
             with contextlib.suppress(Exception):
                 self.backend.delete(self.backend.apis()[0], sandbox.name)
-        remove_tree(sandbox.folder)
+        remove_job_folder(sandbox.folder)

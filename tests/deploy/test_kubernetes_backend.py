@@ -317,6 +317,8 @@ def named(settings: Any, tmp_path: Path, backend_name: str = "kubernetes", **kub
     settings.SANDBOX_BACKEND = backend_name
     settings.SANDBOX_KUBERNETES_CLAIM = kubernetes.get("claim", "")
     settings.SANDBOX_KUBERNETES_SHARED_PATH = kubernetes.get("shared_path", "")
+    # The test user's own group: the one group a worker is surely in without a cluster's supplementalGroups.
+    settings.SANDBOX_KUBERNETES_FILES_GROUP = int(kubernetes.get("files_group", str(os.getegid())))
 
 
 def test_it_refuses_to_run_unless_named(tmp_path: Path, settings: Any) -> None:

@@ -214,6 +214,32 @@ def test_gpu_jobs_of_the_gpu_worker_ask_for_one_device_on_a_gpu_node(
     assert "WORKER_CONCURRENCY" not in env
 
 
+def test_workers_and_their_job_pods_carry_the_sandbox_files_group_and_never_as_fs_group(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every worker that starts sandbox Jobs can remove what they write (sandbox/backends/kubernetes.py's docstring)."""
+    workers = [
+        name
+        for name in of_kind("Deployment")
+        if "WORKER_QUEUES" in env_of(name) and env_of(name).get("SANDBOX_BACKEND") == "kubernetes"
+    ]
+    assert {"worker-cpu", "worker-gpu"} <= set(workers)
+    for name in workers:
+        options = cluster_of(env_of(name), settings, monkeypatch, tmp_path)
+        assert options is not None and options.files_group == 10002, name
+        context = pod_specs()[name]["securityContext"]
+        assert options.files_group in context["supplementalGroups"], name
+        assert context.get("fsGroup") != options.files_group, name  # it would re-group the whole claim
+        assert options.files_group != context["runAsGroup"], name
+        job = Job(output_dir=tmp_path / "out", command=("true",))
+        staging = backend.Staging(tmp_path, tmp_path / "out", "r", None, None, (), "o")
+        pod = backend.job_manifest(job, "a" * 32, options, staging)["spec"]["template"]["spec"]
+        assert pod["securityContext"]["supplementalGroups"] == [options.files_group]
+        assert "fsGroup" not in pod["securityContext"]
+        assert pod["securityContext"]["runAsUser"] != context["runAsUser"]  # the job is not the worker
+        assert "--share-output" in pod["containers"][0]["command"]
+
+
 def test_kustomize_builds_the_base_and_every_overlay() -> None:
     kubectl = shutil.which("kubectl")
     kustomize = shutil.which("kustomize")
