@@ -17,8 +17,8 @@ from django.utils import timezone
 from exercises.metrics import METRICS
 from exercises.release import solution_notebook
 from exercises.services import bundle_of
-from grading.errors import ReleaseRefused
-from grading.models import ReleasedNotebook, Submission
+from grading.errors import ReleaseRefused, SharingRefused
+from grading.models import AuditEntry, ReleasedNotebook, Submission
 from grading.reports import score_bins
 from grading.tutoring.selectors import person_name
 from grading.tutoring.stuck import ErrorSignature, shared_errors
@@ -110,6 +110,9 @@ def release_reference(*, event_exercise: EventExercise, actor: AbstractBaseUser)
         raise ReleaseRefused("The reference solution is released already.") from None
 
 
+_NO_CONSENT = "Its author did not agree to share this notebook (or stopped sharing it), so it cannot be released."
+
+
 def release_submission(*, submission: Submission, actor: AbstractBaseUser) -> ReleasedNotebook:
     """Release a participant's notebook as they sent it; only one whose author agreed when submitting.
 
@@ -117,9 +120,7 @@ def release_submission(*, submission: Submission, actor: AbstractBaseUser) -> Re
     """
     event_exercise = submission.event_exercise
     if not submission.share_notebook:
-        raise ReleaseRefused(
-            "Its author did not agree to share this notebook when submitting it, so it cannot be released."
-        )
+        raise ReleaseRefused(_NO_CONSENT)
     _refuse_before_the_deadline(event_exercise)
     with submission.notebook.open("rb") as handle:
         notebook = nbformat.reads(handle.read().decode("utf-8"), as_version=4)
@@ -130,6 +131,10 @@ def release_submission(*, submission: Submission, actor: AbstractBaseUser) -> Re
     score = "" if submission.score is None else f", public score {submission.score:.4f}"
     try:
         with transaction.atomic():
+            # The author may withdraw while this runs: their row lock (set_notebook_sharing) orders the two, and
+            # consent is read again under it, so a withdrawn notebook is never released.
+            if not Submission.objects.select_for_update().filter(pk=submission.pk, share_notebook=True).exists():
+                raise ReleaseRefused(_NO_CONSENT)
             return ReleasedNotebook.objects.create(
                 event_exercise=event_exercise,
                 kind=ReleasedNotebook.Kind.SUBMISSION,
@@ -145,6 +150,40 @@ def release_submission(*, submission: Submission, actor: AbstractBaseUser) -> Re
 def withdraw_release(*, released: ReleasedNotebook) -> None:
     """Take a released notebook back: the event's people no longer see it."""
     released.delete()
+
+
+# --- The author's consent --------------------------------------------------------------------------------------
+
+
+def set_notebook_sharing(*, submission: Submission, author: AbstractBaseUser, share: bool) -> bool:
+    """Give (`share=True`) or withdraw the author's consent to show this notebook to the event's people.
+
+    Consent may change at any time, before or after the deadline. Giving it makes the notebook one the organizers
+    may release; nothing is released by itself (releasing stays the organizers' act, notebook by notebook, on the
+    debrief). Withdrawing it also takes back the notebook's release, if any: it leaves the debrief and its address
+    answers 404. Each change is written to the exercise's audit log; asking for what already holds changes nothing
+    and writes nothing. Return whether anything changed.
+
+    Raise SharingRefused when `author` is not the submission's author: consent is theirs alone to give.
+    """
+    if submission.participant_id != author.pk:
+        raise SharingRefused("Only the author of a notebook can agree to share it or stop sharing it.")
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().only("pk", "share_notebook").get(pk=submission.pk)
+        if locked.share_notebook == share:
+            submission.share_notebook = share
+            return False
+        Submission.objects.filter(pk=submission.pk).update(share_notebook=share)
+        withdrawn = 0 if share else ReleasedNotebook.objects.filter(submission=submission).delete()[0]
+        AuditEntry.objects.create(
+            event_exercise_id=submission.event_exercise_id,
+            submission=submission,
+            actor=author,
+            action=AuditEntry.Action.SHARE if share else AuditEntry.Action.UNSHARE,
+            reason="Its release was taken back." if withdrawn else "",
+        )
+    submission.share_notebook = share
+    return True
 
 
 # --- The debrief -----------------------------------------------------------------------------------------------

@@ -43,6 +43,10 @@ class ReleaseRefused(GradingError):
     """A notebook cannot be released to the event's people (before the deadline, or without its author's consent)."""
 
 
+class SharingRefused(GradingError):
+    """Consent to share a notebook cannot be given or withdrawn by this person; nothing changed."""
+
+
 class CertificateRefused(GradingError):
     """A certificate cannot be issued, revoked or verified as asked."""
 

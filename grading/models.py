@@ -113,7 +113,8 @@ class Submission(models.Model):
     share_notebook = models.BooleanField(
         default=False,
         help_text="The author agreed that the organizers may show this notebook to the event's people after the "
-        "deadline (grading.closing.release_submission refuses a notebook without this consent).",
+        "deadline (grading.closing.release_submission refuses a notebook without this consent); the author may give "
+        "or withdraw it later (grading.closing.set_notebook_sharing).",
     )
     worker = models.CharField(max_length=200, blank=True)
     # What the notebook ran on (grading.fingerprints): runtime lock hash or image, Python, key packages, GPU.
@@ -325,7 +326,8 @@ class Disqualification(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One board-changing action by an organizer or the platform: kept, never edited."""
+    """One board-changing action by an organizer or the platform, or an author's change of consent to share a
+    notebook: kept, never edited."""
 
     class Action(models.TextChoices):
         DISQUALIFY = "disqualify", "Disqualified a submission"
@@ -335,6 +337,8 @@ class AuditEntry(models.Model):
         SETTINGS = "settings", "Changed the board settings"
         OPEN_DESPITE_GATE = "override", "Opened the exercise although its reference missed its target"
         EXTEND = "extend", "Granted an extension"
+        SHARE = "share", "Its author agreed to share a notebook"
+        UNSHARE = "unshare", "Its author stopped sharing a notebook"
 
     event_exercise = models.ForeignKey(
         "hackathon.EventExercise", on_delete=models.CASCADE, related_name="audit_entries"

@@ -169,3 +169,9 @@ def can_read_debrief(user: AnyUser, event: Event) -> bool:
     """Read an exercise's debrief and released notebooks (once it closed): the event's participants, tutors and
     organizers, and site staff."""
     return permissions.is_site_staff(user) or bool(permissions.roles_in(user, event))
+
+
+def can_change_sharing(user: AnyUser, submission: Submission) -> bool:
+    """Whether the person may give or withdraw consent to share this notebook: its author only, never an organizer
+    or tutor (consent is the author's to give)."""
+    return user.is_authenticated and submission.participant_id == user.pk

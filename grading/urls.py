@@ -26,6 +26,7 @@ urlpatterns = [
     path("submissions/<uuid:uid>/", submissions.submission_detail, name="submission_detail"),
     path("submissions/<uuid:uid>/status/", submissions.submission_status, name="submission_status"),
     path("submissions/<uuid:uid>/pictures/", submissions.submission_pictures, name="submission_pictures"),
+    path("submissions/<uuid:uid>/sharing/", submissions.submission_sharing, name="submission_sharing"),
     path("submissions/<uuid:uid>/figures/<str:name>", submissions.submission_figure, name="submission_figure"),
 ]
 

@@ -360,3 +360,13 @@ class SubmissionUploadSerializer(serializers.Serializer):
         "after the deadline "
         "(default false: a notebook without this consent is never released).",
     )
+
+
+class SharingSerializer(serializers.Serializer):
+    """The author's consent to share one of their notebooks after the deadline, given or withdrawn later."""
+
+    share_notebook = serializers.BooleanField(
+        help_text="true: the organizers may show this notebook, with its author's name, to the event's participants "
+        "after the deadline (they choose which to release); false: stop sharing it, which also takes back its "
+        "release if it was released."
+    )

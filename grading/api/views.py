@@ -19,7 +19,7 @@ from exercises import selectors as exercise_selectors
 from exercises.models import Exercise
 from exercises.release import student_zip
 from exercises.services import bundle_of, ensure_dataset
-from grading import selectors, services
+from grading import closing, selectors, services
 from grading.api.errors import ErrorSerializer, UploadTooLarge
 from grading.api.serializers import (
     EventExerciseSerializer,
@@ -27,12 +27,14 @@ from grading.api.serializers import (
     ExerciseDetailSerializer,
     ExerciseSerializer,
     RegistrationSerializer,
+    SharingSerializer,
     SubmissionSerializer,
     SubmissionSummarySerializer,
     SubmissionUploadSerializer,
 )
-from grading.errors import ExerciseNotOpen
+from grading.errors import ExerciseNotOpen, SharingRefused
 from grading.models import Submission
+from grading.permissions import can_change_sharing
 from hackathon import permissions
 from hackathon.deadlines import deadline_for
 from hackathon.models import Event, EventExercise, Registration
@@ -301,10 +303,21 @@ class SubmissionList(generics.ListCreateAPIView):
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
 
 
-@extend_schema(
-    tags=["submissions"],
-    summary="Show a submission: its status and, once in, its result",
-    responses={200: SubmissionSerializer, **errors(401, 404)},
+@extend_schema_view(
+    get=extend_schema(
+        tags=["submissions"],
+        summary="Show a submission: its status and, once in, its result",
+        responses={200: SubmissionSerializer, **errors(401, 404)},
+    ),
+    patch=extend_schema(
+        tags=["submissions"],
+        summary="Agree to share your notebook after the deadline, or stop sharing it",
+        description="Only the submission's author may change `share_notebook`, at any time. Agreeing lets the "
+        "organizers release the notebook to the event's people after the deadline (nothing is released by itself); "
+        "stopping takes back its release, if any, at once.",
+        request=SharingSerializer,
+        responses={200: SubmissionSerializer, **errors(400, 401, 403, 404)},
+    ),
 )
 class SubmissionDetail(generics.RetrieveAPIView):
     serializer_class = SubmissionSerializer
@@ -312,6 +325,20 @@ class SubmissionDetail(generics.RetrieveAPIView):
     def get_object(self) -> Submission:
         # Own, one's groups' (tutors) or all (organizers): the same rule as the site's submission page.
         return selectors.get_visible_submission(self.request.user, str(self.kwargs["uid"]), with_results=True)
+
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        submission = self.get_object()
+        if not can_change_sharing(request.user, submission):
+            raise exceptions.PermissionDenied("Only the notebook's author can agree to share it or stop sharing it.")
+        fields = SharingSerializer(data=request.data)
+        fields.is_valid(raise_exception=True)
+        try:
+            closing.set_notebook_sharing(
+                submission=submission, author=request.user, share=fields.validated_data["share_notebook"]
+            )
+        except SharingRefused as error:
+            raise exceptions.PermissionDenied(error.message) from None
+        return Response(self.get_serializer(submission).data)
 
 
 @extend_schema(exclude=True)

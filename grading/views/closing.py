@@ -42,7 +42,10 @@ def _released(request: HttpRequest, slug: str, exercise_slug: str, pk: int) -> R
     _, event_exercise = _debrief_exercise(request, slug, exercise_slug)
     released = event_exercise.released_notebooks.filter(pk=pk).first()
     if released is None or not closing.has_closed(event_exercise):
-        raise Http404("No such released notebook.")
+        raise Http404(
+            "This notebook is not released: the organizers have withdrawn it, or its author stopped sharing it. "
+            "The debrief lists the notebooks you can read."
+        )
     if request.user.is_authenticated and (other := closing.still_solving_elsewhere(request.user, event_exercise)):
         raise PermissionDenied(
             f"You still take part in this exercise in {other.event.title}: its released notebooks open to you once "

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -17,10 +18,10 @@ from exercises.notebook_html import markdown_html, notebook_html
 from exercises.release import student_zip
 from exercises.services import bundle_of, ensure_dataset
 from grading import closing, gpu_budget, selectors, services
-from grading.errors import SubmissionRefused
+from grading.errors import SharingRefused, SubmissionRefused
 from grading.forms import SubmissionForm
 from grading.models import Submission
-from grading.permissions import visible_result
+from grading.permissions import can_change_sharing, visible_result
 from hackathon import permissions
 from hackathon.deadlines import deadline_for
 from hackathon.selectors import get_visible_event
@@ -124,6 +125,7 @@ def _detail_context(request: HttpRequest, submission: Submission) -> dict:
         "position": selectors.queue_position(submission),
         "wait": selectors.estimated_wait_seconds(submission),
         "is_own": submission.participant_id == request.user.pk,
+        "can_change_sharing": can_change_sharing(request.user, submission),
         "result": visible_result(submission, request.user),
         "decimals": settings.BOARD_DECIMALS,
     }
@@ -136,6 +138,33 @@ def submission_detail(request: HttpRequest, uid: str) -> HttpResponse:
     if submission.executed_notebook:
         context["notebook_html"] = notebook_html(submission.executed_notebook, failed_cell=submission.failed_cell)
     return render(request, "grading/submission_detail.html", context)
+
+
+@login_required
+@require_POST
+def submission_sharing(request: HttpRequest, uid: str) -> HttpResponse:
+    """Give (`share=yes`) or withdraw (`share=no`) the author's consent to show the notebook after the deadline."""
+    submission = selectors.get_visible_submission(request.user, uid)
+    if not can_change_sharing(request.user, submission):
+        raise PermissionDenied("Only the notebook's author can agree to share it or stop sharing it.")
+    share = request.POST.get("share")
+    if share not in ("yes", "no"):
+        messages.error(request, "Choose whether to share this notebook, then press the button again.")
+        return redirect(submission)
+    try:
+        closing.set_notebook_sharing(submission=submission, author=request.user, share=share == "yes")
+    except SharingRefused as error:
+        messages.error(request, error.message)
+        return redirect(submission)
+    if share == "yes":
+        messages.success(
+            request,
+            "You agreed to share this notebook: after the deadline the organizers may show it, with your name, "
+            "to the event's people. You can stop sharing it here at any time.",
+        )
+    else:
+        messages.success(request, "You stopped sharing this notebook: nobody else can read it on the debrief any more.")
+    return redirect(submission)
 
 
 @login_required

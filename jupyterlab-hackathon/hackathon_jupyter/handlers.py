@@ -155,12 +155,21 @@ class SubmissionsHandler(HackathonHandler):
         kind = str(body.get("kind", "check"))
         if kind not in ("check", "graded"):
             raise PlatformError("kind must be check (a free run on the public sample) or graded.", 400)
+        share = body.get("share_notebook", False)
+        if not isinstance(share, bool):
+            raise PlatformError("share_notebook must be true (share the notebook after the deadline) or false.", 400)
         notebook = (self.root / str(body.get("path", ""))).resolve()
         if not notebook.is_relative_to(self.root) or notebook.suffix != ".ipynb" or not notebook.is_file():
             raise PlatformError(f"{body.get('path')!r} is not a notebook in your files. Open the notebook first.", 400)
         event, exercise = workspace.exercise_of(notebook, self.root)
         sent = await call(
-            site().submit, event=event, exercise=exercise, name=notebook.name, notebook=notebook.read_bytes(), kind=kind
+            site().submit,
+            event=event,
+            exercise=exercise,
+            name=notebook.name,
+            notebook=notebook.read_bytes(),
+            kind=kind,
+            share=share,
         )
         self.set_status(201)
         self.finish(with_description(sent))

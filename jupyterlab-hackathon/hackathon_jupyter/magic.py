@@ -3,6 +3,8 @@
     %load_ext hackathon_jupyter
     %hackathon check [NOTEBOOK]        a free run on the public sample
     %hackathon submit [NOTEBOOK]       a graded submission (counts toward the daily quota)
+    %hackathon submit --share [NB]     the same, agreeing that the organizers may show it, with your name, to the
+                                       event's participants after the deadline (stop sharing on its page any time)
     %hackathon status [SUBMISSION]     one submission's state, or the last one sent from this kernel
     %hackathon fetch EVENT EXERCISE    put the exercise into ~/hackathon/EVENT/EXERCISE/
 
@@ -91,6 +93,10 @@ def run(
     cwd = cwd or Path.cwd()
     words = shlex.split(line)
     command, rest = (words[0], words[1:]) if words else ("", [])
+    share = "--share" in rest
+    if share and command != "submit":
+        raise PlatformError("Only graded submissions are shared: `%hackathon submit --share`.", 400)
+    rest = [word for word in rest if word != "--share"]
     if command in ("check", "submit") and len(rest) <= 1:
         notebook = notebook_of_kernel(rest[0] if rest else "", user_ns, env, cwd)
         event, exercise = workspace.exercise_of(notebook, Path(notebook.anchor))
@@ -103,7 +109,10 @@ def run(
             name=notebook.name,
             notebook=notebook.read_bytes(),
             kind="check" if command == "check" else "graded",
+            share=share,
         )
+        if share:
+            say("You agreed to share it after the deadline; stop sharing on its page on the site at any time.")
         user_ns["_hackathon_last_uid"] = sent["uid"]
         final = follow(remote, sent, show, interval=interval, timeout=timeout, clock=clock)
         if text := details(final):

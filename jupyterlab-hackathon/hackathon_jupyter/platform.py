@@ -136,8 +136,13 @@ class Platform:
     def exercise_zip(self, event: str, exercise: str) -> bytes:
         return self._send("GET", f"events/{event}/exercises/{exercise}/download/").content
 
-    def submit(self, *, event: str, exercise: str, name: str, notebook: bytes, kind: str) -> dict[str, Any]:
+    def submit(
+        self, *, event: str, exercise: str, name: str, notebook: bytes, kind: str, share: bool = False
+    ) -> dict[str, Any]:
+        """Send the notebook; `share` gives the author's consent to show it to the event after the deadline."""
         fields = {"event": event, "exercise": exercise, "kind": kind}
+        if share:  # sent only when given, as hackathon-submit --share does: the site's default is no consent
+            fields["share_notebook"] = "true"
         files = {"notebook": (name, notebook, "application/x-ipynb+json")}
         return self._json("POST", "submissions/", data=fields, files=files)
 

@@ -429,16 +429,27 @@ async function send(panel: NotebookPanel, kind: 'check' | 'graded', hackathon: H
     status?.showSubmission(submission);
     hackathon.showSubmission(panel, submission);
   };
+  // The author's consent to show the notebook, with their name, to the event's people after the deadline: asked
+  // on every graded submission, never ticked for them (the site's default is no consent too).
+  let shareNotebook = false;
   if (kind === 'graded') {
     const answer = await showDialog({
       title: 'Submit for grading?',
       body: 'The notebook is saved, then scored on the hidden set. It uses one of today\'s graded submissions; ' +
         'a Check on the public sample is free.',
+      checkbox: {
+        label: 'share my notebook with the event after the deadline',
+        caption: 'The organizers may then show it, with your name, to the event\'s participants. ' +
+          'You can stop sharing it on its page on the site at any time.',
+        checked: false,
+        className: 'jp-hackathon-share'
+      },
       buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Submit' })]
     });
     if (!answer.button.accept) {
       return;
     }
+    shareNotebook = answer.isChecked === true;
   }
   try {
     status?.say('Saving…');
@@ -446,7 +457,7 @@ async function send(panel: NotebookPanel, kind: 'check' | 'graded', hackathon: H
     status?.say(kind === 'check' ? 'Sending for a check…' : 'Submitting…');
     let submission = await api<Submission>('submissions', {
       method: 'POST',
-      body: JSON.stringify({ path: panel.context.path, kind })
+      body: JSON.stringify({ path: panel.context.path, kind, share_notebook: shareNotebook })
     });
     show(submission);
     while (!submission.is_final) {

@@ -181,6 +181,9 @@ def test_a_participant_fetches_checks_and_submits_from_jupyterlab_and_the_board_
     platform_site.wait_until_worker_idle()
     notebook.locator(".jp-hackathon-submit").click()
     dialog = page.locator(".jp-Dialog")
+    share = dialog.get_by_label("share my notebook with the event after the deadline")
+    assert not share.is_checked()  # consent is never given for the person
+    share.check()
     dialog.get_by_role("button", name="Submit").click()
     clicked = time.monotonic()
     scored = status.filter(has_text=re.compile(r"^Scored: roc_auc [0-9.]+ on the public part"))
@@ -206,6 +209,8 @@ def test_a_participant_fetches_checks_and_submits_from_jupyterlab_and_the_board_
 
     # The same notebook through the site's form, for the comparison in docs/benchmarks.md.
     site_page.goto(platform_site.page_url(f"/events/{BASE_SLUG}/exercises/{EXERCISE_SLUG}/"))
+    newest = site_page.locator("section[aria-labelledby=mine] tbody tr").first.inner_text()
+    assert "graded · shared" in newest, newest  # the dialog's ticked box reached the platform
     platform_site.wait_until_worker_idle()
     site_page.get_by_label("Notebook (.ipynb)").set_input_files(notebook_file)
     site_page.get_by_role("button", name="Submit for grading").click()

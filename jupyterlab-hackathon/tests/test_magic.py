@@ -73,6 +73,23 @@ def test_percent_hackathon_submit_in_a_real_shell_shows_the_failing_cell_and_tra
     assert "Failed (exception) in cell 1" in out and "KeyError" in out and "Full feedback: http" in out
 
 
+def test_percent_hackathon_submit_share_sends_the_authors_consent_and_a_plain_submit_does_not(person, monkeypatch):
+    said: list[str] = []
+    magic.run(f"fetch {BASE_SLUG} {EXERCISE_SLUG}", show=said.append, say=said.append, user_ns={})
+    person.write_text(good_notebook())
+    monkeypatch.chdir(person.parent)
+
+    # A zero timeout answers with the submission as queued: what the platform recorded is all this test needs.
+    shared = magic.run("submit --share", show=said.append, say=said.append, user_ns={}, timeout=0)
+    plain = magic.run(f"submit {person.name}", show=said.append, say=said.append, user_ns={}, timeout=0)
+
+    assert shared is not None and shared["kind"] == "graded" and shared["share_notebook"] is True
+    assert plain is not None and plain["share_notebook"] is False
+    assert any(line.startswith("You agreed to share it after the deadline") for line in said)
+    with pytest.raises(magic.PlatformError, match="Only graded submissions are shared"):
+        magic.run("check --share", show=said.append, say=said.append, user_ns={})
+
+
 def test_refusals_and_mistakes_are_one_sentence_not_a_traceback(person, shell, monkeypatch, capsys, tmp_path):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.ipynb").write_text(good_notebook())

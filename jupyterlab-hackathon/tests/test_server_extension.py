@@ -151,6 +151,23 @@ async def test_check_then_submit_are_followed_to_the_score_which_the_list_then_s
     assert after["last_submission"]["uid"] == graded["uid"] and after["last_submission"]["status"] == "scored"
 
 
+async def test_the_panels_consent_to_share_is_forwarded_only_when_ticked(configured, jp_fetch, jp_root_dir):
+    await fetched(jp_fetch)
+    (jp_root_dir / NOTEBOOK).write_text(good_notebook())
+    sent = []
+    for extra in ({"share_notebook": True}, {"share_notebook": False}, {}):
+        body = {"path": NOTEBOOK, "kind": "graded", **extra}
+        response = await call(jp_fetch, "api", "submissions", method="POST", body=body)
+        assert response.code == 201, response.body
+        sent.append(answer(response))
+
+    # The platform's own answer says what it recorded: the consent went through the extension unchanged.
+    assert [submission["share_notebook"] for submission in sent] == [True, False, False]
+    body = {"path": NOTEBOOK, "kind": "graded", "share_notebook": "yes"}
+    refused = await call(jp_fetch, "api", "submissions", method="POST", body=body)
+    assert refused.code == 400 and "share_notebook must be true" in answer(refused)["message"]
+
+
 async def test_a_failing_notebook_comes_back_failed_with_its_cell(configured, jp_fetch, jp_root_dir):
     await fetched(jp_fetch)
     (jp_root_dir / NOTEBOOK).write_text(broken_notebook())

@@ -16,13 +16,13 @@ from rest_framework.test import APIClient
 
 from grading import closing
 from grading.api_auth import create_token
-from grading.errors import ReleaseRefused
-from grading.models import Disqualification, ReleasedNotebook, Submission
+from grading.errors import ReleaseRefused, SharingRefused
+from grading.models import AuditEntry, Disqualification, ReleasedNotebook, Submission
 from hackathon.models import EventExercise, Extension
-from tests.builders.events import make_event, open_exercise
+from tests.builders.events import make_event, make_groups, open_exercise
 from tests.builders.exercises import breast_cancer_exercise
 from tests.builders.notebooks import CONSTANT_SCORES, FEATURE_SCORES, notebook_bytes
-from tests.builders.people import make_organizer, make_participant, make_tutor, make_user
+from tests.builders.people import join, make_organizer, make_participant, make_tutor, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -333,3 +333,192 @@ def test_the_command_line_client_sends_consent_only_when_asked(tmp_path):
     assert sent[0]["share_notebook"] == "true" and "share_notebook" not in sent[1]
     assert parser().parse_args(["breast-cancer", "mine.ipynb", "--share"]).share is True
     assert parser().parse_args(["breast-cancer", "mine.ipynb"]).share is False
+
+
+# --- Giving and withdrawing consent after submitting ------------------------------------------------------------
+
+
+def sharing_url(shared: Submission) -> str:
+    return f"/submissions/{shared.uid}/sharing/"
+
+
+def api_client(user: Any) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {create_token(user=user, name='tests').secret}")
+    return client
+
+
+def consent_log(event_exercise: EventExercise) -> list[tuple[str, int | None]]:
+    entries = AuditEntry.objects.filter(event_exercise=event_exercise).order_by("at", "id")
+    return [(entry.action, entry.actor_id) for entry in entries]
+
+
+def test_the_author_who_stops_sharing_before_the_release_can_no_longer_be_released():
+    event_exercise = closed_exercise()
+    organizer, author = make_organizer(event_exercise.event), make_participant(event_exercise.event)
+    shared = submission(event_exercise, author, score=0.93, share_notebook=True)
+    page = signed_in(author).get(shared.get_absolute_url()).content.decode()
+    assert "Stop sharing" in page
+
+    response = signed_in(author).post(sharing_url(shared), {"share": "no"})
+
+    assert response.status_code == 302 and response["Location"] == shared.get_absolute_url()
+    shared.refresh_from_db()
+    assert shared.share_notebook is False
+    assert consent_log(event_exercise) == [(AuditEntry.Action.UNSHARE, author.pk)]
+    with pytest.raises(ReleaseRefused, match="did not agree"):
+        closing.release_submission(submission=shared, actor=organizer)
+    released = signed_in(organizer).post(debrief_url(event_exercise) + "release/", {"submission": str(shared.uid)})
+    assert released.status_code == 302 and not ReleasedNotebook.objects.exists()
+    assert "did not agree" in signed_in(organizer).get(debrief_url(event_exercise)).content.decode()
+
+
+def test_stopping_after_the_release_takes_the_notebook_off_the_debrief_and_its_address_answers_404():
+    event_exercise = closed_exercise()
+    event = event_exercise.event
+    organizer, author, reader = make_organizer(event), make_participant(event), make_participant(event)
+    tutor = make_tutor(event)
+    author.first_name, author.last_name = "Ada", "Rossi"
+    author.save()
+    shared = submission(event_exercise, author, score=0.93, share_notebook=True)
+    released = closing.release_submission(submission=shared, actor=organizer)
+    url = released.get_absolute_url()
+    assert signed_in(reader).get(url + "download/").status_code == 200
+    assert "It is released" in signed_in(author).get(shared.get_absolute_url()).content.decode()
+
+    assert signed_in(author).post(sharing_url(shared), {"share": "no"}).status_code == 302
+
+    assert not ReleasedNotebook.objects.exists()
+    for person in (reader, tutor, organizer, author):
+        assert "Notebook of Ada Rossi" not in signed_in(person).get(debrief_url(event_exercise)).content.decode()
+        for address in (url, url + "download/"):
+            answer = signed_in(person).get(address)
+            assert answer.status_code == 404
+            assert "its author stopped sharing it" in answer.content.decode()
+    own_page = signed_in(author).get(shared.get_absolute_url())
+    assert (
+        own_page.status_code == 200
+        and "Share my notebook with the event after the deadline" in own_page.content.decode()
+    )
+    entry = AuditEntry.objects.get(event_exercise=event_exercise)
+    assert (entry.action, entry.submission_id, entry.reason) == (
+        AuditEntry.Action.UNSHARE,
+        shared.pk,
+        "Its release was taken back.",
+    )
+
+
+def test_the_author_may_agree_after_submitting_and_the_organizers_then_release_it_themselves():
+    event_exercise = closed_exercise()
+    organizer, author = make_organizer(event_exercise.event), make_participant(event_exercise.event)
+    shy = submission(event_exercise, author, score=0.93)
+    assert "did not agree" in signed_in(organizer).get(debrief_url(event_exercise)).content.decode()
+
+    response = signed_in(author).post(sharing_url(shy), {"share": "yes"})
+
+    assert response.status_code == 302
+    shy.refresh_from_db()
+    assert shy.share_notebook is True
+    assert consent_log(event_exercise) == [(AuditEntry.Action.SHARE, author.pk)]
+    assert not ReleasedNotebook.objects.exists()  # agreeing releases nothing by itself
+    page = signed_in(organizer).get(debrief_url(event_exercise)).content.decode()
+    assert "agreed" in page and f'value="{shy.uid}"' in page  # a Release button now
+    signed_in(organizer).post(debrief_url(event_exercise) + "release/", {"submission": str(shy.uid)})
+    assert ReleasedNotebook.objects.get().submission == shy
+
+
+def test_consent_may_change_before_the_deadline_too_and_asking_for_what_holds_writes_nothing():
+    event_exercise = closed_exercise(closes_at=timezone.now() + dt.timedelta(hours=2))
+    author = make_participant(event_exercise.event)
+    mine = submission(event_exercise, author, score=0.9)
+
+    assert closing.set_notebook_sharing(submission=mine, author=author, share=True) is True
+    assert closing.set_notebook_sharing(submission=mine, author=author, share=True) is False
+    assert closing.set_notebook_sharing(submission=mine, author=author, share=False) is True
+
+    mine.refresh_from_db()
+    assert mine.share_notebook is False
+    assert consent_log(event_exercise) == [(AuditEntry.Action.SHARE, author.pk), (AuditEntry.Action.UNSHARE, author.pk)]
+
+
+def test_nobody_but_the_author_gives_or_withdraws_consent_and_a_refusal_changes_nothing():
+    event_exercise = closed_exercise()
+    event = event_exercise.event
+    tutor, organizer = make_tutor(event), make_organizer(event)
+    (group,) = make_groups(event_exercise, tutor)
+    author, neighbour = join(event, group), join(event, group)
+    shared = submission(event_exercise, author, score=0.93, share_notebook=True)
+    shy = submission(event_exercise, author, score=0.5)
+    released = closing.release_submission(submission=shared, actor=organizer)
+
+    for target, share in ((shared, "no"), (shy, "yes")):
+        assert signed_in(neighbour).post(sharing_url(target), {"share": share}).status_code == 404
+        assert signed_in(make_participant(make_event())).post(sharing_url(target), {"share": share}).status_code == 404
+        assert signed_in(tutor).post(sharing_url(target), {"share": share}).status_code == 403
+        assert signed_in(organizer).post(sharing_url(target), {"share": share}).status_code == 403
+        assert Client().post(sharing_url(target), {"share": share}).status_code == 302  # to the sign-in page
+        body = {"share_notebook": share == "yes"}
+        assert api_client(neighbour).patch(f"/api/v1/submissions/{target.uid}/", body).status_code == 404
+        assert api_client(tutor).patch(f"/api/v1/submissions/{target.uid}/", body).status_code == 403
+        assert api_client(organizer).patch(f"/api/v1/submissions/{target.uid}/", body).status_code == 403
+    with pytest.raises(SharingRefused):
+        closing.set_notebook_sharing(submission=shared, author=organizer, share=False)
+
+    assert list(Submission.objects.order_by("id").values_list("share_notebook", flat=True)) == [True, False]
+    assert ReleasedNotebook.objects.get() == released
+    assert consent_log(event_exercise) == []
+    assert "Stop sharing" not in signed_in(organizer).get(shared.get_absolute_url()).content.decode()
+
+
+def test_changing_consent_on_the_page_needs_a_post_with_its_csrf_token():
+    event_exercise = closed_exercise()
+    author = make_participant(event_exercise.event)
+    shared = submission(event_exercise, author, score=0.93, share_notebook=True)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(author)
+
+    assert signed_in(author).get(sharing_url(shared)).status_code == 405
+    assert strict.post(sharing_url(shared), {"share": "no"}).status_code == 403
+    shared.refresh_from_db()
+    assert shared.share_notebook is True
+    page = strict.get(shared.get_absolute_url())
+    token = page.cookies["csrftoken"].value if "csrftoken" in page.cookies else strict.cookies["csrftoken"].value
+    assert strict.post(sharing_url(shared), {"share": "no", "csrfmiddlewaretoken": token}).status_code == 302
+    shared.refresh_from_db()
+    assert shared.share_notebook is False
+
+
+def test_the_author_changes_consent_through_the_api_and_a_withdrawal_takes_back_the_release():
+    event_exercise = closed_exercise()
+    organizer, author = make_organizer(event_exercise.event), make_participant(event_exercise.event)
+    shared = submission(event_exercise, author, score=0.93, share_notebook=True)
+    closing.release_submission(submission=shared, actor=organizer)
+    client, url = api_client(author), f"/api/v1/submissions/{shared.uid}/"
+
+    withdrawn = client.patch(url, {"share_notebook": False}, format="json")
+    assert withdrawn.status_code == 200 and withdrawn.json()["share_notebook"] is False
+    assert not ReleasedNotebook.objects.exists()
+    given = client.patch(url, {"share_notebook": True}, format="json")
+    assert given.status_code == 200 and given.json()["share_notebook"] is True
+    assert not ReleasedNotebook.objects.exists()  # releasing it again is the organizers' act
+    missing = client.patch(url, {}, format="json")
+    assert missing.status_code == 400 and "share_notebook" in missing.json()["errors"]
+
+    shared.refresh_from_db()
+    assert shared.share_notebook is True
+    assert consent_log(event_exercise) == [(AuditEntry.Action.UNSHARE, author.pk), (AuditEntry.Action.SHARE, author.pk)]
+    schema = client.get("/api/v1/schema/?format=json").json()
+    assert "patch" in schema["paths"]["/api/v1/submissions/{uid}/"]
+
+
+def test_a_release_ordered_with_stale_consent_is_refused_once_the_author_withdrew():
+    event_exercise = closed_exercise()
+    organizer, author = make_organizer(event_exercise.event), make_participant(event_exercise.event)
+    shared = submission(event_exercise, author, score=0.93, share_notebook=True)
+    stale = Submission.objects.get(pk=shared.pk)  # what the organizer's request loaded before the withdrawal
+
+    closing.set_notebook_sharing(submission=shared, author=author, share=False)
+
+    with pytest.raises(ReleaseRefused, match="did not agree"):
+        closing.release_submission(submission=stale, actor=organizer)
+    assert not ReleasedNotebook.objects.exists()

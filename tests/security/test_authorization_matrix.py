@@ -85,6 +85,8 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
     "submissions/<uuid:uid>/status/": {"GET": (L, 200, 404, 200, 404, 404, 200, 200)},
     "submissions/<uuid:uid>/pictures/": {"GET": (L, 200, 404, 200, 404, 404, 200, 200)},
     "submissions/<uuid:uid>/figures/<str:name>": {"GET": (L, 200, 404, 200, 404, 404, 200, 200)},
+    # Consent to share is the author's alone: those who may read the submission but did not write it are refused.
+    "submissions/<uuid:uid>/sharing/": {"POST": (L, 302, 404, 403, 404, 404, 403, 403)},
     "events/<slug:slug>/me/": {"GET": (L, 200, 404, 404, 404, 404, 404, 404)},
     "events/<slug:slug>/me/submissions/": {"GET": (L, 200, 404, 404, 404, 404, 404, 404)},
     "events/<slug:slug>/me/help/": {"GET": (L, 200, 404, 404, 404, 404, 404, 404)},
@@ -183,7 +185,10 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, ...]]] = {
         "GET": (401, 200, 200, 200, 200, 200, 200, 200),
         "POST": (401, 201, 403, 403, 403, 403, 403, 403),
     },
-    "api/v1/submissions/<uuid:uid>/": {"GET": (401, 200, 404, 200, 404, 404, 200, 200)},
+    "api/v1/submissions/<uuid:uid>/": {
+        "GET": (401, 200, 404, 200, 404, 404, 200, 200),
+        "PATCH": (401, 200, 404, 403, 404, 404, 403, 403),
+    },
     "api/v1/schema/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "api/v1/docs/try/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
     "api/v1/docs/": {"GET": (200, 200, 200, 200, 200, 200, 200, 200)},
@@ -292,6 +297,7 @@ FORM_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "events/<slug:slug>/staff/": lambda w: {"email": "new-staff@example.org", "role": "tutor"},
     "events/<slug:slug>/help/<int:pk>/answer/": lambda w: {"text": "Try a smaller batch size."},
     "events/<slug:slug>/exercises/<slug:exercise_slug>/debrief/release/": lambda w: {"what": "reference"},
+    "submissions/<uuid:uid>/sharing/": lambda w: {"share": "yes"},
     "api/v1/submissions/": lambda w: {
         "exercise": w.exercise_a.exercise.slug,
         "event": w.event_a.slug,
@@ -302,6 +308,7 @@ JSON_BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "api/v1/events/<slug:slug>/help/": lambda w: {"message": "The kernel dies when I load the images."},
     "api/v1/events/<slug:slug>/help/<int:pk>/messages/": lambda w: {"text": "Try a smaller batch size."},
     "api/v1/announcements/read/": lambda w: {"ids": [1]},
+    "api/v1/submissions/<uuid:uid>/": lambda w: {"share_notebook": True},
 }
 
 
@@ -309,8 +316,9 @@ def visit(world: World, client: Client, route: str, method: str) -> Outcome:
     path = path_of(route, world.kwargs_for(route))
     if method == "POST" and route in FORM_BODIES:
         response = client.post(path, FORM_BODIES[route](world))
-    elif method == "POST" and route in JSON_BODIES:
-        response = client.post(path, JSON_BODIES[route](world), content_type="application/json")
+    elif method in ("POST", "PATCH") and route in JSON_BODIES:
+        send = client.post if method == "POST" else client.patch
+        response = send(path, JSON_BODIES[route](world), content_type="application/json")
     else:
         response = client.generic(method, path, data=b"", content_type="application/x-www-form-urlencoded")
     return outcome_of(response)
