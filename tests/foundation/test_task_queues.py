@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,6 +21,8 @@ from kombu.transport import memory
 from hackathon import announcements
 from hackathon.config.celery import app
 from tests.builders.casts import make_setting
+from tests.sandbox.test_leftover_cgroups import dead_owner, make_group
+from tests.sandbox.test_leftover_cgroups import parent as cgroup_parent  # noqa: F401 - a fixture, used by name
 
 UPKEEP = "upkeep"
 QUEUES = ("cpu", "gpu", UPKEEP)
@@ -251,3 +255,31 @@ def test_each_sandbox_worker_cleans_its_host_without_any_message(
     run_worker_briefly(["gpu"], "solo", until=lambda: len(backend.asked) >= 2)
     assert backend.asked[:2] == [False, False]  # at start and once more, never `every`
     assert all(waiting(name) == [] for name in QUEUES)  # no task message was sent: no beat, no operator
+
+
+@pytest.mark.slow  # about 5 s: a worker's start and stop
+def test_a_cpu_worker_removes_a_killed_worker_s_control_group_and_keeps_a_live_one(
+    memory_broker: None,
+    db: None,  # the worker checks the models at start (Celery's Django fixup)
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """A real leftover, no fake backend: the process backend's cleanup, started by the worker itself, no message."""
+    from grading import sandboxing
+    from sandbox import cgroups
+
+    parent: Path = request.getfixturevalue("cgroup_parent")  # skips where no control group can be made
+    leftover = make_group(parent, dead_owner())
+    live = make_group(parent, f"{os.getpid()}.{cgroups.process_start(os.getpid())}")  # this worker's own
+    monkeypatch.setattr(cgroups, "leftover_parents", lambda: [parent])
+    monkeypatch.setattr(sandboxing, "warm_up", lambda: None)
+    settings.SANDBOX_BACKEND = "process"
+    settings.SANDBOX_ALLOW_PROCESS = True
+    settings.SANDBOX_STATE_DIR = tmp_path / "sandbox"
+
+    run_worker_briefly(["cpu"], "solo", until=lambda: not leftover.exists())
+    assert not leftover.exists()
+    assert live.exists()  # its maker (this process) still runs
+    assert all(waiting(name) == [] for name in QUEUES)
