@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import logging
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -175,7 +177,10 @@ def needs_gpu(exercise: Exercise) -> bool:
 
 
 def remove_leftover_sandboxes() -> list[str]:
-    """Remove the sandboxes that outlived their job (beat runs this every ten minutes); return their names.
+    """Remove the sandboxes that outlived their job on this worker's host; return their names.
+
+    Every sandbox worker runs this at its start and then every SANDBOX_CLEANUP_SECONDS, through
+    `start_leftover_cleanup`; an operator may run it once with `grading.tasks.remove_leftover_sandboxes_task`.
 
     A worker killed in the middle of a job cannot remove that job's container, which keeps its memory, nor (bwrap,
     process) its control groups, nor (kubernetes) its job folders on the shared volume. Each container, job folder and
@@ -189,3 +194,76 @@ def remove_leftover_sandboxes() -> list[str]:
     if removed:
         logger.warning("Removed %d sandboxes left by dead workers: %s", len(removed), ", ".join(removed))
     return removed
+
+
+# The queues whose workers run sandboxes: each such worker cleans its own host (start_leftover_cleanup). The upkeep
+# worker consumes neither and has no engine, sandbox host or API token to clean.
+SANDBOX_QUEUES = frozenset({"cpu", "gpu"})
+CLEANUP_LOCK_NAME = "leftover-cleanup.lock"
+
+
+def runs_sandboxes(queues: Iterable[str]) -> bool:
+    """Whether a worker consuming these queue names runs sandboxes (it consumes `cpu` or `gpu`)."""
+    return not SANDBOX_QUEUES.isdisjoint(queues)
+
+
+def clean_up_this_host() -> list[str] | None:
+    """Run one `remove_leftover_sandboxes` unless another worker of this host is running one; never raise.
+
+    "This host" is everything sharing SANDBOX_STATE_DIR: the workers of one machine (compose's worker-cpu and
+    worker-gpu mount the same folder) take turns through an exclusive, non-blocking lock on a file there. Return the
+    names removed, or None when another cleanup held the lock or this one failed (the failure is logged with its
+    traceback, and the next round tries again).
+    """
+    try:
+        with _host_turn() as turn:
+            if not turn:
+                logger.info("Another worker of this host is removing the leftover sandboxes; skipped this round")
+                return None
+            return remove_leftover_sandboxes()
+    except Exception:  # noqa: BLE001 - a failed round is logged; the worker grades on and the next round runs
+        logger.exception("Could not remove the leftover sandboxes of this host")
+        return None
+
+
+@contextlib.contextmanager
+def _host_turn() -> Iterator[bool]:
+    """Hold this host's cleanup lock for the block; yield False when another process holds it.
+
+    Where the lock file cannot be made (a read-only state folder), yield True: cleaning twice at once removes
+    nothing twice (a second removal of the same sandbox only fails and is logged), cleaning never would leak.
+    """
+    lock_path = sandbox_config().state_dir / CLEANUP_LOCK_NAME
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock_file = lock_path.open("a")
+    except OSError:
+        logger.warning("Cannot open %s; cleaning up without taking turns", lock_path, exc_info=True)
+        yield True
+        return
+    with lock_file:  # closing it releases the lock
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+def start_leftover_cleanup(every_s: float, stop: threading.Event) -> threading.Thread:
+    """Start a daemon thread that runs `clean_up_this_host` now and then every `every_s` seconds until `stop` is set.
+
+    Independent of beat, of the broker and of the worker's event loop: a worker on any host, whatever queue it
+    consumes, cleans that host while it runs, and a slow engine or API never holds up its consumer. The backends
+    remove only what is past its expiry or whose maker is dead (never `every`), so the live jobs of this worker and
+    of any other worker on the host are not touched.
+    """
+
+    def loop() -> None:
+        while not stop.is_set():
+            clean_up_this_host()
+            stop.wait(every_s)
+
+    thread = threading.Thread(target=loop, name="remove-leftover-sandboxes", daemon=True)
+    thread.start()
+    return thread

@@ -1,9 +1,11 @@
 """Celery tasks of grading: thin wrappers that load ids and call the services."""
 
 import logging
+import threading
+from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready, worker_shutdown
 
 from grading import services
 
@@ -28,10 +30,42 @@ def reveal_due_boards_task() -> None:
 
 @shared_task(ignore_result=True)
 def remove_leftover_sandboxes_task() -> None:
-    """Remove sandboxes that dead workers left running (run by beat every ten minutes)."""
+    """Remove, once, the sandboxes dead workers left on the host of the worker that takes it (an operator's tool).
+
+    Nothing schedules it: every sandbox worker cleans its own host (`clean_leftovers_of_this_host`). An operator
+    who wants a host cleaned now sends it to that worker's queue (docs/operations.md, "Draining a worker").
+    """
     from grading import sandboxing
 
-    sandboxing.remove_leftover_sandboxes()
+    sandboxing.clean_up_this_host()
+
+
+_stop_cleanup = threading.Event()
+
+
+@worker_ready.connect
+def clean_leftovers_of_this_host(sender: Any, **kwargs: object) -> None:
+    """In a worker that consumes a sandbox queue, remove its host's leftover sandboxes now and periodically.
+
+    `sender` is the worker's consumer; its app's `amqp.queues.consume_from` names the queues the worker consumes
+    (its `--queues`). The cleanup runs in the main process on a daemon thread, every SANDBOX_CLEANUP_SECONDS, whether
+    or not beat or the broker works (grading.sandboxing.start_leftover_cleanup); the upkeep worker starts none.
+    """
+    from django.conf import settings
+
+    from grading import sandboxing
+
+    queues = list(sender.app.amqp.queues.consume_from)
+    if not sandboxing.runs_sandboxes(queues):
+        return
+    _stop_cleanup.clear()
+    sandboxing.start_leftover_cleanup(float(settings.SANDBOX_CLEANUP_SECONDS), _stop_cleanup)
+
+
+@worker_shutdown.connect
+def stop_leftover_cleanup(**kwargs: object) -> None:
+    """Stop the periodic cleanup of this worker's host when the worker stops (a round under way finishes)."""
+    _stop_cleanup.set()
 
 
 @worker_process_init.connect

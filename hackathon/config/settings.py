@@ -254,11 +254,9 @@ CELERY_TASK_ROUTES = {
     "grading.tasks.reveal_due_boards_task": {"queue": UPKEEP_QUEUE},
     # It only queues each check on its exercise's own queue; the checks themselves run sandboxes there.
     "grading.tasks.check_exercises_about_to_open_task": {"queue": UPKEEP_QUEUE},
-    # Stays on a sandbox queue: it removes the containers and control groups of the engine or host of the worker
-    # that runs it (Kubernetes: expired sandbox Jobs, through the workers' API token), so the upkeep worker (no
-    # engine socket, no sandbox host, no token) would find nothing to remove.
-    # Like before, one CPU worker takes each run; on several hosts see docs/operations.md, "Draining a worker".
-    "grading.tasks.remove_leftover_sandboxes_task": {"queue": "cpu"},
+    # No route for grading.tasks.remove_leftover_sandboxes_task: beat does not send it, since every sandbox worker
+    # cleans its own host (SANDBOX_CLEANUP_SECONDS, grading.tasks.clean_leftovers_of_this_host); an operator who
+    # sends it names the queue (or worker) of the host to clean, and without one it falls to `cpu`.
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -278,6 +276,8 @@ SANDBOX_DOCKER_IMAGE_CPU = env_str("SANDBOX_DOCKER_IMAGE_CPU", "ml-infn/runtime-
 SANDBOX_DOCKER_IMAGE_GPU = env_str("SANDBOX_DOCKER_IMAGE_GPU", "ml-infn/runtime-gpu:latest")
 SANDBOX_GPUS = env_str("SANDBOX_GPUS")  # e.g. "T4:GPU-uuid-1,A100 MIG 1g.10gb:MIG-uuid-2"
 SANDBOX_WARM_POOL = env_int("SANDBOX_WARM_POOL", 1, minimum=0)  # per worker process and runtime; 0: off
+# Each sandbox worker (queue cpu or gpu) removes its host's leftover sandboxes at start and then this often.
+SANDBOX_CLEANUP_SECONDS = env_int("SANDBOX_CLEANUP_SECONDS", 600, minimum=1)
 # The kubernetes backend (deploy/k8s/README.md): read only when SANDBOX_BACKEND=kubernetes names it.
 SANDBOX_KUBERNETES_CLAIM = env_str("SANDBOX_KUBERNETES_CLAIM")  # the ReadWriteMany claim workers and jobs share
 SANDBOX_KUBERNETES_SHARED_PATH = env_str("SANDBOX_KUBERNETES_SHARED_PATH")  # where this worker mounts that claim
@@ -303,7 +303,6 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-submissions": {"task": "grading.tasks.requeue_stuck_submissions_task", "schedule": 60.0},
     "expire-registration-offers": {"task": "hackathon.tasks.expire_offers_task", "schedule": 300.0},
     "reveal-due-boards": {"task": "grading.tasks.reveal_due_boards_task", "schedule": 60.0},
-    "remove-leftover-sandboxes": {"task": "grading.tasks.remove_leftover_sandboxes_task", "schedule": 600.0},
     "check-exercises-about-to-open": {"task": "grading.tasks.check_exercises_about_to_open_task", "schedule": 600.0},
 }
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
+from celery.contrib.testing.worker import TestWorkController, start_worker
+from celery.signals import worker_ready
 from django.conf import settings
 from django.core import mail
 from kombu.transport import memory
@@ -16,6 +21,8 @@ from kombu.transport import memory
 from hackathon import announcements
 from hackathon.config.celery import app
 from tests.builders.casts import make_setting
+from tests.sandbox.test_leftover_cgroups import dead_owner, make_group
+from tests.sandbox.test_leftover_cgroups import parent as cgroup_parent  # noqa: F401 - a fixture, used by name
 
 UPKEEP = "upkeep"
 QUEUES = ("cpu", "gpu", UPKEEP)
@@ -27,14 +34,14 @@ UPKEEP_TASKS = (
     "grading.tasks.reveal_due_boards_task",
     "grading.tasks.check_exercises_about_to_open_task",
 )
-# They run sandboxes, or clean up the sandboxes of the host that runs them: they stay on the sandbox queues.
+# They run sandboxes, or (the operator's manual cleanup) clean up the sandboxes of the host that runs them: they go
+# to the sandbox queues.
 SANDBOX_TASKS = (
     "grading.tasks.grade_submission_task",
     "grading.tasks.run_reference_check_task",
     "grading.tasks.check_uploaded_bundle_task",
     "grading.tasks.remove_leftover_sandboxes_task",
 )
-PER_HOST_BEAT_ENTRIES = {"remove-leftover-sandboxes": "cpu"}
 
 
 def routed_queue(task: str, **options: Any) -> str:
@@ -55,18 +62,25 @@ def test_emails_and_site_wide_upkeep_go_to_the_upkeep_queue(task: str) -> None:
 
 
 @pytest.mark.parametrize("entry", sorted(settings.CELERY_BEAT_SCHEDULE))
-def test_each_beat_entry_goes_to_the_upkeep_queue_unless_it_cleans_one_host(entry: str) -> None:
+def test_each_beat_entry_goes_to_the_upkeep_queue(entry: str) -> None:
     scheduled = settings.CELERY_BEAT_SCHEDULE[entry]
-    assert routed_queue(scheduled["task"], **scheduled.get("options", {})) == PER_HOST_BEAT_ENTRIES.get(entry, UPKEEP)
+    assert routed_queue(scheduled["task"], **scheduled.get("options", {})) == UPKEEP
 
 
-def test_the_leftover_cleanup_stays_where_the_sandboxes_run() -> None:
-    """It removes the containers and groups of its own worker's host; the upkeep worker has none to remove."""
+def test_beat_does_not_send_the_leftover_cleanup() -> None:
+    """One worker would take each run and the other hosts stay uncleaned: every sandbox worker cleans its own."""
+    assert "grading.tasks.remove_leftover_sandboxes_task" not in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+
+
+def test_the_manual_leftover_cleanup_lands_where_the_sandboxes_run() -> None:
+    """Sent by an operator without a queue, it reaches a CPU worker; the upkeep worker has nothing to remove."""
     assert routed_queue("grading.tasks.remove_leftover_sandboxes_task") == "cpu"
 
 
 @pytest.mark.parametrize("queue", ["cpu", "gpu"])
-@pytest.mark.parametrize("task", SANDBOX_TASKS[:3])
+@pytest.mark.parametrize("task", SANDBOX_TASKS)
 def test_a_sandbox_task_keeps_the_queue_its_sender_names(task: str, queue: str) -> None:
     assert routed_queue(task, queue=queue) == queue
 
@@ -95,13 +109,20 @@ def waiting(name: str) -> list[str]:
 
 @pytest.fixture
 def memory_broker() -> Iterator[None]:
-    """The in-memory broker of kombu, emptied before and after: what is queued stays readable by the test."""
+    """The in-memory broker of kombu, emptied before and after: what is queued stays readable by the test.
+
+    The root logger's level and handlers are put back afterwards: an embedded worker configures them.
+    """
     previous = app.conf.broker_write_url or app.conf.broker_url
+    root = logging.getLogger()
+    root_level, root_handlers = root.level, list(root.handlers)  # a worker started here sets them up
     _use_broker("memory://")
     _purge()
     yield
     _purge()
     _use_broker(previous)
+    root.setLevel(root_level)  # at the worker's ERROR level, later tests would see no warning logged
+    root.handlers = root_handlers
 
 
 @pytest.mark.parametrize("queue", ["cpu", "gpu"])
@@ -164,3 +185,101 @@ def test_an_announcement_is_emailed_while_the_grading_queue_is_full(
     # The grading messages were neither taken by the upkeep worker nor in its way: they still wait for a grader.
     assert waiting("cpu") == ["grading.tasks.grade_submission_task"] * 3
     assert waiting(UPKEEP) == []
+
+
+class ReadyWorker(TestWorkController):
+    """The embedded worker, announcing itself ready as `celery worker` does (celery.apps.worker.Worker)."""
+
+    def on_consumer_ready(self, consumer: Any) -> None:
+        super().on_consumer_ready(consumer)
+        worker_ready.send(sender=consumer)
+
+
+class RecordingBackend:
+    """A sandbox backend that records each cleanup it is asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[bool] = []
+
+    def unavailable_reason(self) -> str | None:
+        return None
+
+    def remove_leftovers(self, *, every: bool = False) -> list[str]:
+        self.asked.append(every)
+        return []
+
+
+def run_worker_briefly(queues: list[str], pool: str, until: Any, seconds: float = 20) -> None:
+    """Run an embedded worker consuming these queues until `until()` holds or `seconds` pass."""
+    hijack = app.conf.worker_hijack_root_logger
+    app.conf.worker_hijack_root_logger = False
+    consume_from = app.amqp.queues._consume_from  # the worker narrows it to its --queues; put it back
+    try:
+        with start_worker(
+            app, pool=pool, concurrency=1, perform_ping_check=False, queues=queues, WorkController=ReadyWorker
+        ):
+            deadline = time.monotonic() + seconds
+            while not until() and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        app.conf.worker_hijack_root_logger = hijack
+        app.amqp.queues._consume_from = consume_from
+        from grading import tasks
+
+        tasks.stop_leftover_cleanup()
+        for thread in threading.enumerate():
+            if thread.name == "remove-leftover-sandboxes":
+                thread.join(5)
+
+
+@pytest.mark.slow  # about 10 s: two workers start and stop
+def test_each_sandbox_worker_cleans_its_host_without_any_message(
+    memory_broker: None,
+    db: None,  # the worker checks the models at start (Celery's Django fixup); the cleanup itself reads none
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    """A GPU-only worker, never sent a task, removes its host's leftovers at start and again; the upkeep one not."""
+    from grading import sandboxing
+
+    backend = RecordingBackend()
+    monkeypatch.setattr(sandboxing, "sandbox_backend", lambda: backend)
+    monkeypatch.setattr(sandboxing, "warm_up", lambda: None)  # the solo pool warms sandboxes at start
+    settings.SANDBOX_CLEANUP_SECONDS = 0.05
+    settings.SANDBOX_STATE_DIR = tmp_path / "sandbox"
+
+    run_worker_briefly([UPKEEP], "threads", until=lambda: bool(backend.asked), seconds=1)
+    assert backend.asked == []  # 20 rounds' time once ready, and it never cleaned
+
+    run_worker_briefly(["gpu"], "solo", until=lambda: len(backend.asked) >= 2)
+    assert backend.asked[:2] == [False, False]  # at start and once more, never `every`
+    assert all(waiting(name) == [] for name in QUEUES)  # no task message was sent: no beat, no operator
+
+
+@pytest.mark.slow  # about 5 s: a worker's start and stop
+def test_a_cpu_worker_removes_a_killed_worker_s_control_group_and_keeps_a_live_one(
+    memory_broker: None,
+    db: None,  # the worker checks the models at start (Celery's Django fixup)
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """A real leftover, no fake backend: the process backend's cleanup, started by the worker itself, no message."""
+    from grading import sandboxing
+    from sandbox import cgroups
+
+    parent: Path = request.getfixturevalue("cgroup_parent")  # skips where no control group can be made
+    leftover = make_group(parent, dead_owner())
+    live = make_group(parent, f"{os.getpid()}.{cgroups.process_start(os.getpid())}")  # this worker's own
+    monkeypatch.setattr(cgroups, "leftover_parents", lambda: [parent])
+    monkeypatch.setattr(sandboxing, "warm_up", lambda: None)
+    settings.SANDBOX_BACKEND = "process"
+    settings.SANDBOX_ALLOW_PROCESS = True
+    settings.SANDBOX_STATE_DIR = tmp_path / "sandbox"
+
+    run_worker_briefly(["cpu"], "solo", until=lambda: not leftover.exists())
+    assert not leftover.exists()
+    assert live.exists()  # its maker (this process) still runs
+    assert all(waiting(name) == [] for name in QUEUES)
