@@ -97,6 +97,7 @@ TTL_AFTER_FINISHED_S = 300
 # the backstop) LEFTOVER_MARGIN_S for reading the log and copying output/ back. A folder without the file (made by
 # an older worker, or in the instant before it is written) counts from its mtime and UNMARKED_LIFETIME_S.
 EXPIRES_NAME = ".expires"
+EXPIRES_MAX_DIGITS = 20  # longer (or not ASCII digits): not one this backend wrote; the mtime counts
 EXPIRES_ANNOTATION = "ml-infn.sandbox/expires"
 LEFTOVER_MARGIN_S = 600
 UNMARKED_LIFETIME_S = 24 * 3600
@@ -723,7 +724,7 @@ def folder_expired(folder: Path, now: float) -> bool:
         text = (folder / EXPIRES_NAME).read_text().strip()
     except OSError:
         text = ""
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and len(text) <= EXPIRES_MAX_DIGITS:  # int() refuses "²", 5000 digits
         return int(text) < now
     try:
         return folder.stat().st_mtime + UNMARKED_LIFETIME_S < now
