@@ -92,3 +92,27 @@ def test_the_pictures_fragment_of_another_persons_run_answers_404_to_participant
             assert Client().get(fragment).status_code == 302  # to the sign-in page
             for insider in (author, tutor, make_organizer(event_exercise.event)):
                 assert signed_in(insider).get(fragment).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [
+        {"drawing": "yes"},
+        ["not", "a", "dict"],
+        "drawing",
+        {"images": [{"file": "roc.png", "title": "<script>alert(1)</script>\x00"}]},
+    ],
+)
+def test_figures_that_no_worker_writes_never_break_the_page_or_poll_for_ever(figures, settings):
+    # Only the worker writes figures (grading.pictures), so no participant reaches this; a row edited by hand must
+    # still show its score (pictures_state called .get on any JSON value), and polling must end in time.
+    event_exercise = open_event_exercise()
+    author = make_participant(event_exercise.event)
+    theirs = scored_submission(event_exercise, author, figures=figures)
+    client = signed_in(author)
+    page = client.get(theirs.get_absolute_url())
+    fragment = client.get(reverse("grading:submission_pictures", args=[theirs.uid]))
+    assert page.status_code == 200 and fragment.status_code == 200
+    assert "<script>alert(1)" not in fragment.content.decode()
+    settings.GRADING_PICTURES_SECONDS = -1
+    assert "hx-get" not in client.get(reverse("grading:submission_pictures", args=[theirs.uid])).content.decode()
