@@ -307,3 +307,17 @@ def test_a_malformed_expiry_file_counts_from_the_mtime_and_never_stops_the_pass(
     assert sandbox_backend.remove_leftovers() == []
     clock.now = START + backend.UNMARKED_LIFETIME_S + 1
     assert sorted(sandbox_backend.remove_leftovers()) == [f"sandbox-jobs/{job_id}" for job_id in sorted(odd)]
+
+
+def test_a_malformed_expiry_annotation_counts_from_the_creation_and_never_stops_the_pass(tmp_path: Path) -> None:
+    # As for the folders' file: float("²") raises although "²".isdigit(); one such Job stopped every round.
+    created = START - 7200
+    stamp = datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    odd = listed_job(
+        "e" * 32, None, finished=True, creationTimestamp=stamp, annotations={backend.EXPIRES_ANNOTATION: "²"}
+    )
+    clock = WallClock()
+    sandbox_backend = make_backend(tmp_path, ListedCluster([odd]), clock)
+
+    clock.now = created + 70 + backend.TTL_AFTER_FINISHED_S + backend.LEFTOVER_MARGIN_S + 1
+    assert sandbox_backend.remove_leftovers() == [backend.job_name("e" * 32)]
