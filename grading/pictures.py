@@ -38,7 +38,8 @@ def pictures_state(
     figures: dict[str, Any] | None, finished_at: dt.datetime | None, now: dt.datetime | None = None
 ) -> str:
     """Return one of STATES for a row's `figures` and the time its result was stored (None: not yet)."""
-    figures = figures or {}
+    if not isinstance(figures, dict):  # not one a worker wrote (a row edited by hand): no pictures, no 500
+        return NONE
     if figures.get("drawing"):
         waited = ((now or timezone.now()) - finished_at).total_seconds() if finished_at else 0.0
         return FAILED if waited > settings.GRADING_PICTURES_SECONDS else DRAWING

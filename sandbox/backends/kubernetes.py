@@ -97,6 +97,7 @@ TTL_AFTER_FINISHED_S = 300
 # the backstop) LEFTOVER_MARGIN_S for reading the log and copying output/ back. A folder without the file (made by
 # an older worker, or in the instant before it is written) counts from its mtime and UNMARKED_LIFETIME_S.
 EXPIRES_NAME = ".expires"
+EXPIRES_MAX_DIGITS = 20  # an expiry longer, or not ASCII digits, is none this backend wrote: it is ignored
 EXPIRES_ANNOTATION = "ml-infn.sandbox/expires"
 LEFTOVER_MARGIN_S = 600
 UNMARKED_LIFETIME_S = 24 * 3600
@@ -708,7 +709,7 @@ def job_expiry(item: Any) -> float | None:
     LEFTOVER_MARGIN_S.
     """
     expires = (item.metadata.annotations or {}).get(EXPIRES_ANNOTATION, "")
-    if expires.isdigit():
+    if expires.isascii() and expires.isdigit() and len(expires) <= EXPIRES_MAX_DIGITS:  # float() refuses "²"
         return float(expires)
     created = item.metadata.creation_timestamp
     deadline = item.spec.active_deadline_seconds if item.spec is not None else None
@@ -723,7 +724,7 @@ def folder_expired(folder: Path, now: float) -> bool:
         text = (folder / EXPIRES_NAME).read_text().strip()
     except OSError:
         text = ""
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and len(text) <= EXPIRES_MAX_DIGITS:  # int() refuses "²", 5000 digits
         return int(text) < now
     try:
         return folder.stat().st_mtime + UNMARKED_LIFETIME_S < now

@@ -290,3 +290,34 @@ def nest(folder: Path, depth: int) -> None:
             notes.write("deep\n")
     finally:
         os.close(descriptor)
+
+
+def test_a_malformed_expiry_file_counts_from_the_mtime_and_never_stops_the_pass(tmp_path: Path) -> None:
+    # str.isdigit() accepts "²" and 5000-digit numbers, which int() refuses: one such file raised out of
+    # remove_leftovers, and every later round failed the same way, leaving every folder on the volume.
+    clock = WallClock()
+    sandbox_backend = make_backend(tmp_path, ListedCluster(), clock)
+    odd = {"4" * 32: "²\n", "5" * 32: "9" * 5000 + "\n", "6" * 32: "-1\n", "7" * 32: "nan\n"}
+    for job_id, text in odd.items():
+        folder = staged(sandbox_backend, tmp_path, job_id)
+        (folder / backend.EXPIRES_NAME).write_text(text)
+        os.utime(folder, (START, START))
+
+    clock.now = START + backend.UNMARKED_LIFETIME_S - 1
+    assert sandbox_backend.remove_leftovers() == []
+    clock.now = START + backend.UNMARKED_LIFETIME_S + 1
+    assert sorted(sandbox_backend.remove_leftovers()) == [f"sandbox-jobs/{job_id}" for job_id in sorted(odd)]
+
+
+def test_a_malformed_expiry_annotation_counts_from_the_creation_and_never_stops_the_pass(tmp_path: Path) -> None:
+    # As for the folders' file: float("²") raises although "²".isdigit(); one such Job stopped every round.
+    created = START - 7200
+    stamp = datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    odd = listed_job(
+        "e" * 32, None, finished=True, creationTimestamp=stamp, annotations={backend.EXPIRES_ANNOTATION: "²"}
+    )
+    clock = WallClock()
+    sandbox_backend = make_backend(tmp_path, ListedCluster([odd]), clock)
+
+    clock.now = created + 70 + backend.TTL_AFTER_FINISHED_S + backend.LEFTOVER_MARGIN_S + 1
+    assert sandbox_backend.remove_leftovers() == [backend.job_name("e" * 32)]

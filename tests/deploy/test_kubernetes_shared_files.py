@@ -298,3 +298,21 @@ def test_output_the_job_made_unreadable_is_left_behind_and_the_rest_copied_back(
     assert entries == 3
     assert (tmp_path / "copied" / "predictions.csv").read_text() == "id,label\n"
     assert not (tmp_path / "copied" / "sub" / "locked").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the linked file to the worker's uid")
+def test_the_last_pass_leaves_a_hard_link_to_a_file_of_another_uid_as_it_is(tmp_path: Path) -> None:
+    """A job that hard-links a worker's file into output/ must not have the runner chgrp or chmod that inode."""
+    top = tmp_path / "output"
+    top.mkdir()
+    os.chown(top, os.geteuid(), FILES_GROUP)
+    worker_file = tmp_path / "worker-secret"
+    worker_file.write_text("the worker's")
+    os.chown(worker_file, WORKER_UID, WORKER_UID)
+    worker_file.chmod(0o600)
+    os.link(worker_file, top / "linked")
+
+    sandbox_runner.share_output(top)
+
+    status = worker_file.stat()
+    assert (status.st_uid, status.st_gid, stat.S_IMODE(status.st_mode)) == (WORKER_UID, WORKER_UID, 0o600)
