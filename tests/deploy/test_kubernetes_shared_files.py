@@ -125,6 +125,21 @@ def test_a_worker_outside_the_files_group_refuses_to_run_and_says_which_setting(
     assert f"not in the sandbox files group {other}" in reason and "SANDBOX_KUBERNETES_FILES_GROUP" in reason
 
 
+def run_sharing_output(workdir: Path, notebook_name: str, *options: str) -> None:
+    """Run the real runner on the notebook in `workdir` as a pod does (`--share-output output`); assert it ends ok."""
+    run = subprocess.run(
+        [sys.executable, "-m", "sandbox.runner", *options, "--share-output", "output", notebook_name, "-"],
+        cwd=workdir,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = read_report(run.stdout)
+    assert report is not None and report.outcome is Outcome.OK, run.stdout + run.stderr
+
+
 def test_the_runners_last_pass_makes_what_the_notebook_locked_removable_by_the_group(tmp_path: Path) -> None:
     """A notebook that sets umask 077 and makes a subfolder 0500 holding a 0400 file; a link to the worker's file."""
     workdir = tmp_path / "job"
@@ -146,18 +161,7 @@ def test_the_runners_last_pass_makes_what_the_notebook_locked_removable_by_the_g
         "os.chmod('output/big/deeper', 0o500)\n"
         "os.chmod('output/big', 0o500)\n",
     )
-    run = subprocess.run(
-        [sys.executable, "-m", "sandbox.runner", "--limits", '{"wall_seconds": 60}', "--share-output", "output"]
-        + [notebook.name, "-"],
-        cwd=workdir,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    report = read_report(run.stdout)
-    assert report is not None and report.outcome is Outcome.OK, run.stdout + run.stderr
+    run_sharing_output(workdir, notebook.name, "--limits", '{"wall_seconds": 60}')
 
     for folder in (output / "big", output / "big" / "deeper"):
         mode = folder.stat().st_mode
@@ -215,17 +219,7 @@ def test_a_worker_of_another_uid_removes_through_the_group_what_the_job_locked(t
             "import os\nos.umask(0o077)\nos.makedirs('output/big')\nopen('output/big/blob', 'w').write('x')\n"
             "os.chmod('output/big/blob', 0o400)\nos.chmod('output/big', 0o500)\n",
         )
-        run = subprocess.run(
-            [sys.executable, "-m", "sandbox.runner", "--share-output", "output", notebook.name, "-"],
-            cwd=workdir,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        report = read_report(run.stdout)
-        assert report is not None and report.outcome is Outcome.OK, run.stdout + run.stderr
+        run_sharing_output(workdir, notebook.name)
         assert (workdir / "output" / "big").stat().st_gid == FILES_GROUP
         removed = remove_as_the_worker(workdir / "output")
         assert removed.returncode == 0, removed.stderr
